@@ -1,0 +1,106 @@
+"""The `vlthink` command: doctor, boards, assets, envs, frames, leaderboard.
+
+Evaluation itself is `vlthink-eval` (vlthink.harness.cli).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _doctor(args) -> int:
+    from vlthink import doctor
+
+    return doctor.run()
+
+
+def _boards(args) -> int:
+    from vlthink.boards.sheet import contact_sheet
+
+    out = contact_sheet(domains=args.domain or None, out=Path(args.out))
+    print(f"wrote {out}")
+    return 0
+
+
+def _assets(args) -> int:
+    from vlthink.ood.sheet import assets_sheet
+
+    for path in assets_sheet(Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
+def _envs(args) -> int:
+    import vlthink
+    from vlthink.envs import ALL_TASKS
+
+    del vlthink
+    for info in ALL_TASKS.values():
+        print(f"{info.env_id:<32} {info.suite:<9} {info.group}")
+    return 0
+
+
+def _frames(args) -> int:
+    from vlthink.render import first_frames_sheet
+
+    out = first_frames_sheet(args.env_ids, seeds=range(args.seeds), out=Path(args.out))
+    print(f"wrote {out}")
+    return 0
+
+
+def _leaderboard(args) -> int:
+    from vlthink.harness.leaderboard import publish_cli
+
+    return publish_cli(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vlthink", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("doctor", help="check rendering, versions and the robot asset")
+    p.set_defaults(func=_doctor)
+
+    p = sub.add_parser("boards", help="write a contact sheet PNG of the board art")
+    p.add_argument("--domain", action="append", help="only this domain (repeatable)")
+    p.add_argument("--out", default="boards.png", help="output PNG (default: boards.png)")
+    p.set_defaults(func=_boards)
+
+    p = sub.add_parser("assets", help="write contact sheets of the OOD objects, receptacles and textures")
+    p.add_argument("--out", default=".", help="output folder (default: .)")
+    p.set_defaults(func=_assets)
+
+    p = sub.add_parser("envs", help="list the registered environment ids")
+    p.set_defaults(func=_envs)
+
+    p = sub.add_parser("frames", help="contact sheet of first camera frames of some envs")
+    p.add_argument("env_ids", nargs="+")
+    p.add_argument("--seeds", type=int, default=4, help="seeds 0..N-1 per env (default 4)")
+    p.add_argument("--out", default="frames.png")
+    p.set_defaults(func=_frames)
+
+    p = sub.add_parser("leaderboard", help="publish run results into leaderboards/*.csv")
+    try:
+        from vlthink.harness.leaderboard import add_publish_arguments
+    except ImportError:  # the harness is optional for the other subcommands
+        add_publish_arguments = None
+    if add_publish_arguments is not None:
+        add_publish_arguments(p)
+    p.set_defaults(func=_leaderboard)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (KeyError, ValueError, FileNotFoundError, RuntimeError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"vlthink {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The policy interface every adapter implements.
+
+A policy sees a *batch* of episodes at once (one per worker or per GPU sub-env), so that a
+served model gets one batched request per control step instead of one per episode.
+
+    policy.reset([EpisodeSpec, ...])          # new episodes start, one per batch slot
+    actions = policy.act([Observation, ...])  # -> float32 array (B, 7)
+
+An action is the WidowX controller's native 7-vector
+``[dx, dy, dz, droll, dpitch, dyaw, gripper]``: a position delta in metres and a rotation delta as
+XYZ Euler angles in radians (ManiSkill's ``arm_pd_ee_target_delta_pose_align2`` controller reads
+them so), both in the robot base frame, and a gripper command in [-1, 1] with -1 = closed and
++1 = open. Adapters whose models speak another convention convert in ``act`` (see
+``vlthink.policies.conventions``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+ACTION_DIM = 7
+
+
+@dataclass(frozen=True)
+class EpisodeSpec:
+    """What identifies one episode; the scene is derived from these alone."""
+
+    env_id: str
+    episode: int
+    seed: int
+    instruction: str = ""
+    # Task facts a probe or scripted policy may use (target concept, its position word, a concept
+    # absent from the scene ...). Action policies must ignore them.
+    task: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Observation:
+    """One episode's observation at one control step."""
+
+    image: np.ndarray  # (H, W, 3) uint8, the Bridge 3rd_view_camera frame
+    instruction: str
+    step: int
+    # Privileged simulator state for scripted reference policies (world frame, poses as
+    # [x, y, z, qw, qx, qy, qz]): "tcp_pose", "object_pose", "target_pose", "robot_base_pose",
+    # "gripper_closed" ... Learned policies must not read it.
+    privileged: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """A batched policy. ``name`` appears in results files and leaderboards."""
+
+    name: str
+
+    def reset(self, episodes: list[EpisodeSpec]) -> None: ...
+
+    def act(self, observations: list[Observation]) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+
+class PolicyError(RuntimeError):
+    """A policy could not produce an action (server down, malformed reply, bad config).
+
+    The message names the problem and the fix; the harness records it against the episode.
+    """
+
+
+def check_actions(actions: Any, batch: int, source: str) -> np.ndarray:
+    """Validate a batch of actions coming back from a model or server."""
+    try:
+        arr = np.asarray(actions, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise PolicyError(f"{source} returned a non-numeric action: {actions!r:.200}") from exc
+    if arr.shape == (ACTION_DIM,) and batch == 1:
+        arr = arr[None]
+    if arr.shape != (batch, ACTION_DIM):
+        raise PolicyError(
+            f"{source} returned actions of shape {arr.shape}, expected ({batch}, {ACTION_DIM}): "
+            "one [dx, dy, dz, droll, dpitch, dyaw, gripper] per episode"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise PolicyError(f"{source} returned a non-finite action: {arr.tolist()}")
+    return arr

@@ -1,0 +1,201 @@
+"""The shared WidowX table scene: the Simpler/Bridge set-up every vlthink task stands on.
+
+A WidowX-250S ("widowx250s_bridgedataset_flat_table", ManiSkill's real-to-sim tuned arm) sits on a
+flat table; the Bridge dataset's 3rd_view_camera (640x480, Logitech C920 intrinsics) looks over it.
+Physics runs at 500 Hz, the policy acts at 5 Hz, and an episode lasts 80 control steps.
+
+Tasks subclass ``WidowXTableEnv`` and add their objects in ``_load_scene`` (after calling
+``self._load_table()``), place them in ``_initialize_episode`` (then call ``self._settle()`` and
+``self._reset_robot()``), and judge success in ``evaluate``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sapien
+import torch
+from gymnasium.utils import seeding
+
+# Importing this module registers ManiSkill's real-to-sim tuned Bridge WidowX agent.
+from mani_skill.envs.tasks.digital_twins.bridge_dataset_eval.base_env import (  # noqa: F401
+    WidowX250SBridgeDatasetFlatTable,
+)
+from mani_skill.envs.sapien_env import BaseEnv
+from mani_skill.sensors.camera import CameraConfig
+from mani_skill.utils.structs.actor import Actor
+from mani_skill.utils.structs.pose import Pose
+from mani_skill.utils.structs.types import SimConfig
+
+from vlthink.scene import tables
+from vlthink.scene.meshes import textured_slab_obj
+from vlthink.scene.robot_asset import ensure_robot_asset
+
+# --- Robot (the paper's released set-up; facts, keep as they are) ------------------------------
+ROBOT_UID = "widowx250s_bridgedataset_flat_table"
+ROBOT_BASE_P = (0.147, 0.028, 0.870)  # m, world frame
+ROBOT_BASE_Q = (0.0, 0.0, 0.0, 1.0)  # wxyz: yawed 180 deg, the arm faces -x
+ROBOT_INIT_QPOS = (
+    -0.01840777, 0.0398835, 0.22242722, -0.00460194, 1.36524296, 0.00153398, 0.037, 0.037,
+)  # rad (6 arm joints), m (2 fingers, open)
+CONTROL_MODE = "arm_pd_ee_target_delta_pose_align2_gripper_pd_joint_pos"
+SIM_FREQ = 500  # Hz
+CONTROL_FREQ = 5  # Hz
+MAX_EPISODE_STEPS = 80  # control steps (16 s)
+
+# --- Camera: the Bridge "3rd_view_camera", defined on the robot's base_link by the agent --------
+CAMERA_UID = "3rd_view_camera"
+CAMERA_WIDTH, CAMERA_HEIGHT = 640, 480  # px
+CAMERA_INTRINSIC = ((623.588, 0.0, 319.501), (0.0, 623.588, 239.545), (0.0, 0.0, 1.0))  # px
+CAMERA_POSE_ON_BASE_P = (0.0, -0.16, 0.36)  # m, in base_link
+CAMERA_POSE_ON_BASE_Q = (0.8992917, -0.09263245, 0.35892478, 0.23209205)  # wxyz
+
+# --- Table ----------------------------------------------------------------------------------------
+TABLE_TOP_Z = 0.870  # m: the robot base stands on the table top
+TABLE_HALF_SIZE = (0.70, 0.90, 0.02)  # m; the top spans x in [-1.1, 0.3], y in [-0.9, 0.9]
+TABLE_CENTER_XY = (-0.40, 0.0)  # m
+TABLE_FRICTION = 0.8
+
+SETTLE_SECONDS = 0.5  # s of physics run after placing objects, before step 0
+ROBOT_PARKED_P = (0.0, 0.0, -5.0)  # m: where the arm waits while objects settle
+
+
+def _clone(tree):
+    if isinstance(tree, dict):
+        return {k: _clone(v) for k, v in tree.items()}
+    return tree.clone() if isinstance(tree, torch.Tensor) else tree
+
+
+class WidowXTableEnv(BaseEnv):
+    """Base scene: WidowX on a textured table, Bridge camera, 500/5 Hz, 80 steps."""
+
+    SUPPORTED_ROBOTS = [ROBOT_UID]
+    SUPPORTED_OBS_MODES = ["rgb+segmentation", "rgb", "state", "none", "state_dict"]
+    SUPPORTED_REWARD_MODES = ["none", "sparse"]
+
+    def __init__(self, *args, robot_uids=ROBOT_UID, table_look: str = tables.DEFAULT_LOOK, **kwargs):
+        tables.table_texture(table_look)  # fail early, with the list of known looks
+        ensure_robot_asset()
+        self.table_look = table_look
+        kwargs.setdefault("control_mode", CONTROL_MODE)
+        kwargs.setdefault("obs_mode", "rgb+segmentation")
+        super().__init__(*args, robot_uids=robot_uids, **kwargs)
+
+    # ---- configuration ---------------------------------------------------------------------------
+    @property
+    def _default_sim_config(self):
+        return SimConfig(sim_freq=SIM_FREQ, control_freq=CONTROL_FREQ, spacing=20)
+
+    @property
+    def _default_sensor_configs(self):
+        return []  # the agent carries the 3rd_view_camera
+
+    @property
+    def _default_human_render_camera_configs(self):
+        return CameraConfig(
+            "render_camera",
+            pose=sapien.Pose(CAMERA_POSE_ON_BASE_P, CAMERA_POSE_ON_BASE_Q),
+            width=CAMERA_WIDTH,
+            height=CAMERA_HEIGHT,
+            intrinsic=np.array(CAMERA_INTRINSIC),
+            near=0.01,
+            far=10,
+            mount=self.agent.robot.links_map["base_link"],
+        )
+
+    def _load_agent(self, options: dict):
+        super()._load_agent(options, sapien.Pose(p=ROBOT_BASE_P, q=ROBOT_BASE_Q))
+
+    def _load_lighting(self, options: dict):
+        self.scene.set_ambient_light([0.35, 0.35, 0.35])
+        self.scene.add_directional_light([0, 0, -1], [2.0, 2.0, 2.0], shadow=False)
+        self.scene.add_directional_light([-1, -0.5, -1], [0.6, 0.6, 0.6])
+        self.scene.add_directional_light([1, 1, -1], [0.6, 0.6, 0.6])
+
+    def reset(self, seed=None, options=None):
+        if seed is not None:
+            # ManiSkill draws from its own episode RNGs; Gymnasium's `np_random` is set from the
+            # same seed so gymnasium's env_checker and wrappers see a seeded env.
+            first = int(np.asarray(seed).reshape(-1)[0])
+            self._np_random, self._np_random_seed = seeding.np_random(first)
+        return super().reset(seed=seed, options=options)
+
+    # ---- building blocks for tasks ---------------------------------------------------------------
+    def _load_table(self) -> Actor:
+        """A static table whose top face shows the whole table-look texture."""
+        hx, hy, hz = TABLE_HALF_SIZE
+        builder = self.scene.create_actor_builder()
+        material = sapien.physx.PhysxMaterial(TABLE_FRICTION, TABLE_FRICTION, 0.0)
+        builder.add_box_collision(half_size=TABLE_HALF_SIZE, material=material)
+        builder.add_visual_from_file(str(textured_slab_obj(TABLE_HALF_SIZE, "table")))
+        builder.initial_pose = sapien.Pose(p=[*TABLE_CENTER_XY, TABLE_TOP_Z - hz])
+        self.table = builder.build_static(name="table")
+        self._textures: dict[str, sapien.render.RenderTexture2D] = {}
+        self.set_actor_texture(self.table, "table:" + self.table_look, tables.table_texture(self.table_look))
+        return self.table
+
+    def texture(self, key: str, image: np.ndarray | None = None, path: str | None = None):
+        """A render texture, created once per key and reused across episodes."""
+        tex = self._textures.get(key)
+        if tex is None:
+            if path is not None:
+                tex = sapien.render.RenderTexture2D(str(path), srgb=True)
+            else:
+                rgba = np.concatenate(
+                    [image, np.full(image.shape[:2] + (1,), 255, np.uint8)], axis=-1
+                )
+                tex = sapien.render.RenderTexture2D(np.ascontiguousarray(rgba), "R8G8B8A8Unorm", srgb=True)
+            self._textures[key] = tex
+        return tex
+
+    def set_actor_texture(self, actor: Actor, key: str, image=None, path=None, env_idx=None):
+        """Swap the base-colour texture of an actor built from a textured slab, without rebuilding.
+
+        Changes only the render material, so a reset that changes boards or table looks costs no
+        reconfiguration."""
+        tex = self.texture(key, image=image, path=path)
+        objs = actor._objs if env_idx is None else [actor._objs[i] for i in env_idx]
+        for entity in objs:
+            body = entity.find_component_by_type(sapien.render.RenderBodyComponent)
+            for shape in body.render_shapes:
+                for part in shape.parts:
+                    part.material.set_base_color_texture(tex)
+                    part.material.set_base_color([1.0, 1.0, 1.0, 1.0])
+
+    def _settle(self, seconds: float = SETTLE_SECONDS):
+        """Let dropped objects come to rest before the first observation.
+
+        The arm is parked out of the scene meanwhile: the carrot's drop point (z = 1.0 m) lies
+        within reach of the gripper's initial pose, so an arm in the scene would nudge the falling
+        object differently after every episode and break "same seed, same scene"."""
+        self.agent.robot.set_pose(Pose.create_from_pq(p=torch.tensor(ROBOT_PARKED_P)))
+        if self.gpu_sim_enabled:
+            self.scene._gpu_apply_all()
+        for _ in range(int(SIM_FREQ * seconds)):
+            self.scene.step()
+        if self.gpu_sim_enabled:
+            self.scene._gpu_fetch_all()
+
+    def _reset_robot(self, env_idx: torch.Tensor):
+        qpos = torch.tensor(ROBOT_INIT_QPOS, dtype=torch.float32, device=self.device)
+        self.agent.robot.set_pose(Pose.create_from_pq(p=torch.tensor(ROBOT_BASE_P), q=torch.tensor(ROBOT_BASE_Q)))
+        self.agent.reset(init_qpos=qpos.expand(len(env_idx), -1) if self.num_envs > 1 else qpos)
+
+    # ---- observations for policies ----------------------------------------------------------------
+    def get_obs(self, *args, **kwargs):
+        # ManiSkill hands out some tensors it later edits in place (the controller's target pose)
+        # or reuses (camera parameters); copy, so a returned observation never changes after the
+        # fact (Gymnasium's env_checker insists, and so do users who keep trajectories).
+        return _clone(super().get_obs(*args, **kwargs))
+
+    def _get_obs_extra(self, info: dict):
+        # Proprioception a learned policy may use; scene state stays out (see privileged_state).
+        return {"tcp_pose": self.tcp_pose.raw_pose}
+
+    @property
+    def tcp_pose(self) -> Pose:
+        return self.agent.robot.links_map["ee_gripper_link"].pose
+
+    def camera_images(self, obs: dict) -> np.ndarray:
+        """(N, H, W, 3) uint8 frames of the Bridge camera from an observation dict."""
+        rgb = obs["sensor_data"][CAMERA_UID]["rgb"]
+        return rgb.cpu().numpy() if isinstance(rgb, torch.Tensor) else np.asarray(rgb)
