@@ -1,0 +1,81 @@
+"""Reference policies that give every table a floor (``random``) and a ceiling (``oracle``).
+
+``random``: uniform actions, position deltas within +-``pos_bound`` m, rotation deltas within
++-``rot_bound`` rad, gripper uniform in [-1, 1]; each batch slot has its own generator seeded
+from ``(seed, EpisodeSpec.seed)``, so an episode's actions do not depend on the other slots or on
+how many workers run.
+
+``oracle``: a scripted policy on privileged simulator state, in :mod:`vlthink.policies.oracle`;
+its policy-file keys are that class's keyword arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from vlthink.policies.base import EpisodeSpec, Observation, PolicyError
+from vlthink.policies.registry import PolicyConfigError, check_kwargs
+
+
+@dataclass
+class RandomConfig:
+    pos_bound: float = 0.02
+    rot_bound: float = 0.1
+    seed: int = 0  # mixed with each episode's seed
+
+    def validate(self) -> tuple[str, str] | None:
+        for key in ("pos_bound", "rot_bound"):
+            if getattr(self, key) < 0:
+                return (key, "must be >= 0")
+        return None
+
+
+class RandomPolicy:
+    kind = "action"
+
+    def __init__(self, cfg: RandomConfig, name: str = "random"):
+        self.cfg = cfg
+        self.name = name
+        self.config: dict[str, Any] = {}
+        self._rngs: list[np.random.Generator] = []
+
+    def reset(self, episodes: list[EpisodeSpec]) -> None:
+        self._rngs = [np.random.default_rng([self.cfg.seed, int(e.seed) & 0xFFFFFFFF])
+                      for e in episodes]
+
+    def act(self, observations: list[Observation]) -> np.ndarray:
+        if len(observations) != len(self._rngs):
+            raise PolicyError(f"{self.name}: act() got {len(observations)} observations after "
+                              f"reset() with {len(self._rngs)} episodes")
+        p, r = self.cfg.pos_bound, self.cfg.rot_bound
+        low = np.array([-p] * 3 + [-r] * 3 + [-1.0])
+        high = -low
+        return np.stack([rng.uniform(low, high) for rng in self._rngs]).astype(np.float32)
+
+    def close(self) -> None:
+        pass
+
+
+def make_random(cfg: RandomConfig, *, name: str, source: str) -> RandomPolicy:
+    return RandomPolicy(cfg, name)
+
+
+def make_oracle(settings: dict[str, Any], *, name: str, source: str):
+    try:
+        from vlthink.policies.oracle import OraclePolicy
+    except ImportError as exc:
+        raise PolicyConfigError(f"{source}: adapter 'oracle' is unavailable ({exc})") from exc
+    check_kwargs(OraclePolicy.__init__, settings, source)
+    try:
+        policy = OraclePolicy(**settings)
+    except (TypeError, ValueError) as exc:
+        raise PolicyConfigError(f"{source}: {exc}") from exc
+    if not getattr(policy, "name", None) or policy.name != name:
+        try:
+            policy.name = name
+        except AttributeError:
+            pass
+    return policy

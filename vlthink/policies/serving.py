@@ -1,0 +1,150 @@
+"""Shared helpers for adapters that talk to model servers: codecs, concurrency, error text, images.
+
+- json-numpy (OpenVLA's REST server): the ``json_numpy`` package's ``dumps``/``loads``, which
+  encode an array as ``{"__numpy__": <base64 bytes>, "dtype": ..., "shape": [...]}``.
+- msgpack-numpy (openpi's websocket server): arrays travel as maps
+  ``{b"__ndarray__": True, b"data": raw bytes, b"dtype": dtype.str, b"shape": shape}`` and numpy
+  scalars as ``{b"__npgeneric__": True, b"data": item, b"dtype": dtype.str}``; implemented here
+  with msgpack's ``default``/``object_hook`` so that openpi itself is not needed.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable, TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+# --- msgpack-numpy ------------------------------------------------------------------------------
+
+
+def _pack_default(obj: Any) -> Any:
+    if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind in ("V", "O", "c"):
+        raise TypeError(f"msgpack-numpy cannot carry arrays of dtype {obj.dtype}")
+    if isinstance(obj, np.ndarray):
+        arr = np.ascontiguousarray(obj)
+        return {b"__ndarray__": True, b"data": arr.tobytes(), b"dtype": arr.dtype.str,
+                b"shape": list(arr.shape)}
+    if isinstance(obj, np.generic):
+        return {b"__npgeneric__": True, b"data": obj.item(), b"dtype": obj.dtype.str}
+    raise TypeError(f"cannot msgpack an object of type {type(obj).__name__}")
+
+
+def _unpack_hook(obj: dict) -> Any:
+    if b"__ndarray__" in obj:
+        return np.frombuffer(obj[b"data"], dtype=np.dtype(obj[b"dtype"])).reshape(obj[b"shape"])
+    if b"__npgeneric__" in obj:
+        return np.dtype(obj[b"dtype"]).type(obj[b"data"])
+    return obj
+
+
+def msgpack_packb(obj: Any) -> bytes:
+    import msgpack
+
+    return msgpack.packb(obj, default=_pack_default, use_bin_type=True)
+
+
+def msgpack_unpackb(data: bytes) -> Any:
+    import msgpack
+
+    return msgpack.unpackb(data, object_hook=_unpack_hook, raw=False, strict_map_key=False)
+
+
+# --- concurrency --------------------------------------------------------------------------------
+
+
+class ThreadFanOut:
+    """Runs one call per batch item on a small thread pool; results in input order.
+
+    Used for servers that answer one request at a time (OpenVLA's ``deploy.py``, an OpenAI chat
+    endpoint): K episodes -> K concurrent requests per step. The first failure is re-raised.
+    """
+
+    def __init__(self, max_workers: int):
+        self.max_workers = max(1, int(max_workers))
+        self._pool: ThreadPoolExecutor | None = None
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        items = list(items)
+        if len(items) <= 1:
+            return [fn(x) for x in items]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="vlthink-policy")
+        futures = [self._pool.submit(fn, x) for x in items]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+class SessionPerThread:
+    """A ``requests.Session`` per thread (sessions keep connections alive but are not thread-safe)."""
+
+    def __init__(self, headers: dict[str, str] | None = None):
+        self._local = threading.local()
+        self._headers = headers or {}
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    def get(self):
+        s = getattr(self._local, "session", None)
+        if s is None:
+            import requests
+
+            s = requests.Session()
+            s.headers.update(self._headers)
+            self._local.session = s
+            with self._lock:
+                self._all.append(s)
+        return s
+
+    def close(self) -> None:
+        with self._lock:
+            for s in self._all:
+                s.close()
+            self._all.clear()
+
+
+def http_failure(exc: BaseException, what: str, url: str, timeout_s: float, fix: str) -> str:
+    """One line saying why an HTTP call to ``url`` failed and what to do about it."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.Timeout):
+        return (f"{what} at {url} did not answer within {timeout_s:g} s (timeout): is the model "
+                f"overloaded or stuck? raise `timeout_s` or {fix}")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = "connection refused" if "refused" in str(exc).lower() else "connection failed"
+        return f"cannot reach {what} at {url} ({reason}): {fix}"
+    return f"request to {what} at {url} failed ({type(exc).__name__}: {exc}): {fix}"
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+def check_image(image: Any, source: str) -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
+        from vlthink.policies.base import PolicyError
+
+        raise PolicyError(f"{source}: expected an RGB uint8 image (H, W, 3), got "
+                          f"{arr.dtype} {arr.shape}")
+    return arr
+
+
+def resize_image(image: np.ndarray, size: list[int] | tuple[int, int] | None) -> np.ndarray:
+    """Resize an (H, W, 3) uint8 image to ``size = [height, width]`` (Lanczos); None = as is."""
+    if not size:
+        return image
+    h, w = int(size[0]), int(size[1])
+    if image.shape[:2] == (h, w):
+        return image
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(image).resize((w, h), Image.LANCZOS))
