@@ -1,0 +1,131 @@
+"""Speed of every vlthink env against a bare ManiSkill scene with the same robot, camera and actors.
+
+    MS_ASSET_DIR=... python bench/bench_envs.py [--steps 60] [--resets 10] [ENV_ID ...]
+    python bench/bench_envs.py --sim-backend gpu --num-envs 16      # where a GPU is lent
+
+For each env: control steps per second (zero arm motion, gripper open; rgb+segmentation
+observations of the 640x480 Bridge camera, as policies get them) and the mean time of a seeded
+reset. "bare" is a plain ManiSkill BaseEnv with the same agent, camera, table and
+number of dynamic box actors, no textures and no task logic: the floor our scenes cannot beat.
+Goal: every env >= 90% of the bare step rate, and resets that never reconfigure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import gymnasium as gym
+import numpy as np
+import sapien
+import torch
+from mani_skill.envs.sapien_env import BaseEnv
+from mani_skill.utils.registration import register_env
+from mani_skill.utils.structs.pose import Pose
+from mani_skill.utils.structs.types import SimConfig
+
+import vlthink
+from vlthink.scene import widowx as W
+
+
+@register_env("VLThinkBench-Bare-v0", max_episode_steps=W.MAX_EPISODE_STEPS)
+class BareScene(BaseEnv):
+    """WidowX + table + ``num_actors`` boxes: nothing but simulation and rendering."""
+
+    SUPPORTED_ROBOTS = [W.ROBOT_UID]
+    SUPPORTED_REWARD_MODES = ["none"]
+
+    def __init__(self, *args, num_actors: int = 4, **kwargs):
+        self.num_actors = num_actors
+        super().__init__(*args, robot_uids=W.ROBOT_UID, control_mode=W.CONTROL_MODE, **kwargs)
+
+    @property
+    def _default_sim_config(self):
+        return SimConfig(sim_freq=W.SIM_FREQ, control_freq=W.CONTROL_FREQ, spacing=20)
+
+    @property
+    def _default_sensor_configs(self):
+        return []
+
+    def _load_agent(self, options):
+        super()._load_agent(options, sapien.Pose(p=W.ROBOT_BASE_P, q=W.ROBOT_BASE_Q))
+
+    def _load_scene(self, options):
+        b = self.scene.create_actor_builder()
+        b.add_box_collision(half_size=W.TABLE_HALF_SIZE)
+        b.add_box_visual(half_size=W.TABLE_HALF_SIZE)
+        b.initial_pose = sapien.Pose(p=[*W.TABLE_CENTER_XY, W.TABLE_TOP_Z - W.TABLE_HALF_SIZE[2]])
+        b.build_static(name="table")
+        self.boxes = []
+        for i in range(self.num_actors):
+            b = self.scene.create_actor_builder()
+            b.add_box_collision(half_size=[0.05, 0.05, 0.01])
+            b.add_box_visual(half_size=[0.05, 0.05, 0.01])
+            b.initial_pose = sapien.Pose(p=[-0.25, -0.2 + 0.13 * i, W.TABLE_TOP_Z + 0.01])
+            self.boxes.append(b.build(name=f"box{i}"))
+
+    def _initialize_episode(self, env_idx, options):
+        n = len(env_idx)
+        for i, box in enumerate(self.boxes):
+            p = torch.tensor([-0.25, -0.2 + 0.13 * i, W.TABLE_TOP_Z + 0.01]).expand(n, 3)
+            box.set_pose(Pose.create_from_pq(p=p))
+        self.agent.reset(torch.tensor(W.ROBOT_INIT_QPOS))
+
+    def evaluate(self):
+        return {}
+
+
+def measure(env_id: str, steps: int, resets: int, **make_kwargs) -> dict:
+    t0 = time.perf_counter()
+    env = gym.make(env_id, obs_mode="rgb+segmentation", **make_kwargs)
+    env.reset(seed=0)
+    make_s = time.perf_counter() - t0
+    action = torch.zeros(env.action_space.shape)
+    action[..., -1] = 1.0
+    t0 = time.perf_counter()
+    reconfigured = 0
+    for seed in range(1, resets + 1):
+        _, info = env.reset(seed=seed)
+        reconfigured += bool(info.get("reconfigure", False))
+    reset_s = (time.perf_counter() - t0) / resets
+    env.step(action)  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        env.step(action)
+    step_s = (time.perf_counter() - t0) / steps
+    n = env.unwrapped.num_envs
+    env.close()
+    return {"env": env_id, "make_s": make_s, "reset_s": reset_s, "steps_per_s": n / step_s, "reconfigured": reconfigured}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("env_ids", nargs="*", help="default: every registered vlthink env")
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--resets", type=int, default=10)
+    parser.add_argument("--sim-backend", default="cpu")
+    parser.add_argument("--num-envs", type=int, default=1)
+    args = parser.parse_args()
+    ids = args.env_ids or list(vlthink.envs.ALL_TASKS)
+    kw = dict(sim_backend=args.sim_backend, num_envs=args.num_envs)
+    rows = []
+    for env_id in ids:
+        n_actors = 4 if "Parity" not in env_id else 3
+        bare = measure("VLThinkBench-Bare-v0", args.steps, args.resets, num_actors=n_actors, **kw)
+        row = measure(env_id, args.steps, args.resets, **kw)
+        row["bare_steps_per_s"] = bare["steps_per_s"]
+        row["bare_reset_s"] = bare["reset_s"]
+        rows.append(row)
+        print(
+            f"{env_id:<30} {row['steps_per_s']:7.1f} steps/s  bare {bare['steps_per_s']:7.1f}  "
+            f"ratio {row['steps_per_s'] / bare['steps_per_s']:5.1%}  reset {row['reset_s'] * 1e3:6.1f} ms "
+            f"(bare {bare['reset_s'] * 1e3:5.1f})  reconfigured {row['reconfigured']}/{args.resets}",
+            flush=True,
+        )
+    ratios = [r["steps_per_s"] / r["bare_steps_per_s"] for r in rows]
+    print(f"\n{len(rows)} envs, backend={args.sim_backend}, num_envs={args.num_envs}: step-rate ratio "
+          f"min {min(ratios):.1%}, median {float(np.median(ratios)):.1%}")
+
+
+if __name__ == "__main__":
+    main()
