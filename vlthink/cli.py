@@ -50,12 +50,6 @@ def _frames(args) -> int:
     return 0
 
 
-def _leaderboard(args) -> int:
-    from vlthink.harness.leaderboard import publish_cli
-
-    return publish_cli(args)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vlthink", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,14 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="frames.png")
     p.set_defaults(func=_frames)
 
-    p = sub.add_parser("leaderboard", help="publish run results into leaderboards/*.csv")
-    try:
-        from vlthink.harness.leaderboard import add_publish_arguments
-    except ImportError:  # the harness is optional for the other subcommands
-        add_publish_arguments = None
-    if add_publish_arguments is not None:
-        add_publish_arguments(p)
-    p.set_defaults(func=_leaderboard)
+    from vlthink.harness.leaderboard import add_leaderboard_parser
+
+    add_leaderboard_parser(sub)  # leaderboard publish RUN_DIR... [--baseline DIR] [--out-dir DIR]
     return parser
 
 

@@ -1,0 +1,152 @@
+"""Harness overhead: the oracle through ``vlthink-eval`` against the bare env loop.
+
+    MS_ASSET_DIR=/work/shared/maniskill python bench/bench_harness.py [--env ENV] [--episodes 16]
+
+Measures, on the same env and episodes (same episode seeds):
+
+1. **bare loop** - one process: ``env.reset(seed=episode_seed(...))``, ``policy.reset``, then
+   ``policy.act`` / ``env.step`` until the env ends the episode.  No files, no IPC.
+2. **harness, 1 worker** - ``vlthink-eval --policy oracle --workers 1`` as a subprocess.
+3. **harness, 2 workers** - the same with ``--workers 2``.
+
+For each: *steady-state* episodes/minute, timed from the end of the first episode to the end of
+the last one (``(N-1) / (t_last - t_first)``, so process start-up, imports and env construction -
+a fixed cost of a few seconds per run - are excluded), and the *end-to-end* rate including them.
+The harness's episode end times are taken when its row appears in ``episodes.jsonl`` (the file is
+polled every 20 ms).  Goals: harness (1 worker) >= 90% of the bare loop; 2 workers >= 1.7x of 1.
+Results are printed and written as JSON (``--json PATH``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def bare_loop(env_id: str, episodes: int, seed: int) -> dict:
+    import gymnasium as gym
+
+    import vlthink  # noqa: F401
+    from vlthink.envs import episode_tasks, policy_observations
+    from vlthink.harness.episodes import episode_seed
+    from vlthink.policies.base import EpisodeSpec
+    from vlthink.policies.registry import load_policy
+
+    t_start = time.perf_counter()
+    policy = load_policy("oracle")
+    env = gym.make(env_id, obs_mode="rgb+segmentation", sim_backend="cpu", num_envs=1)
+    ends, successes, steps = [], 0, 0
+    for ep in range(episodes):
+        obs, _ = env.reset(seed=episode_seed(env_id, ep, seed))
+        task = episode_tasks(env)[0]
+        policy.reset([EpisodeSpec(env_id, ep, seed, task["instruction"], task)])
+        ok = False
+        while True:
+            action = policy.act(policy_observations(env, obs))
+            obs, _r, term, trunc, info = env.step(action)
+            steps += 1
+            ok = ok or bool(info["success"][0])
+            if bool(term[0]) or bool(trunc[0]):
+                break
+        successes += ok
+        ends.append(time.perf_counter())
+    env.close()
+    return _rates("bare loop", t_start, ends, successes, steps)
+
+
+def harness(env_id: str, episodes: int, seed: int, workers: int) -> dict:
+    out = Path(tempfile.mkdtemp(prefix="vlthink-bench-"))
+    rows = out / "episodes.jsonl"
+    cmd = [sys.executable, "-m", "vlthink.harness.cli", "--policy", "oracle", "--suite", env_id,
+           "--episodes", str(episodes), "--seed", str(seed), "--workers", str(workers),
+           "--out", str(out), "--no-progress"]
+    t_start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    ends: list[float] = []
+    seen = 0
+    while True:
+        done = proc.poll() is not None
+        if rows.exists():
+            n = rows.read_bytes().count(b"\n")
+            now = time.perf_counter()
+            ends += [now] * (n - seen)
+            seen = n
+        if done:
+            break
+        time.sleep(0.02)
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"vlthink-eval failed ({proc.returncode}):\n{stderr[-3000:]}")
+    data = [json.loads(line) for line in rows.read_text().splitlines()]
+    successes = sum(r["success_once"] for r in data)
+    steps = sum(r["steps"] for r in data)
+    errors = sum(1 for r in data if r["error"])
+    res = _rates(f"harness, {workers} worker(s)", t_start, ends, successes, steps)
+    res["errors"] = errors
+    return res
+
+
+def _rates(label: str, t_start: float, ends: list[float], successes: int, steps: int) -> dict:
+    n = len(ends)
+    steady = (n - 1) / (ends[-1] - ends[0]) * 60 if n >= 2 and ends[-1] > ends[0] else float("nan")
+    return {
+        "label": label, "episodes": n, "success_rate": successes / max(n, 1), "steps": steps,
+        "steady_eps_per_min": steady,
+        "end_to_end_eps_per_min": n / (ends[-1] - t_start) * 60 if n else float("nan"),
+        "wall_s": (ends[-1] - t_start) if n else float("nan"),
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--env", default=None, help="env id (default: the first VL-Think env)")
+    p.add_argument("--episodes", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeat", type=int, default=1,
+                   help="alternate bare loop / 1 worker this many times, report the best of each")
+    p.add_argument("--json", type=Path, default=None)
+    a = p.parse_args()
+    os.environ.setdefault("MS_ASSET_DIR", str(REPO.parent / "shared" / "maniskill"))
+    import vlthink
+
+    env_id = a.env or next(iter(vlthink.VL_THINK_TASKS))
+    # bare loop and 1 worker alternate (--repeat) so that drifting machine load hits both alike
+    bare_runs, one_runs = [], []
+    for _ in range(a.repeat):
+        bare_runs.append(bare_loop(env_id, a.episodes, a.seed))
+        one_runs.append(harness(env_id, a.episodes, a.seed, 1))
+    two = harness(env_id, a.episodes, a.seed, 2)
+    bare = max(bare_runs, key=lambda r: r["steady_eps_per_min"])  # best of, for both
+    one = max(one_runs, key=lambda r: r["steady_eps_per_min"])
+    results = [bare, one, two]
+    summary = {
+        "env": env_id, "episodes": a.episodes, "cpus": os.cpu_count(), "results": results,
+        "all_runs": bare_runs + one_runs + [two],
+        "harness_1w_vs_bare": one["steady_eps_per_min"] / bare["steady_eps_per_min"],
+        "speedup_2w_vs_1w": two["steady_eps_per_min"] / one["steady_eps_per_min"],
+        "load_average": os.getloadavg(),
+    }
+    print(f"env {env_id}, {a.episodes} episodes each, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f} (other processes distort every figure)")
+    print(f"{'':24s} {'steady ep/min':>14s} {'end-to-end ep/min':>18s} {'wall s':>8s} {'success':>8s}")
+    for r in results:
+        print(f"{r['label']:24s} {r['steady_eps_per_min']:14.1f} "
+              f"{r['end_to_end_eps_per_min']:18.1f} {r['wall_s']:8.1f} {r['success_rate']:8.2f}")
+    print(f"harness (1 worker) / bare loop: {summary['harness_1w_vs_bare']:.1%}  (goal >= 90%)")
+    print(f"2 workers / 1 worker: {summary['speedup_2w_vs_1w']:.2f}x  (goal >= 1.7x)")
+    if a.json:
+        a.json.write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""Leaderboards: ``leaderboards/vl-think.csv`` and ``leaderboards/ood.csv``.
+
+One row per ``(policy, env, source)``.  ``source`` is ``measured`` for rows this harness computed
+from a run directory, or ``reported: <citation>`` for numbers copied from a paper (kept verbatim,
+never recomputed or overwritten by :func:`publish`; see ``leaderboards/import_reported.py``).
+
+Columns: suite, group, env, policy, source, episodes, seeds, success_mean, success_sd, ci_low,
+ci_high, success_end_mean, wrong_board, baseline, p_value, p_n, protocol_version,
+package_version, date, command.  Their definitions are those of :mod:`vlthink.harness.summary`
+(mean ± SD over seeds, pooled 95% Wilson interval, one-sided paired Wilcoxon over (env, seed)
+cells against ``baseline``).
+
+:func:`publish` refuses, with the reason and the fix:
+
+* a run that is incomplete (fewer finished episodes than its plan) or is a single shard,
+* a run with errored episodes (crash/timeout/policy error: its rate would be biased low),
+* runs of different protocol versions, or a run whose protocol differs from the measured rows
+  already on the board,
+* two runs giving the same policy on the same env, and a baseline that cannot be paired.
+
+Wire it into a CLI with :func:`add_leaderboard_parser` (``vlthink leaderboard publish RUN...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import math
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import pandas as pd
+
+from vlthink.harness import results as R
+from vlthink.harness import summary as S
+from vlthink.harness.results import HarnessError
+
+MEASURED = "measured"
+COLUMNS = [
+    "suite", "group", "env", "policy", "source", "episodes", "seeds", "success_mean",
+    "success_sd", "ci_low", "ci_high", "success_end_mean", "wrong_board", "baseline", "p_value",
+    "p_n", "protocol_version", "package_version", "date", "command",
+]
+FILES = {"vl-think": "vl-think.csv", "ood": "ood.csv"}
+
+
+class LeaderboardError(HarnessError):
+    pass
+
+
+def default_dir() -> Path:
+    from vlthink.paths import REPO_DIR
+
+    return REPO_DIR / "leaderboards"
+
+
+def _check_run(run_dir: Path, manifest: dict, rows: list) -> None:
+    plan = manifest.get("plan", {})
+    if plan.get("shard"):
+        i, n = plan["shard"]
+        raise LeaderboardError(
+            f"{run_dir} is shard {i + 1}/{n} of a run, not a whole run. Fix: join the shards "
+            "with `vlthink-eval merge OUT SHARD_DIR...` and publish OUT."
+        )
+    finished, planned = S.completeness(manifest, rows)
+    if finished < planned:
+        raise LeaderboardError(
+            f"{run_dir} is incomplete: {finished} of {planned} planned episodes finished. Fix: "
+            f"rerun its command to finish it: {manifest.get('command', '?')}"
+        )
+    errors = sum(1 for r in rows if r.get("error"))
+    if errors:
+        raise LeaderboardError(
+            f"{run_dir} has {errors} episode(s) that ended in an error (counted as failures, "
+            "they would bias the rate). Fix: rerun its command with --retry-errors: "
+            f"{manifest.get('command', '?')} --retry-errors"
+        )
+
+
+def _val(x: Any) -> Any:
+    if x is None:
+        return None
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    return x
+
+
+def rows_for_run(
+    run_dir: Path,
+    baseline: Optional[Path] = None,
+    date: Optional[str] = None,
+) -> list[dict[str, Any]]:
+    """Leaderboard rows (one per env) of one complete run directory."""
+    manifest, rows = R.load_run(run_dir)
+    _check_run(run_dir, manifest, rows)
+    base = R.load_run(baseline) if baseline is not None else None
+    if base is not None:
+        _check_run(baseline, *base)
+    table = S.summarize(manifest, rows, base, str(baseline) if baseline else "the baseline")
+    envs = table[table["level"] == "env"]
+    date = date or _dt.date.today().isoformat()
+    out = []
+    for _, r in envs.iterrows():
+        out.append({
+            "suite": r["suite"], "group": r["group"], "env": r["env"], "policy": r["policy"],
+            "source": MEASURED, "episodes": int(r["episodes"]), "seeds": int(r["seeds"]),
+            "success_mean": _val(r["success"]), "success_sd": _val(r["success_sd"]),
+            "ci_low": _val(r["ci_low"]), "ci_high": _val(r["ci_high"]),
+            "success_end_mean": _val(r["success_end"]), "wrong_board": _val(r["wrong_board"]),
+            "baseline": _val(r["baseline"]), "p_value": _val(r["p_value"]),
+            "p_n": _val(r["p_n"]),
+            "protocol_version": manifest.get("protocol_version"),
+            "package_version": manifest.get("versions", {}).get("vlthink"),
+            "date": date, "command": manifest.get("command"),
+        })
+    return out
+
+
+def read_board(path: Path) -> pd.DataFrame:
+    if not Path(path).exists():
+        return pd.DataFrame(columns=COLUMNS)
+    try:
+        df = pd.read_csv(path, dtype={"source": str, "policy": str, "env": str})
+    except Exception as exc:
+        raise LeaderboardError(f"{path}: not a readable CSV ({exc}). Fix: restore it from git.")
+    missing = [c for c in ("suite", "env", "policy", "source") if c not in df]
+    if missing:
+        raise LeaderboardError(f"{path}: lacks column(s) {', '.join(missing)}. Fix: restore it.")
+    for c in COLUMNS:
+        if c not in df:
+            df[c] = None
+    return df
+
+
+def publish(
+    run_dirs: Sequence[Path | str],
+    out_dir: Path | str | None = None,
+    baseline: Optional[Path | str] = None,
+    date: Optional[str] = None,
+) -> list[Path]:
+    """Write or update the leaderboard CSVs from complete run directories; returns files written."""
+    if not run_dirs:
+        raise LeaderboardError("publish needs at least one run directory")
+    out_dir = Path(out_dir) if out_dir is not None else default_dir()
+    run_dirs = [Path(d) for d in run_dirs]
+    baseline = Path(baseline) if baseline is not None else None
+    protocols = {}
+    for d in run_dirs:
+        m = R.read_manifest(d)
+        protocols[d] = (m.get("protocol_version"), m.get("harness_protocol"))
+    if len(set(protocols.values())) > 1:
+        listing = "; ".join(f"{d}: {p[0]} / {p[1]}" for d, p in protocols.items())
+        raise LeaderboardError(
+            f"these runs mix protocols ({listing}). Fix: publish runs of one protocol version "
+            "together; rerun the older ones with this package version."
+        )
+    protocol = next(iter(protocols.values()))[0]
+    new: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], Path] = {}
+    for d in run_dirs:
+        for row in rows_for_run(d, baseline, date):
+            key = (row["policy"], row["env"])
+            if key in seen:
+                raise LeaderboardError(
+                    f"policy {key[0]!r} on {key[1]} is in both {seen[key]} and {d}. Fix: publish "
+                    "one of them (or merge them if they are shards of one run)."
+                )
+            seen[key] = d
+            new.append(row)
+    written = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for suite, fname in FILES.items():
+        rows = [r for r in new if r["suite"] == suite]
+        if not rows:
+            continue
+        path = out_dir / fname
+        board = read_board(path)
+        measured = board[board["source"] == MEASURED]
+        other = set(measured["protocol_version"].dropna().astype(str)) - {str(protocol)}
+        if other:
+            raise LeaderboardError(
+                f"{path} holds measured rows of protocol {', '.join(sorted(other))}, these runs "
+                f"are {protocol}: one board must not mix protocols. Fix: rerun those policies "
+                f"with this version, or delete their rows from {path} (git keeps the history)."
+            )
+        keys = {(r["policy"], r["env"]) for r in rows}
+        drop = [s == MEASURED and (p, e) in keys
+                for s, p, e in zip(board["source"], board["policy"], board["env"])]
+        keep = board.loc[~pd.Series(drop, index=board.index, dtype=bool)]
+        frame = pd.concat([keep[COLUMNS], pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
+        frame["_measured"] = frame["source"] != MEASURED  # measured rows first
+        frame = frame.sort_values(["_measured", "source", "group", "env", "policy"],
+                                  kind="stable").drop(columns="_measured")
+        write_board(frame, path)
+        written.append(path)
+    return written
+
+
+NUMERIC = ["episodes", "seeds", "success_mean", "success_sd", "ci_low", "ci_high",
+           "success_end_mean", "wrong_board", "p_value", "p_n"]
+
+
+def write_board(frame: pd.DataFrame, path: Path) -> None:
+    """Write a board CSV atomically; rates with 4 decimals, p-values with 4 significant digits."""
+    frame = frame[COLUMNS].copy()
+    for c in NUMERIC:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce")
+    for c in ("episodes", "seeds", "p_n"):
+        frame[c] = frame[c].astype("Int64")
+    for c in ("success_mean", "success_sd", "ci_low", "ci_high", "success_end_mean",
+              "wrong_board"):
+        frame[c] = frame[c].round(4)
+    frame["p_value"] = [float(f"{v:.4g}") if pd.notna(v) else v for v in frame["p_value"]]
+    tmp = Path(path).with_name(Path(path).name + ".tmp")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
+def add_leaderboard_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:
+    """Add ``leaderboard publish RUN_DIR... [--baseline DIR] [--out-dir DIR]`` to a CLI.
+
+    The parser's ``func`` default is :func:`run_leaderboard_command`; call ``args.func(args)``
+    and use its return value as the exit code (it prints user errors, no traceback).
+    """
+    lb = subparsers.add_parser("leaderboard", help="publish runs to the leaderboard CSVs")
+    sub = lb.add_subparsers(dest="leaderboard_command", required=True)
+    pub = sub.add_parser("publish", help="write/update leaderboards/vl-think.csv and ood.csv")
+    pub.add_argument("run_dirs", type=Path, nargs="+", help="complete run directories")
+    pub.add_argument("--baseline", type=Path, default=None,
+                     help="run directory the p-values are computed against")
+    pub.add_argument("--out-dir", type=Path, default=None,
+                     help="leaderboard folder (default: leaderboards/ of the checkout)")
+    lb.set_defaults(func=run_leaderboard_command)
+    pub.set_defaults(func=run_leaderboard_command)
+    return lb
+
+
+def run_leaderboard_command(args: argparse.Namespace) -> int:
+    import sys
+
+    try:
+        paths = publish(args.run_dirs, out_dir=args.out_dir, baseline=args.baseline)
+    except HarnessError as exc:
+        print(f"vlthink leaderboard: error: {exc}", file=sys.stderr)
+        return 2
+    for p in paths:
+        print(f"updated {p}")
+    return 0

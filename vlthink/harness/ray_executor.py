@@ -1,0 +1,100 @@
+"""``--executor ray``: episodes sharded over a Ray cluster (optional extra: ``pip install vlthink[ray]``).
+
+The driver (the ``vlthink-eval`` process) keeps the results file, the manifest and the progress
+bars; Ray tasks only compute rows.  The episodes still to run are cut into chunks of
+``chunk_size`` episodes of one env (default: 4 x ``--workers``); each chunk is one Ray task that
+builds the policy from the policy file's *contents* (shipped with the task, so nodes need the
+package but not the file) and runs the chunk with the local CPU executor (``--workers`` env
+processes on that node, one batched policy).  Rows are written by the driver as each chunk
+returns, so a killed driver loses at most the chunks in flight; rerunning resumes as usual.
+Episode identity does not depend on which node ran it, so the rows equal a local run's.
+
+Cluster address: ``RAY_ADDRESS`` (or ``ray.init()``'s own discovery); with none, a local Ray
+instance is started for the run.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+from vlthink.harness.episodes import EpisodeKey
+from vlthink.harness.results import HarnessError
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise HarnessError(
+            "--executor ray needs Ray, an optional extra. Fix: pip install 'vlthink[ray]' "
+            "(or 'ray[default]'), or use the default --executor local."
+        ) from None
+    return ray
+
+
+def chunks(keys: list[EpisodeKey], size: int) -> list[list[EpisodeKey]]:
+    """Consecutive runs of at most ``size`` episodes, never mixing env ids."""
+    out: list[list[EpisodeKey]] = []
+    for k in keys:
+        if out and len(out[-1]) < size and out[-1][-1].env_id == k.env_id:
+            out[-1].append(k)
+        else:
+            out.append([k])
+    return out
+
+
+def _run_chunk(policy_toml: str, policy_name: str, keys: list[tuple], opts: Any) -> list[dict]:
+    """Body of one Ray task: run ``keys`` locally, return their rows."""
+    from vlthink.harness.runner import make_executor
+    from vlthink.policies.registry import load_policy
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{policy_name}.toml"
+        path.write_text(policy_toml)
+        policy = load_policy(str(path))
+    rows: list[dict] = []
+    try:
+        make_executor(policy, opts, rows.append).run([EpisodeKey(*k) for k in keys])
+    finally:
+        try:
+            policy.close()
+        except Exception:
+            pass
+    return rows
+
+
+def run(args: Any, manifest: dict, policy: Any, todo: list[EpisodeKey], opts: Any,
+        emit: Callable[[dict], None]) -> None:
+    ray = _import_ray()
+    from vlthink.policies.registry import find_policy_file
+
+    policy_toml = find_policy_file(args.policy).read_text()
+    name = manifest["policy"]["name"]
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True,
+                 log_to_driver=False, include_dashboard=False)
+    size = getattr(args, "ray_chunk", None) or 4 * max(1, opts.workers)
+    task = ray.remote(num_cpus=max(1, opts.workers))(_run_chunk)
+    # the video dir must exist on the node; keep videos off for remote chunks unless shared FS
+    ropts = replace(opts, stop_after=None)
+    pending = [task.remote(policy_toml, name, [tuple(k) for k in c], ropts)
+               for c in chunks(todo, size)]
+    try:
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            try:
+                rows = ray.get(ready[0])
+            except Exception as exc:  # RayTaskError wraps the task's own exception
+                cause = getattr(exc, "cause", None) or exc
+                if isinstance(cause, HarnessError):
+                    raise type(cause)(str(cause)) from None
+                raise
+            for row in rows:
+                emit(row)
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)
