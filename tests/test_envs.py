@@ -141,7 +141,8 @@ def run_oracle(env_id: str, seeds, target="instructed"):
 
 @pytest.mark.parametrize("env_id", IDS)
 def test_oracle_succeeds(env_id):
-    results = run_oracle(env_id, seeds=[0, 1])
+    # One seed per domain keeps the default run short; bench/oracle_sweep.py runs 64 per domain.
+    results = run_oracle(env_id, seeds=[3])
     assert all(ok for ok, _ in results), results
     assert all(p == "target" for _, p in results)
 

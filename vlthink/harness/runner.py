@@ -70,7 +70,9 @@ class RunOptions:
     record_video: bool = False
     video_dir: Optional[Path] = None
     max_policy_failures: int = 3
-    obs_mode: str = "rgb+segmentation"
+    # Policies see camera frames only; a segmentation render would cost as much again per step.
+    # (Envs that need the segmentation themselves, like the OOD Tex overlays, render it anyway.)
+    obs_mode: str = "rgb"
     # stop after this many rows were written (tests / benchmarks); None = run everything
     stop_after: Optional[int] = None
 

@@ -59,9 +59,11 @@ SETTLE_SECONDS = 0.5  # s of physics run after placing objects, before step 0
 ROBOT_PARKED_P = (0.0, 0.0, -5.0)  # m: where the arm waits while objects settle
 
 
-def _clone(tree):
+def _clone(tree, fresh=("sensor_data",)):
+    """Copy the tensors of an observation tree, except under keys whose tensors are new each call
+    (camera images are rendered into new tensors; copying them would cost ~1 MB a step)."""
     if isinstance(tree, dict):
-        return {k: _clone(v) for k, v in tree.items()}
+        return {k: v if k in fresh else _clone(v, fresh) for k, v in tree.items()}
     return tree.clone() if isinstance(tree, torch.Tensor) else tree
 
 
