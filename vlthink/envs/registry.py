@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from mani_skill.utils.registration import REGISTERED_ENVS, register_env
 
+from vlthink.envs.ood.variants import VARIANTS, VARIANT_ENVS, env_id
 from vlthink.envs.vl_think import DOMAIN_ENVS
 from vlthink.scene.widowx import MAX_EPISODE_STEPS
 
@@ -28,7 +29,9 @@ VL_THINK_TASKS: dict[str, TaskInfo] = {
     for domain, cls in DOMAIN_ENVS.items()
 }
 
-OOD_TASKS: dict[str, TaskInfo] = {}  # filled by vlthink.envs.ood when it lands
+OOD_TASKS: dict[str, TaskInfo] = {
+    env_id(v.name): TaskInfo(env_id(v.name), "ood", v.axis, VARIANT_ENVS[v.name]) for v in VARIANTS
+}
 
 ALL_TASKS: dict[str, TaskInfo] = {}
 

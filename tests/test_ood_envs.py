@@ -1,0 +1,300 @@
+"""OOD-suite environments on the CPU: ids, splits, sampling rules, overlays, determinism, oracle."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import vlthink
+from vlthink.envs import PLACED_ON
+from vlthink.envs.ood import layout
+from vlthink.envs.ood.base import MIN_TCP_HEIGHT
+from vlthink.envs.ood.episode import (
+    ARM_OFFSETS, HELDOUT, MOVE_STEP, TEMPLATE_TRAIN, TEMPLATES_HELDOUT, TEMPLATES_SPARE, TRAIN, draw_episode,
+)
+from vlthink.envs.ood.overlays import window
+from vlthink.envs.ood.variants import VARIANTS, env_id
+from vlthink.ood.objects import OBJECTS_HELDOUT, OBJECTS_TRAIN
+from vlthink.ood.receptacles import RECEPTACLES_HELDOUT, RECEPTACLES_TRAIN
+from vlthink.policies.base import EpisodeSpec, Observation
+from vlthink.policies.oracle import OraclePolicy
+from vlthink.scene.tables import TABLE_LOOKS_HELDOUT, TABLE_LOOKS_TRAIN
+from vlthink.scene.widowx import CAMERA_UID, MAX_EPISODE_STEPS, TABLE_TOP_Z
+
+IDS = list(vlthink.OOD_TASKS)
+BY_NAME = {v.name: v for v in VARIANTS}
+_ENVS: dict[tuple, gym.Env] = {}
+
+
+def make(env_id_: str, **kwargs) -> gym.Env:
+    """One env per (id, kwargs) for the whole module: building a scene costs seconds."""
+    key = (env_id_, tuple(sorted(kwargs.items())))
+    if key not in _ENVS:
+        _ENVS[key] = gym.make(env_id_, **kwargs)
+    return _ENVS[key]
+
+
+def rgb(obs) -> np.ndarray:
+    return obs["sensor_data"][CAMERA_UID]["rgb"][0].numpy()
+
+
+def seg(obs) -> np.ndarray:
+    return obs["sensor_data"][CAMERA_UID]["segmentation"][0, ..., 0].numpy()
+
+
+# ---- ids and sets (no simulator) -----------------------------------------------------------------
+def test_fourteen_ids_on_four_axes():
+    names = ["Train", "VisionImg", "Tex03", "Tex05", "Whole03", "Whole05", "Carrot", "Plate", "Instruct",
+             "MultiCarrot", "MultiPlate", "Position", "EEPose", "PosChangeTo"]
+    assert IDS == [f"VLThink-OOD-{n}-v0" for n in names]
+    axes = {i: vlthink.OOD_TASKS[i].group for i in IDS}
+    assert set(axes.values()) == {"Train", "Vision", "Semantic", "Execution"}
+    assert all(vlthink.OOD_TASKS[i].suite == "ood" for i in IDS)
+
+
+def test_heldout_sets_are_disjoint_from_training():
+    assert not set(OBJECTS_TRAIN) & set(OBJECTS_HELDOUT)
+    assert not set(RECEPTACLES_TRAIN) & set(RECEPTACLES_HELDOUT) and RECEPTACLES_TRAIN == ("plate",)
+    assert not set(TABLE_LOOKS_TRAIN) & set(TABLE_LOOKS_HELDOUT) and len(TABLE_LOOKS_HELDOUT) == 5
+    assert len(set(TEMPLATES_HELDOUT)) == 16 and len(set(TEMPLATES_SPARE)) == 4
+    assert TEMPLATE_TRAIN not in TEMPLATES_HELDOUT + TEMPLATES_SPARE
+    assert not set(TEMPLATES_HELDOUT) & set(TEMPLATES_SPARE)
+    assert not set(layout.YAWS_TRAIN) & set(layout.YAWS_HELDOUT)
+    inner = {tuple(c) for c in layout.CELLS["grid"]}
+    assert len(inner) == 36 and len(layout.CELLS["ring"]) == 28
+    assert not inner & {tuple(c) for c in layout.CELLS["ring"]}
+    assert np.allclose(layout.CELLS["grid"].mean(0), (-0.16, 0.0))
+
+
+def _draws(cfg, n, start=0):
+    return [draw_episode(cfg, np.random.RandomState(s)) for s in range(start, start + n)]
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+def test_train_split_uses_training_assets_only(name):
+    for ep in _draws(BY_NAME[name].train, 60):
+        assert ep.object in OBJECTS_TRAIN and ep.receptacle == "plate"
+        assert ep.table_look in TABLE_LOOKS_TRAIN and ep.template == TEMPLATE_TRAIN
+        assert ep.instruction == f"put {ep.object} on plate"
+        assert ep.object_yaw in layout.YAWS_TRAIN
+        assert ep.overlay is None and ep.arm_offsets is None and ep.move_to_cell is None
+        assert ep.distractor_receptacle is None
+        assert ep.distractor_object is None or ep.distractor_object in OBJECTS_TRAIN
+        assert any(np.allclose(ep.object_cell, c) for c in layout.CELLS["grid"])
+
+
+def test_ood_splits_use_their_heldout_sets():
+    checks = {
+        "VisionImg": lambda e: e.table_look in TABLE_LOOKS_HELDOUT,
+        "Carrot": lambda e: e.object in OBJECTS_HELDOUT,
+        "Plate": lambda e: e.receptacle in RECEPTACLES_HELDOUT and e.receptacle in e.instruction,
+        "Instruct": lambda e: e.template in TEMPLATES_HELDOUT,
+        "MultiCarrot": lambda e: {e.object, e.distractor_object} <= set(OBJECTS_HELDOUT),
+        "MultiPlate": lambda e: {e.receptacle, e.distractor_receptacle} <= set(RECEPTACLES_HELDOUT),
+        "Position": lambda e: e.object_yaw in layout.YAWS_HELDOUT
+        and all(any(np.allclose(c, r) for r in layout.CELLS["ring"]) for c in (e.object_cell, e.receptacle_cell)),
+        "Tex03": lambda e: e.overlay.mode == "tex" and e.overlay.alpha == 0.3,
+        "Whole05": lambda e: e.overlay.mode == "whole" and e.overlay.alpha == 0.5,
+        "EEPose": lambda e: all(o in opts for o, opts in zip(e.arm_offsets, ARM_OFFSETS)),
+        "PosChangeTo": lambda e: e.move_at_step == MOVE_STEP and e.move_to_cell is not None,
+    }
+    for name, ok in checks.items():
+        eps = _draws(BY_NAME[name].ood, 40)
+        assert all(ok(e) for e in eps), name
+    # Each held-out set is used in full.
+    assert {e.object for e in _draws(BY_NAME["Carrot"].ood, 300)} == set(OBJECTS_HELDOUT)
+    assert {e.receptacle for e in _draws(BY_NAME["Plate"].ood, 400)} == set(RECEPTACLES_HELDOUT)
+
+
+def test_multicarrot_distractor_is_never_the_target():
+    for cfg in (BY_NAME["MultiCarrot"].ood, BY_NAME["MultiCarrot"].train):
+        for ep in _draws(cfg, 200):
+            assert ep.distractor_object is not None and ep.distractor_object != ep.object
+            d = np.linalg.norm(np.subtract(ep.object_cell, ep.distractor_object_cell))
+            assert d >= layout.MIN_OBJECT_DISTANCE - 1e-9
+    for ep in _draws(BY_NAME["MultiPlate"].ood, 100):
+        assert ep.distractor_receptacle not in (None, ep.receptacle)
+
+
+@pytest.mark.parametrize("name", ["Train", "Plate", "Position", "MultiCarrot", "MultiPlate", "PosChangeTo"])
+def test_layout_keeps_things_apart(name):
+    for ep in _draws(BY_NAME[name].ood, 60):
+        things = [("receptacle", ep.receptacle, 0.0, ep.receptacle_cell),
+                  ("object", ep.object, ep.object_yaw, ep.object_cell)]
+        if ep.distractor_object:
+            things.append(("object", ep.distractor_object, ep.distractor_object_yaw, ep.distractor_object_cell))
+        if ep.distractor_receptacle:
+            things.append(("receptacle", ep.distractor_receptacle, 0.0, ep.distractor_receptacle_cell))
+        polys = [layout.placed(layout.footprint(k, n), c, y) for k, n, y, c in things]
+        for i in range(len(things)):
+            for j in range(i):
+                assert np.linalg.norm(np.subtract(things[i][3], things[j][3])) >= layout.MIN_CENTRE_DISTANCE - 1e-9
+                assert layout.separation(polys[i], polys[j]) >= layout.CLEARANCE - 1e-9
+        if ep.move_to_cell is not None:
+            assert np.linalg.norm(np.subtract(ep.move_to_cell, ep.object_cell)) >= layout.MIN_CENTRE_DISTANCE - 1e-9
+            moved = layout.placed(layout.footprint("object", ep.object), ep.move_to_cell, ep.object_yaw)
+            assert layout.separation(moved, polys[0]) >= layout.CLEARANCE - 1e-9
+
+
+def test_whole_window_moves_every_frame_and_stays_inside():
+    ep = _draws(BY_NAME["Whole05"].ood, 1)[0]
+    corners = [window(ep.overlay, t, (480, 640)) for t in range(MAX_EPISODE_STEPS)]
+    assert all(a != b for a, b in zip(corners, corners[1:]))
+    assert all(0 <= x <= 1024 - 640 and 0 <= y <= 1024 - 480 for x, y in corners)
+    tex = _draws(BY_NAME["Tex05"].ood, 1)[0]
+    assert window(tex.overlay, 0, (480, 640)) == window(tex.overlay, 7, (480, 640))
+
+
+# ---- environments ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("env_id_", IDS)
+def test_make_reset_step_and_things_are_in_view(env_id_):
+    env = make(env_id_)
+    base = env.unwrapped
+    obs, info = env.reset(seed=0)
+    t = base.task_info()[0]
+    assert t["split"] == "ood" and t["variant"] == env_id_.split("-")[2]
+    s = seg(obs)
+    for actor_list, idx in ((base.objects, base.obj_idx), (base.receptacles, base.rec_idx)):
+        sid = int(actor_list[int(idx[0])].per_scene_id[0])
+        assert (s == sid).sum() > 300, f"{t['object']} / {t['receptacle']} visible in the camera image"
+    assert rgb(obs).shape == (480, 640, 3) and not bool(info["success"][0])
+    obs, _, _, _, info = env.step(torch.zeros(7))
+    assert int(info["placed_on"][0]) == PLACED_ON.index("none")
+    priv = base.privileged_state()
+    for key in ("object_pose", "target_pose", "board_poses", "object_grasp_point", "object_grasp_yaw",
+                "object_half_height", "goal_half_height", "replan", "tcp_pose", "robot_base_pose"):
+        assert priv[key].shape[0] == base.num_envs, key
+    # Objects rest on the table after settling.
+    z = float(priv["object_pose"][0, 2]) - float(priv["object_half_height"][0])
+    assert abs(z - TABLE_TOP_Z) < 0.01
+
+
+def test_split_option_gives_the_training_distribution_on_the_same_env():
+    env = make("VLThink-OOD-Carrot-v0")
+    _, info = env.reset(seed=3, options={"split": "train"})
+    t = env.unwrapped.task_info()[0]
+    assert t["split"] == "train" and t["object"] in OBJECTS_TRAIN
+    assert not info["reconfigure"]
+    env.reset(seed=3)
+    assert env.unwrapped.task_info()[0]["object"] in OBJECTS_HELDOUT
+    with pytest.raises(ValueError, match="split"):
+        env.reset(seed=3, options={"split": "test"})
+
+
+def test_same_seed_same_scene_and_first_frame():
+    env = make("VLThink-OOD-Train-v0")
+    a, _ = env.reset(seed=11)
+    first, task = rgb(a).copy(), env.unwrapped.task_info()[0]
+    env.step(torch.tensor([0.02, 0.0, -0.02, 0, 0, 0.2, -1.0]))
+    env.reset(seed=5)
+    b, info = env.reset(seed=11)
+    assert env.unwrapped.task_info()[0] == task
+    assert np.array_equal(first, rgb(b))
+    assert not info["reconfigure"], "a new episode moves actors and swaps textures, it does not rebuild"
+    c, _ = env.reset(seed=12)
+    assert not np.array_equal(first, rgb(c))
+
+
+def _raw_frame(base) -> np.ndarray:
+    """The camera's last capture without the overlay (the same render the observation used)."""
+    cam = base.scene.sensors[CAMERA_UID]
+    return cam.get_obs(rgb=True, depth=False, position=False, segmentation=False)["rgb"][0].numpy()
+
+
+@pytest.mark.parametrize("name", ["Tex05", "Whole05"])
+def test_overlays(name):
+    """Tex: only robot and object pixels change; Whole: nearly every pixel changes, the window
+    moves from frame to frame; both depend on the seed alone."""
+    env = make(env_id(name))
+    base = env.unwrapped
+    for seed in (0, 1):
+        obs, _ = env.reset(seed=seed)
+        over, raw = rgb(obs), _raw_frame(base)
+        ov = base.episodes[0].overlay
+        assert ov == draw_episode(BY_NAME[name].ood, np.random.RandomState(seed)).overlay
+        changed = np.any(raw != over, axis=-1)
+        if name == "Tex05":
+            ids = [int(link.per_scene_id[0]) for link in base.agent.robot.links]
+            ids.append(int(base.objects[int(base.obj_idx[0])].per_scene_id[0]))
+            mask = np.isin(seg(obs), ids)
+            assert changed.sum() > 1000, "overlay visible"
+            assert not (changed & ~mask).any(), "Tex touches robot and object pixels only"
+            assert changed[mask].mean() > 0.5
+        else:
+            assert changed.mean() > 0.9
+    env.reset(seed=0)
+    first = base.episodes[0].overlay
+    env.reset(seed=1)
+    env.reset(seed=0)
+    assert base.episodes[0].overlay == first, "the overlay and its window are drawn from the seed"
+    f1 = env.step(torch.zeros(7))[0]
+    d1 = rgb(f1).astype(int) - _raw_frame(base)
+    f2 = env.step(torch.zeros(7))[0]
+    d2 = rgb(f2).astype(int) - _raw_frame(base)
+    if name == "Whole05":
+        assert np.any(d1 != d2, axis=-1).mean() > 0.5, "the window moves every frame"
+    else:
+        assert window(first, 1, (480, 640)) == window(first, 2, (480, 640))
+
+
+def test_eepose_starts_from_valid_perturbed_joints():
+    env = make("VLThink-OOD-EEPose-v0", obs_mode="state")
+    base = env.unwrapped
+    starts = set()
+    for seed in range(4):
+        env.reset(seed=seed)
+        offsets = base.task_info()[0]["arm_offsets"]
+        assert all(o in opts for o, opts in zip(offsets, ARM_OFFSETS))
+        assert float(base.tcp_pose.p[0, 2]) >= TABLE_TOP_Z + MIN_TCP_HEIGHT
+        starts.add(offsets)
+    assert len(starts) > 1
+    env.reset(seed=0, options={"split": "train"})
+    assert base.task_info()[0]["arm_offsets"] is None
+
+
+def _oracle_episode(env_id_: str, seed: int, options=None, watch=None):
+    env = make(env_id_, obs_mode="state")
+    base = env.unwrapped
+    policy = OraclePolicy()
+    env.reset(seed=seed, options=options or {})
+    policy.reset([EpisodeSpec(env_id_, seed, seed)])
+    info = {}
+    for step in range(MAX_EPISODE_STEPS):
+        priv = {k: v[0].numpy() for k, v in base.privileged_state().items()}
+        if watch is not None:
+            watch(step, priv, policy)
+        action = policy.act([Observation(image=None, instruction="", step=step, privileged=priv)])
+        _, _, _, truncated, info = env.step(torch.from_numpy(action))
+    assert bool(truncated[0])
+    return bool(info["success"][0]), PLACED_ON[int(info["placed_on"][0])]
+
+
+@pytest.mark.parametrize("env_id_, seed", [
+    ("VLThink-OOD-Train-v0", 0), ("VLThink-OOD-Train-v0", 1), ("VLThink-OOD-Whole05-v0", 2),
+    ("VLThink-OOD-Carrot-v0", 0), ("VLThink-OOD-EEPose-v0", 1),
+])
+def test_oracle_succeeds(env_id_, seed):
+    assert _oracle_episode(env_id_, seed) == (True, "target")
+
+
+def test_poschangeto_moves_the_object_before_the_grasp_and_the_oracle_follows():
+    seen = {}
+
+    def watch(step, priv, policy):
+        seen[step] = (priv["object_pose"][:2].copy(), bool(priv["replan"]), policy.plans[0].phase if policy.plans[0].waypoints else 0)
+
+    ok, placed = _oracle_episode("VLThink-OOD-PosChangeTo-v0", 0, watch=watch)
+    assert [s for s, v in seen.items() if v[1]] == [MOVE_STEP], "replan is set on the step after the move"
+    assert np.linalg.norm(seen[MOVE_STEP][0] - seen[MOVE_STEP - 1][0]) >= layout.MIN_CENTRE_DISTANCE - 0.005
+    assert seen[MOVE_STEP][2] <= 1, "the oracle was still approaching, the gripper open"
+    assert (ok, placed) == (True, "target")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id_", IDS)
+def test_oracle_sweep_64_seeds(env_id_):
+    results = [_oracle_episode(env_id_, seed) for seed in range(64)]
+    rate = np.mean([ok for ok, _ in results])
+    assert rate >= 0.9, (env_id_, rate)
