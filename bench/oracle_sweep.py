@@ -53,11 +53,11 @@ def run_episode(env, env_id: str, seed: int, options: dict, policy: OraclePolicy
     return bool(info["success"][0]), PLACED_ON[int(info["placed_on"][0])], env.unwrapped.task_info()[0]
 
 
-def sweep(env_id: str, seeds, *, split: str | None, obs_mode: str, verbose: bool) -> dict:
+def sweep(env_id: str, seeds, *, split: str | None, obs_mode: str, verbose: bool, aim: str = "instructed") -> dict:
     kwargs = {"obs_mode": obs_mode}
     options = {"split": split} if split else {}
     env = gym.make(env_id, **kwargs)
-    policy = OraclePolicy()
+    policy = OraclePolicy(target=aim)
     ok, placed, failures, t0 = 0, {}, [], time.time()
     for seed in seeds:
         success, where, task = run_episode(env, env_id, seed, options, policy)
@@ -87,6 +87,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default="0:64", help="a:b (half-open range) or a,b,c (default 0:64)")
     ap.add_argument("--split", choices=("ood", "train"), default=None, help="OOD envs only")
     ap.add_argument("--obs-mode", default="state")
+    ap.add_argument("--aim", choices=("instructed", "random"), default="instructed",
+                    help="random: aim at a uniformly drawn board/receptacle (the scene's chance level)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     tables = {"ood": vlthink.OOD_TASKS, "vl-think": vlthink.VL_THINK_TASKS}
@@ -96,7 +98,7 @@ def main(argv=None) -> int:
     rows = []
     for env_id in ids:
         split = args.split if env_id in vlthink.OOD_TASKS else None
-        r = sweep(env_id, seeds, split=split, obs_mode=args.obs_mode, verbose=args.verbose)
+        r = sweep(env_id, seeds, split=split, obs_mode=args.obs_mode, verbose=args.verbose, aim=args.aim)
         rows.append(r)
         print(f"{r['env_id']:32s} split={r['split']:5s} {r['success']:3d}/{r['n']:<3d} = {100 * r['rate']:5.1f}%  "
               f"placed_on={r['placed_on']}  {r['seconds']:.0f}s  failures={r['failures']}", flush=True)

@@ -32,7 +32,8 @@ def first_frames_sheet(env_ids: Iterable[str], seeds: Iterable[int], out: Path, 
             img = Image.fromarray(frame).resize((int(frame.shape[1] * scale), int(frame.shape[0] * scale)))
             cap = Image.new("RGB", (img.width, img.height + 22), "white")
             cap.paste(img, (0, 22))
-            text = f"{env_id} s{seed}: {info['instruction']} [{info.get('target_position', '')}]"
+            where = f" [{info['target_position']}]" if info.get("target_position") else ""
+            text = f"{env_id} s{seed}: {info['instruction']}{where}"
             ImageDraw.Draw(cap).text((4, 4), text, fill="black")
             tiles.append(np.asarray(cap))
         env.close()
