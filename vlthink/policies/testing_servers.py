@@ -93,6 +93,20 @@ class _SimulatedModel:
 # --- HTTP server plumbing -----------------------------------------------------------------------
 
 
+class _FaultSwitch:
+    """``server.fault = "..."`` makes the simulated model misbehave (shared by every test server)."""
+
+    model: "_SimulatedModel"
+
+    @property
+    def fault(self):
+        return self.model.fault
+
+    @fault.setter
+    def fault(self, value):
+        self.model.fault = value
+
+
 class _UvicornThread:
     def __init__(self, app: Any, port: int = 0):
         self.app = app
@@ -148,7 +162,7 @@ def default_openvla_predict(images: np.ndarray, instructions: list[str], unnorm_
     return np.asarray(out, dtype=np.float64)
 
 
-class OpenVLAServer(_UvicornThread):
+class OpenVLAServer(_FaultSwitch, _UvicornThread):
     """OpenVLA deploy.py protocol on 127.0.0.1 (+ ``/act_batch``, a vlthink extension).
 
     ``fault``: None | "error" (answers "error") | "malformed" (non-JSON body) | "wrong-shape"
@@ -162,14 +176,6 @@ class OpenVLAServer(_UvicornThread):
         self.predict = predict
         self.unnorm_keys = unnorm_keys
         super().__init__(self._make_app(), port)
-
-    @property
-    def fault(self):
-        return self.model.fault
-
-    @fault.setter
-    def fault(self, value):
-        self.model.fault = value
 
     @property
     def url(self) -> str:
@@ -251,7 +257,7 @@ def always_yes(question: str, image: np.ndarray) -> str:
     return "Yes, it is on the left."
 
 
-class ChatServer(_UvicornThread):
+class ChatServer(_FaultSwitch, _UvicornThread):
     """OpenAI-compatible chat completions on 127.0.0.1 (``/v1/chat/completions``, ``/v1/models``).
 
     ``answer(question_text, image_uint8) -> str`` plays the VLM. ``fault``: None | "http-500"
@@ -266,14 +272,6 @@ class ChatServer(_UvicornThread):
         self.api_key = api_key
         self.model_name = model_name
         super().__init__(self._make_app(), port)
-
-    @property
-    def fault(self):
-        return self.model.fault
-
-    @fault.setter
-    def fault(self, value):
-        self.model.fault = value
 
     @property
     def url(self) -> str:
@@ -355,7 +353,7 @@ def default_openpi_infer(obs: dict) -> dict:
     return {"actions": chunk}
 
 
-class OpenPIServer:
+class OpenPIServer(_FaultSwitch):
     """openpi websocket policy-server protocol on 127.0.0.1.
 
     ``fault``: None | "error" (text frame with a traceback, then close 1011) | "wrong-shape"
@@ -374,14 +372,6 @@ class OpenPIServer:
         self.connections = 0
         self._server = None
         self._thread: threading.Thread | None = None
-
-    @property
-    def fault(self):
-        return self.model.fault
-
-    @fault.setter
-    def fault(self, value):
-        self.model.fault = value
 
     @property
     def url(self) -> str:
