@@ -159,6 +159,12 @@ def test_user_errors_exit_2_without_traceback(reference_run, tmp_path, capsys):
     assert cli.main(args) == 2
     err = capsys.readouterr().err
     assert "different plan" in err and "episodes: 2 there, 3 now" in err
+    # a video needs frames: forcing the env not to render them is refused before any work starts
+    args = ["--policy", "oracle", "--suite", ENVS[0], "--episodes", "1", "--record-video",
+            "--obs-mode", "state_dict", "--out", str(tmp_path / "z"), "--no-progress"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "--obs-mode state_dict" in err and "Traceback" not in err
 
 
 @pytest.mark.timeout(300)
@@ -218,9 +224,9 @@ def test_shards_merge_into_the_uninterrupted_rows(reference_run, tmp_path):
     assert cli.main(["merge", str(tmp_path / "m2"), str(shards[0]), str(other)]) == 2
 
 
-@pytest.mark.slow  # two to three more full runs; `pytest -m slow` runs it
 @pytest.mark.timeout(900)
 def test_ray_executor_matches_local_run(reference_run, tmp_path):
+    """A real local Ray instance (started by the run) gives exactly the local run's rows."""
     pytest.importorskip("ray", reason="Ray is an optional extra (pip install vlthink[ray])")
     out = tmp_path / "ray"
     res = subprocess.run(_cmd(out, "--executor", "ray"), env=_env(), cwd=REPO,
@@ -300,4 +306,21 @@ def test_refill_mode_gives_the_same_rows(reference_run):
     keys = plan_episodes(ENVS, EPISODES, [0])
     CpuExecutor(policy, RunOptions(workers=2), rows.append).run(keys)
     assert policy.calls["reset_slots"] >= 2  # slots were refilled one by one
+    assert _stable(rows) == _stable(R.load_run(reference_run)[1])
+
+
+@pytest.mark.timeout(900)
+def test_rows_do_not_depend_on_skipping_the_render(reference_run):
+    """The oracle never looks at frames, so the harness skips the camera render for it; forcing
+    the render must change nothing but the time taken."""
+    from vlthink.harness.episodes import plan_episodes
+    from vlthink.harness.runner import CpuExecutor, RunOptions, obs_mode_for
+    from vlthink.policies.registry import load_policy
+
+    policy = load_policy("oracle")
+    assert obs_mode_for(policy, RunOptions()) == "state_dict"
+    assert obs_mode_for(policy, RunOptions(record_video=True)) == "rgb"
+    rows: list[dict] = []
+    CpuExecutor(policy, RunOptions(workers=2, obs_mode="rgb"), rows.append).run(
+        plan_episodes(ENVS, EPISODES, [0]))
     assert _stable(rows) == _stable(R.load_run(reference_run)[1])

@@ -51,7 +51,9 @@ def test_object_fits_the_gripper(name):
     assert hx >= hy - 1e-6, "long axis must be x"
     x, y = spec.grasp_point
     assert abs(x) <= hx and abs(y) <= hy
-    assert spec.half_height == pytest.approx(hz)
+    # Rests on its collision pieces, cut flat REST_FLAT_DEPTH above their lowest point (the dice's
+    # pips, which do not collide, hang 0.7 mm lower still).
+    assert hz - obj.REST_FLAT_DEPTH - 0.001 <= spec.half_height <= hz - obj.REST_FLAT_DEPTH + 1e-6
 
 
 @pytest.mark.parametrize("name", list(rec.RECEPTACLES))

@@ -43,9 +43,11 @@ def _envs(args) -> int:
 
 
 def _frames(args) -> int:
+    from vlthink.harness.cli import resolve_envs
     from vlthink.render import first_frames_sheet
 
-    out = first_frames_sheet(args.env_ids, seeds=range(args.seeds), out=Path(args.out))
+    env_ids, _ = resolve_envs(args.env_ids)  # suite names too; unknown ids get one clear message
+    out = first_frames_sheet(env_ids, seeds=range(args.seeds), out=Path(args.out))
     print(f"wrote {out}")
     return 0
 
@@ -70,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_envs)
 
     p = sub.add_parser("frames", help="contact sheet of first camera frames of some envs")
-    p.add_argument("env_ids", nargs="+")
+    p.add_argument("env_ids", nargs="+", help="env ids or suites (vl-think, ood, all)")
     p.add_argument("--seeds", type=int, default=4, help="seeds 0..N-1 per env (default 4)")
     p.add_argument("--out", default="frames.png")
     p.set_defaults(func=_frames)
@@ -82,10 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from vlthink.harness.results import HarnessError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (KeyError, ValueError, FileNotFoundError, RuntimeError) as exc:
+    except (KeyError, ValueError, FileNotFoundError, RuntimeError, HarnessError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"vlthink {args.command}: error: {msg}", file=sys.stderr)
         return 2

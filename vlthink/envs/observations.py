@@ -20,7 +20,8 @@ def episode_tasks(env) -> list[dict]:
 def policy_observations(env, obs: dict) -> list[Observation]:
     """One Observation per sub-env: the Bridge camera frame, the instruction, privileged state."""
     base = env.unwrapped
-    images = base.camera_images(obs)
+    # An env made without a camera observation (obs_mode "state_dict") gives no frames.
+    images = base.camera_images(obs) if "sensor_data" in obs else [None] * base.num_envs
     state = {k: _numpy(v) for k, v in base.privileged_state().items()}
     step = int(_numpy(base.elapsed_steps).reshape(-1)[0])
     tasks = base.task_info()

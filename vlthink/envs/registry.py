@@ -10,9 +10,12 @@ from vlthink.envs.ood.variants import VARIANTS, VARIANT_ENVS, env_id
 from vlthink.envs.vl_think import DOMAIN_ENVS
 from vlthink.scene.widowx import MAX_EPISODE_STEPS
 
-PROTOCOL_VERSION = "vlthink-1"
+PROTOCOL_VERSION = "vlthink-2"
 """Identifies the scene protocol (layouts, success rule, step budget). Runs made under different
-protocol versions are never paired or published together; bump it when any of those change."""
+protocol versions are never paired or published together; bump it when any of those change.
+
+History: ``vlthink-1`` first release. ``vlthink-2``: OOD objects rest on a flat collision base in a
+calibrated resting pose (before, rounded objects could still be rolling at step 0)."""
 
 
 @dataclass(frozen=True)

@@ -322,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local processes, or shards over a Ray cluster (pip install vlthink[ray])")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--obs-mode", choices=("auto", "rgb", "state_dict"), default="auto",
+                   help="what the env renders: auto (camera frames unless the policy never uses "
+                        "them), or force one (benchmarks); results do not depend on it")
     return p
 
 
@@ -422,7 +425,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             workers=args.workers, sim_backend=args.sim_backend, num_envs=args.num_envs,
             episode_timeout=args.episode_timeout, record_video=args.record_video,
             video_dir=out / "videos", max_policy_failures=args.max_policy_failures,
-            stop_after=args.stop_after,
+            stop_after=args.stop_after, obs_mode=None if args.obs_mode == "auto" else args.obs_mode,
         )
         status = 0
         try:

@@ -70,11 +70,24 @@ class RunOptions:
     record_video: bool = False
     video_dir: Optional[Path] = None
     max_policy_failures: int = 3
-    # Policies see camera frames only; a segmentation render would cost as much again per step.
-    # (Envs that need the segmentation themselves, like the OOD Tex overlays, render it anyway.)
-    obs_mode: str = "rgb"
+    # None: see obs_mode_for. Policies see camera frames only; a segmentation render would cost
+    # as much again per step (envs that need it themselves, like the OOD Tex overlays, render it).
+    obs_mode: Optional[str] = None
     # stop after this many rows were written (tests / benchmarks); None = run everything
     stop_after: Optional[int] = None
+
+
+def obs_mode_for(policy: Any, opts: RunOptions) -> str:
+    """The ManiSkill observation mode a run needs: camera frames ("rgb") unless the policy says it
+    never looks at them (``uses_images = False``) and no video is recorded; then "state_dict",
+    which skips the render. Physics, and so every result, is the same either way."""
+    needs_frames = getattr(policy, "uses_images", True) or opts.record_video
+    if opts.obs_mode == "state_dict" and needs_frames:
+        raise HarnessError(f"policy {getattr(policy, 'name', '?')!r} looks at camera frames (or a video is "
+                           "recorded), so it cannot run with --obs-mode state_dict. Fix: drop --obs-mode.")
+    if opts.obs_mode is not None:
+        return opts.obs_mode
+    return "rgb" if needs_frames else "state_dict"
 
 
 def _short_exc(exc: BaseException) -> str:
@@ -145,14 +158,18 @@ def _step_info(info: dict[str, Any], n: int) -> tuple[list[bool], list[Optional[
 def _worker_main(conn, obs_mode: str, threads: int = 1) -> None:  # pragma: no cover - child
     """Serve ('reset', env_id, ep_seed) / ('step', action) / ('close',) over ``conn``.
 
-    ``threads``: torch intra-op threads, the machine's CPUs shared among the workers (K workers
-    each running torch's default of one thread per CPU would oversubscribe the cores).
+    ``threads``: the worker's share of the machine's CPUs, for lavapipe's rasterizer threads (K
+    workers each starting one thread per CPU would oversubscribe the cores). Torch gets one
+    intra-op thread: ManiSkill's controller math on a single env is many tiny tensor ops, which
+    run about 20% faster without a thread pool to wake (measured: 12 vs 15 ms per state-only
+    step on 2 CPUs). Set before SAPIEN or torch start; values the user exported win.
     """
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("LP_NUM_THREADS", str(threads))
     try:
         import torch
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     except Exception:
         pass
     env = None
@@ -412,7 +429,7 @@ class CpuExecutor:
         self.ctx = mp.get_context("spawn")
         k = max(1, opts.workers)
         threads = max(1, (os.cpu_count() or 1) // k)
-        self.workers = [Worker(self.ctx, opts.obs_mode, threads) for _ in range(k)]
+        self.workers = [Worker(self.ctx, obs_mode_for(policy, opts), threads) for _ in range(k)]
         self.guard = _PolicyGuard(policy, opts.max_policy_failures, self._finish)
         self.written = 0
 
@@ -647,7 +664,7 @@ class GpuExecutor(CpuExecutor):
             by_env.setdefault(k.env_id, []).append(k)
         probe = _is_probe(self.policy)
         for env_id, ks in by_env.items():
-            env = _make_env(env_id, self.opts.obs_mode, "gpu", n)
+            env = _make_env(env_id, obs_mode_for(self.policy, self.opts), "gpu", n)
             try:
                 for start in range(0, len(ks), n):
                     if self._stop_requested():

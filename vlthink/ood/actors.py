@@ -12,6 +12,31 @@ from pathlib import Path
 import sapien
 
 
+class CatalogueGeometry:
+    """Geometry properties shared by object and receptacle specs (metres, the asset's frame).
+
+    Subclasses return :func:`vlthink.ood.meshes.resting_geometry` (plus their own keys) from
+    ``geometry()``."""
+
+    def geometry(self) -> dict:
+        raise NotImplementedError
+
+    @property
+    def half_size(self) -> tuple[float, float, float]:
+        """Half-extents (x, y, z) of the visual bounding box."""
+        return self.geometry()["half_size"]
+
+    @property
+    def half_height(self) -> float:
+        """Height of the origin above the table when the asset rests in its build pose."""
+        return self.geometry()["rest_height"]
+
+    @property
+    def footprint_radius(self) -> float:
+        """Largest horizontal distance of any vertex from the origin (a keep-out circle)."""
+        return self.geometry()["footprint_radius"]
+
+
 def physx_material(friction: float) -> sapien.physx.PhysxMaterial:
     """Static friction ``friction``, dynamic 10 % lower, no bounce."""
     return sapien.physx.PhysxMaterial(

@@ -193,6 +193,60 @@ def bounds(parts: list[Part]) -> np.ndarray:
     return np.stack([lo, hi])
 
 
+def flat_base(parts: list[Part], depth: float) -> list[Part]:
+    """Cut every collision piece flat ``depth`` metres above the lowest collision point.
+
+    A rounded body (potato, avocado, corn cob) whose convex pieces touch the table in one point
+    rolls or rocks while it settles, and where it stops depends on earlier contacts, so the same
+    seed would not give the same scene. Real produce squashes a little against a table; a flat
+    patch a few millimetres across gives the collision shape that footing and keeps the build
+    pose a stable resting pose. The visual mesh is unchanged (it sinks ``depth`` into the table,
+    which the camera cannot see at this scale)."""
+    pieces = collision_pieces(parts)
+    if not pieces:
+        return parts
+    cut = min(float(h.bounds[0, 2]) for h in pieces) + depth
+    out = []
+    for p in parts:
+        if not p.collide:
+            out.append(p)
+            continue
+        kept = []
+        for h in p.hull_pieces or [p.mesh.convex_hull]:
+            if h.bounds[0, 2] >= cut:
+                kept.append(h)
+                continue
+            v = h.vertices
+            above = v[v[:, 2] >= cut]
+            # Where the hull crosses the plane: its edges' intersection points.
+            a, b = v[h.edges_unique[:, 0]], v[h.edges_unique[:, 1]]
+            crosses = (a[:, 2] - cut) * (b[:, 2] - cut) < 0
+            t = (cut - a[crosses, 2]) / (b[crosses, 2] - a[crosses, 2])
+            ring = a[crosses] + t[:, None] * (b[crosses] - a[crosses])
+            pts = np.vstack([above, ring])
+            if len(pts) >= 4 and np.ptp(pts[:, 2]) > 1e-6:
+                kept.append(trimesh.convex.convex_hull(pts))
+        out.append(Part(p.mesh, p.color, p.collide, p.roughness, p.metallic, p.texture, kept))
+    return out
+
+
+def resting_geometry(parts: list[Part]) -> dict:
+    """Geometry every catalogue entry reports, in its own frame (metres).
+
+    ``half_size``: half-extents of the visual bounding box; ``rest_height``: height of the origin
+    above the table when the asset rests in its build pose (on its lowest *collision* point, so
+    decorations that hang lower, like a carrot's leaves, do not count); ``footprint_radius``: the
+    largest horizontal distance of any visual vertex from the origin (a keep-out circle)."""
+    lo, hi = bounds(parts)
+    verts = np.vstack([p.mesh.vertices for p in parts])
+    pieces = collision_pieces(parts)
+    return {
+        "half_size": tuple(float(v) for v in (hi - lo) / 2),
+        "rest_height": -min(float(h.bounds[0, 2]) for h in pieces),
+        "footprint_radius": float(np.max(np.hypot(verts[:, 0], verts[:, 1]))),
+    }
+
+
 def collision_pieces(parts: list[Part]) -> list[trimesh.Trimesh]:
     """The convex pieces used for physics: explicit pieces where given, else each part's hull."""
     pieces = []
@@ -273,5 +327,6 @@ def asset_dir(kind: str) -> Path:
 
 __all__ = [
     "Part", "lathe", "lathe_z", "rounded_box", "box", "cylinder_z", "ellipsoid", "bend_xy",
-    "moved", "wedge_hulls", "centred", "bounds", "collision_pieces", "write_asset", "asset_dir",
+    "moved", "wedge_hulls", "centred", "bounds", "collision_pieces", "flat_base", "resting_geometry",
+    "write_asset", "asset_dir",
 ]

@@ -9,7 +9,8 @@ fully open and 0.008 m closed, so every object is at most ~0.045 m across its gr
 local y), at least 0.018 m high so the finger tips fit under its middle, and at most 0.14 m long.
 
 Frame of every object: metres, origin at the centre of its bounding box, long axis along x, z
-up, resting pose = the pose it is built in (lowest point at z = -half_height). The fingers close
+up, resting pose = the pose it is built in (lowest collision point at z = -half_height: the
+collision pieces are cut flat there so rounded things do not roll, see ``flat_base``). The fingers close
 along the object's local y axis, at ``grasp_offset`` along x from the origin.
 """
 
@@ -22,19 +23,20 @@ from typing import Callable
 import numpy as np
 import trimesh
 
-from vlthink.ood.actors import build_actor
+from vlthink.ood.actors import CatalogueGeometry, build_actor
 from vlthink.ood.meshes import (
-    Part, asset_dir, bend_xy, bounds, centred, collision_pieces, ellipsoid, lathe, lathe_z,
-    moved, rounded_box, write_asset,
+    Part, asset_dir, bend_xy, bounds, centred, collision_pieces, ellipsoid, flat_base, lathe, lathe_z,
+    moved, resting_geometry, rounded_box, write_asset,
 )
 
 TAU = 2 * np.pi
 OBJECT_FRICTION = 1.0  # static friction: the gripper's rubber pads on household things
 OBJECT_DENSITY = 500.0  # kg/m³, light like produce and plastic toys (convex pieces are solid)
+REST_FLAT_DEPTH = 0.002  # m: collision pieces are cut flat this far above their lowest point
 
 
 @dataclass(frozen=True)
-class ObjectSpec:
+class ObjectSpec(CatalogueGeometry):
     name: str
     split: str  # "train" or "heldout"
     shape: Callable[..., list[Part]]
@@ -43,21 +45,8 @@ class ObjectSpec:
     friction: float = OBJECT_FRICTION
     grasp_at: float = 0.5  # where to grasp along the long axis, 0 = the -x end, 1 = the +x end
 
-    # Geometry derived from the generated mesh (metres, object frame).
-    @property
-    def half_size(self) -> tuple[float, float, float]:
-        """Half-extents (x, y, z) of the visual bounding box."""
-        return _geometry(self.name)["half_size"]
-
-    @property
-    def half_height(self) -> float:
-        """Height of the origin above the table when the object rests in its build pose."""
-        return self.half_size[2]
-
-    @property
-    def footprint_radius(self) -> float:
-        """Largest horizontal distance of any vertex from the origin (a keep-out circle)."""
-        return _geometry(self.name)["footprint_radius"]
+    def geometry(self) -> dict:
+        return _geometry(self.name)
 
     @property
     def grasp_point(self) -> tuple[float, float]:
@@ -483,14 +472,13 @@ def object_parts(name: str) -> tuple[Part, ...]:
             p.mesh.apply_transform(quarter)
             for h in p.hull_pieces:
                 h.apply_transform(quarter)
-    return tuple(parts)
+    return tuple(flat_base(parts, REST_FLAT_DEPTH))
 
 
 @lru_cache(maxsize=None)
 def _geometry(name: str) -> dict:
     parts = list(object_parts(name))
     lo, hi = bounds(parts)
-    verts = np.vstack([p.mesh.vertices for p in parts])
     spec = OBJECTS[name]
     grasp_x = lo[0] + spec.grasp_at * (hi[0] - lo[0])
     # Width across y of the collision pieces within ±5 mm of the grasp point (finger pad width).
@@ -500,8 +488,7 @@ def _geometry(name: str) -> dict:
     # For a curved body only the nearest stretch of it counts (the slice may cut it twice).
     width = float(np.ptp(ys))
     return {
-        "half_size": tuple(float(v) for v in (hi - lo) / 2),
-        "footprint_radius": float(np.max(np.hypot(verts[:, 0], verts[:, 1]))),
+        **resting_geometry(parts),
         "grasp_point": (round(float(grasp_x), 5), round(float((ys.min() + ys.max()) / 2), 5)),
         "grasp_width": width,
     }

@@ -19,9 +19,9 @@ from typing import Callable
 import numpy as np
 import trimesh
 
-from vlthink.ood.actors import build_actor
+from vlthink.ood.actors import CatalogueGeometry, build_actor
 from vlthink.ood.meshes import (
-    Part, asset_dir, bounds, box, centred, collision_pieces, lathe_z, moved, rounded_box,
+    Part, asset_dir, bounds, box, centred, collision_pieces, lathe_z, moved, resting_geometry, rounded_box,
     wedge_hulls, write_asset,
 )
 
@@ -31,7 +31,7 @@ TEXTURE_PX = 256  # side of the small top-down textures (wood, cloth, covers)
 
 
 @dataclass(frozen=True)
-class ReceptacleSpec:
+class ReceptacleSpec(CatalogueGeometry):
     name: str
     split: str  # "train" or "heldout"
     shape: Callable[..., tuple[list[Part], tuple[float, float]]]  # -> parts, support half (x, y)
@@ -39,18 +39,8 @@ class ReceptacleSpec:
     density: float = RECEPTACLE_DENSITY
     friction: float = RECEPTACLE_FRICTION
 
-    @property
-    def half_size(self) -> tuple[float, float, float]:
-        return _geometry(self.name)["half_size"]
-
-    @property
-    def half_height(self) -> float:
-        """Height of the origin above the table when the receptacle rests on it."""
-        return self.half_size[2]
-
-    @property
-    def footprint_radius(self) -> float:
-        return _geometry(self.name)["footprint_radius"]
+    def geometry(self) -> dict:
+        return _geometry(self.name)
 
     @property
     def support_z(self) -> float:
@@ -371,16 +361,13 @@ def receptacle_parts(name: str) -> tuple[Part, ...]:
 @lru_cache(maxsize=None)
 def _geometry(name: str) -> dict:
     parts, support_half = _built(name)
-    lo, hi = bounds(list(parts))
-    verts = np.vstack([p.mesh.vertices for p in parts])
     # The resting surface: top of the collision pieces that span the centre (x, y) = (0, 0);
     # rim wedges and tray walls never do.
     pieces = collision_pieces(list(parts))
     under = [h for h in pieces if (h.bounds[0, :2] < 0).all() and (h.bounds[1, :2] > 0).all()]
     support_z = max(float(h.bounds[1, 2]) for h in under)
     return {
-        "half_size": tuple(float(v) for v in (hi - lo) / 2),
-        "footprint_radius": float(np.max(np.hypot(verts[:, 0], verts[:, 1]))),
+        **resting_geometry(list(parts)),
         "support_z": support_z,
         # Shape functions draw the support region around their own origin.
         "support_center": tuple(float(v) for v in _shift(name)[:2]),

@@ -41,7 +41,8 @@ class EpisodeSpec:
 class Observation:
     """One episode's observation at one control step."""
 
-    image: np.ndarray  # (H, W, 3) uint8, the Bridge 3rd_view_camera frame
+    image: np.ndarray | None  # (H, W, 3) uint8, the Bridge 3rd_view_camera frame; None for a
+    # policy whose ``uses_images`` is False (nothing is rendered for it, see the harness)
     instruction: str
     step: int
     # Privileged simulator state for scripted reference policies (world frame, poses as
@@ -55,6 +56,9 @@ class Policy(Protocol):
     """A batched policy. ``name`` appears in results files and leaderboards."""
 
     name: str
+    # Optional: ``uses_images = False`` says the policy never looks at ``Observation.image``
+    # (scripted policies on privileged state); the harness then skips the camera render, which
+    # is two thirds of a CPU step. Absent means True.
 
     def reset(self, episodes: list[EpisodeSpec]) -> None: ...
 

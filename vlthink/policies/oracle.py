@@ -111,6 +111,7 @@ class OraclePolicy:
     """Pick the object and place it on the goal, from privileged state."""
 
     kind = "action"
+    uses_images = False  # plans from privileged state only
 
     def __init__(self, target: str = "instructed", max_step: float = MAX_STEP, name: str = "oracle"):
         if target not in ("instructed", "random"):

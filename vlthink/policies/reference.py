@@ -35,6 +35,7 @@ class RandomConfig:
 
 class RandomPolicy:
     kind = "action"
+    uses_images = False
 
     def __init__(self, cfg: RandomConfig, name: str = "random"):
         self.cfg = cfg

@@ -43,8 +43,8 @@ from vlthink.ood.objects import build_object, object_spec
 from vlthink.ood.receptacles import build_receptacle, receptacle_spec
 from vlthink.scene import tables
 from vlthink.scene.widowx import (
-    CAMERA_HEIGHT, CAMERA_UID, CAMERA_WIDTH, ROBOT_BASE_P, ROBOT_BASE_Q, ROBOT_INIT_QPOS, SIM_FREQ, TABLE_TOP_Z,
-    WidowXTableEnv,
+    CAMERA_HEIGHT, CAMERA_UID, CAMERA_WIDTH, ROBOT_BASE_P, ROBOT_BASE_Q, ROBOT_INIT_QPOS, SIM_FREQ, TABLE_FRICTION,
+    TABLE_TOP_Z, WidowXTableEnv,
 )
 
 # --- Placement (m) ------------------------------------------------------------------------------
@@ -53,6 +53,7 @@ SHELF_TOP_Z = -1.0  # where unused candidates wait, below the table
 SHELF_HALF_SIZE = (1.2, 1.2, 0.05)
 SHELF_SPACING = 0.3  # between parked things
 SHELF_ROW = 7  # parked things per row
+REST_CALIBRATION_SECONDS = 1.0  # physics run once per scene to find how each object rests
 
 # --- Arm start (EEPose) ---------------------------------------------------------------------------
 MIN_TCP_HEIGHT = 0.09  # m above the table: the open fingers clear the tallest object (7.5 cm)
@@ -68,6 +69,22 @@ SPLITS = ("ood", "train")
 
 def _yaw_quat(yaw: float) -> list[float]:
     return [float(np.cos(yaw / 2)), 0.0, 0.0, float(np.sin(yaw / 2))]
+
+
+def _quat_mul(a, b) -> list[float]:
+    """Hamilton product of two (w, x, y, z) quaternions."""
+    w1, x1, y1, z1 = a
+    w2, x2, y2, z2 = b
+    return [w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2, w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+            w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2, w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2]
+
+
+def _heading_zero(q) -> list[float]:
+    """``q`` turned about the world z axis until the body's x axis points along world +x (seen
+    from above): a resting orientation with its yaw taken out."""
+    w, x, y, z = (float(v) for v in q)
+    heading = np.arctan2(2 * (x * y + w * z), 1 - 2 * (y * y + z * z))  # body x, projected
+    return _quat_mul(_yaw_quat(-heading), [w, x, y, z])
 
 
 class OODPickPlaceEnv(WidowXTableEnv):
@@ -94,7 +111,9 @@ class OODPickPlaceEnv(WidowXTableEnv):
     def _load_scene(self, options: dict):
         self._load_table()
         builder = self.scene.create_actor_builder()
-        builder.add_box_collision(half_size=SHELF_HALF_SIZE)
+        # The table's material: the rest calibration below stands in for the table top.
+        material = sapien.physx.PhysxMaterial(TABLE_FRICTION, TABLE_FRICTION, 0.0)
+        builder.add_box_collision(half_size=SHELF_HALF_SIZE, material=material)
         builder.initial_pose = sapien.Pose(p=[0.0, 0.0, SHELF_TOP_Z - SHELF_HALF_SIZE[2]])
         self.shelf = builder.build_static(name="shelf")
 
@@ -104,6 +123,7 @@ class OODPickPlaceEnv(WidowXTableEnv):
         specs = [object_spec(n) for n in self.object_names]
         rspecs = [receptacle_spec(n) for n in self.receptacle_names]
         self._parking = {}
+        self._rest: dict[str, tuple[float, list[float]]] = {}  # see _calibrate_rest
         self.objects, self.receptacles = [], []
         for name, spec in zip(self.object_names, specs):
             self.objects.append(build_object(self.scene, name, initial_pose=self._park(name, spec.half_height),
@@ -143,6 +163,8 @@ class OODPickPlaceEnv(WidowXTableEnv):
             raise ValueError(f"options['split'] must be one of {SPLITS}, got {split!r}")
         cfg = self.config(split)
         idx = [int(i) for i in env_idx]
+        if not self._rest:
+            self._calibrate_rest()
         if len(self.episodes) != self.num_envs:
             self.episodes = [None] * self.num_envs
             self.splits = [split] * self.num_envs
@@ -159,13 +181,44 @@ class OODPickPlaceEnv(WidowXTableEnv):
                                           if ep.distractor_receptacle else -1)
             self.move_step[i] = ep.move_at_step if ep.move_to_cell is not None else -1
             if ep.move_to_cell is not None:
-                z = TABLE_TOP_Z + object_spec(ep.object).half_height + DROP_GAP
-                self.move_pose[i] = torch.tensor([*ep.move_to_cell, z, *_yaw_quat(ep.object_yaw)])
+                self.move_pose[i] = torch.tensor(self._rest_pose(ep.object, *ep.move_to_cell, ep.object_yaw))
             self.moved[i] = False
         self._place(idx)
         self._settle()
-        self._snap_receptacles(idx)
+        self._snap_to_rest(idx)
         self._reset_arm(env_idx, cfg)
+
+    def _calibrate_rest(self):
+        """How every object rests on the table: its tilt and the height of its origin.
+
+        Run once per scene (the first reset after loading): every object is dropped on the shelf,
+        which has the table's material, from its build pose, and settles. Objects are built to
+        rest in their build pose (``flat_base``), but a cone like the carrot still leans a few
+        degrees onto its tip. Episodes then place each object in this measured resting pose, turned
+        to the episode's yaw, and put it back there after the settle, so the first frame is the
+        same for the same seed whatever ran before, and nothing is still moving at step 0."""
+        for actor, name in zip(self.objects, self.object_names):
+            self._set_rows(actor, [[*self._parking[name], 1.0, 0.0, 0.0, 0.0]] * self.num_envs)
+        if not self.gpu_sim_enabled:
+            for actor in self.objects:
+                for entity in actor._objs:
+                    entity.find_component_by_type(sapien.physx.PhysxRigidDynamicComponent).wake_up()
+        self._settle(REST_CALIBRATION_SECONDS)
+        for actor, name in zip(self.objects, self.object_names):
+            pose = actor.pose.raw_pose[0].cpu().numpy()
+            self._rest[name] = (float(pose[2] - SHELF_TOP_Z), _heading_zero(pose[3:]))
+
+    def _rest_pose(self, name: str, x: float, y: float, yaw: float, surface_z: float = TABLE_TOP_Z) -> list[float]:
+        """(x, y, z, qw, qx, qy, qz) of a thing resting at (x, y) on a surface at height surface_z,
+        turned by yaw."""
+        if name in self._rest:
+            height, tilt = self._rest[name]
+            return [x, y, surface_z + height, *_quat_mul(_yaw_quat(yaw), tilt)]
+        return [x, y, surface_z + receptacle_spec(name).half_height, *_yaw_quat(yaw)]
+
+    def _parked_pose(self, name: str) -> list[float]:
+        x, y, _ = self._parking[name]
+        return self._rest_pose(name, x, y, 0.0, surface_z=SHELF_TOP_Z)
 
     def _spots(self, ep: Episode) -> dict[str, tuple]:
         """name -> (x, y, yaw) of everything on the table in this episode."""
@@ -176,6 +229,10 @@ class OODPickPlaceEnv(WidowXTableEnv):
             spots[ep.distractor_receptacle] = (*ep.distractor_receptacle_cell, 0.0)
         return spots
 
+    def _named_actors(self) -> list[tuple]:
+        """(actor, catalogue name) of every candidate object and receptacle."""
+        return [*zip(self.objects, self.object_names), *zip(self.receptacles, self.receptacle_names)]
+
     def _place(self, idx: list[int]):
         """Every candidate actor to its spot on the table or on the shelf, at rest.
 
@@ -184,20 +241,20 @@ class OODPickPlaceEnv(WidowXTableEnv):
         where a thing stood before (the same seed would then give a different scene, by up to a
         millimetre for shapes that roll while settling)."""
         spots = [self._spots(self.episodes[i]) for i in idx]
-        things = [(a, nm, object_spec(nm).half_height) for a, nm in zip(self.objects, self.object_names)]
-        things += [(a, nm, receptacle_spec(nm).half_height) for a, nm in zip(self.receptacles, self.receptacle_names)]
-        for actor, name, _ in things:
-            self._set_rows(actor, [[*self._parking[name], 1.0, 0.0, 0.0, 0.0]] * len(idx))
+        things = self._named_actors()
+        for actor, name in things:
+            self._set_rows(actor, [self._parked_pose(name)] * len(idx))
         self._same_sleep_state(idx, [{}] * len(idx), things)
         self._settle(1.0 / SIM_FREQ)
-        for actor, name, half_height in things:
+        for actor, name in things:
             rows = []
             for s in spots:
                 if name in s:
-                    x, y, yaw = s[name]
-                    rows.append([x, y, TABLE_TOP_Z + half_height + DROP_GAP, *_yaw_quat(yaw)])
+                    pose = self._rest_pose(name, *s[name])
+                    pose[2] += DROP_GAP
+                    rows.append(pose)
                 else:
-                    rows.append([*self._parking[name], 1.0, 0.0, 0.0, 0.0])
+                    rows.append(self._parked_pose(name))
             self._set_rows(actor, rows)
         self._same_sleep_state(idx, spots, things)
 
@@ -206,28 +263,26 @@ class OODPickPlaceEnv(WidowXTableEnv):
         state across a teleport, and a thing that starts asleep settles differently)."""
         if self.gpu_sim_enabled:
             return  # the GPU pipeline keeps no per-body sleep state to align
-        for actor, name, _ in things:
+        for actor, name in things:
             for i, s in zip(idx, spots):
                 body = actor._objs[i].find_component_by_type(sapien.physx.PhysxRigidDynamicComponent)
                 body.wake_up() if name in s else body.put_to_sleep()
 
-    def _snap_receptacles(self, idx: list[int]):
-        """Receptacles back to their exact resting pose after settling. Their many contact
-        pieces settle with sub-micron jitter that depends on the history of the physics scene
-        (a pixel or two of a plate's rim would differ between two resets with the same seed);
-        they stand flat, so the exact pose is their resting pose."""
-        for actor, name in zip(self.receptacles, self.receptacle_names):
+    def _snap_to_rest(self, idx: list[int]):
+        """Everything on the table back to its exact resting pose after the settle.
+
+        The settle lets things find their footing; where exactly they end depends, by a few
+        microns (receptacles, with many contact pieces) up to a tenth of a millimetre, on the
+        history of the physics scene, which would make two resets with the same seed differ by a
+        pixel here and there. Every thing's resting pose is known (receptacles stand flat, objects
+        as calibrated), so they are put there."""
+        for actor, name in self._named_actors():
             spots = [self._spots(self.episodes[i]).get(name) for i in idx]
             if not any(spots):
                 continue
             now = actor.pose.raw_pose
-            rows = []
-            for row, (i, spot) in enumerate(zip(idx, spots)):
-                if spot is None:
-                    rows.append(now[i if now.shape[0] > 1 else row].tolist())
-                else:
-                    x, y, yaw = spot
-                    rows.append([x, y, TABLE_TOP_Z + receptacle_spec(name).half_height, *_yaw_quat(yaw)])
+            rows = [now[i if now.shape[0] > 1 else row].tolist() if spot is None else self._rest_pose(name, *spot)
+                    for row, (i, spot) in enumerate(zip(idx, spots))]
             self._set_rows(actor, rows)
 
     def _set_rows(self, actor, rows):
@@ -320,8 +375,10 @@ class OODPickPlaceEnv(WidowXTableEnv):
         xy = (off <= self._rec_support_half[r] + XY_MARGIN).all(dim=1)
         dz = local[:, 2] - self._rec_support_z[r]
         z = (dz > 0) & (dz - self._obj_half_height[self.obj_idx.clamp(min=0)] <= MAX_Z_GAP)
-        touching = self._contact(self.obj_idx, rec_index) > MIN_CONTACT_FORCE
-        return valid & xy & z & touching
+        above = valid & xy & z
+        if not bool(above.any()):
+            return above  # most steps: skip the contact query, which walks every contact
+        return above & (self._contact(self.obj_idx, rec_index) > MIN_CONTACT_FORCE)
 
     def evaluate(self):
         on_target = self._resting_on(self.rec_idx)

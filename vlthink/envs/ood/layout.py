@@ -19,8 +19,10 @@ Rules, for every pair of things in a scene
 
 Sampling: things are placed one after the other (receptacles first, they are the largest), each
 on a cell drawn uniformly among those that keep every rule with the things already placed. If a
-thing has no such cell the whole draw restarts; all draws come from the episode RNG, so the
-layout is a function of the seed.
+thing has no such cell the whole draw restarts. A few combinations (two large receptacles and a
+long object in MultiPlate) fit in only a handful of ways, which restarts may never hit; after
+``MAX_DRAWS`` restarts a backtracking search in a seeded random order finds one of them. All draws
+come from the episode RNG, so the layout is a function of the seed.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ MIN_CENTRE_DISTANCE = 0.07  # m between the centres of any two things
 MIN_OBJECT_DISTANCE = 0.15  # m between target and distractor object (MultiCarrot)
 CLEARANCE = 0.01  # m between any two footprints
 FINGER_BOX = (0.02, 0.05)  # m, half-extents (along the object's x, y) of the open fingers' reach
-MAX_DRAWS = 200  # restarts before giving up (a layout rule that cannot be met is a bug)
+MAX_DRAWS = 200  # restarts before the backtracking search
 
 # --- Yaws (rad) --------------------------------------------------------------------------------------
 YAWS_TRAIN = (0.0, np.pi / 4, np.pi / 2, 3 * np.pi / 4)
@@ -134,7 +136,24 @@ def sample_cells(rng: np.random.RandomState, things: list[Thing]) -> list[np.nda
             chosen.append(ok[rng.randint(len(ok))])
         else:
             return chosen
-    raise RuntimeError(f"no layout for {things} in {MAX_DRAWS} draws")
+    found = _search(rng, things, polys, [])
+    if found is None:  # no cell combination keeps the rules: a catalogue or rule bug
+        raise RuntimeError(f"no layout exists for {things}")
+    return found
+
+
+def _search(rng, things, polys, chosen) -> list[np.ndarray] | None:
+    """Depth-first search for a layout, trying each thing's cells in a seeded random order."""
+    i = len(chosen)
+    if i == len(things):
+        return chosen
+    cells = CELLS[things[i].cells]
+    for k in rng.permutation(len(cells)):
+        if _fits(i, cells[k], things, polys, chosen):
+            found = _search(rng, things, polys, [*chosen, cells[k]])
+            if found is not None:
+                return found
+    return None
 
 
 def _fits(i, cell, things, polys, chosen) -> bool:
