@@ -8,9 +8,9 @@ Measures, on the same env and episodes (same episode seeds):
    ``policy.act`` / ``env.step`` until the env ends the episode.  No files, no IPC.
 2. **harness, 1 worker** - ``vlthink-eval --policy oracle --workers 1`` as a subprocess.
 3. **harness, 2 workers** - the same with ``--workers 2``.
-4. **2 bare loops at once** - two bare-loop processes side by side, each on half the episodes and
-   each given half the CPUs (as the harness gives its workers): the most any two-process scheme
-   can get out of this machine.  Their rates are added.
+4. **2 bare loops at once** - two bare-loop processes side by side, each on half the episodes,
+   with the thread settings of the harness's workers (one torch thread, lavapipe on every core):
+   the most any two-process scheme can get out of this machine.  Their rates are added.
 
 Every loop renders what an image policy needs (``--obs-mode rgb``, the default; the harness is
 forced to it, since the oracle alone would let it skip the render) or nothing
@@ -75,8 +75,7 @@ def bare_loop(env_id: str, episodes: int, seed: int, obs_mode: str, first: int =
 
 def parallel_bare(env_id: str, episodes: int, seed: int, obs_mode: str, procs: int = 2) -> dict:
     """``procs`` bare loops at once in separate processes, each on its share of the episodes."""
-    threads = str(max(1, (os.cpu_count() or 1) // procs))
-    env = {**os.environ, "LP_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     share = episodes // procs
     running = [subprocess.Popen([sys.executable, __file__, "--env", env_id, "--episodes", str(share),
                                  "--seed", str(seed), "--obs-mode", obs_mode, "--bare-only",
