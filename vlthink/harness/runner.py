@@ -107,22 +107,14 @@ def _make_env(env_id: str, obs_mode: str, sim_backend: str, num_envs: int):
     return gym.make(env_id, obs_mode=obs_mode, sim_backend=sim_backend, num_envs=num_envs)
 
 
-def _as_bool_list(x: Any, n: int) -> list[bool]:
+def _as_list(x: Any, n: int, cast: Callable = bool) -> list:
+    """``n`` Python values from a per-sub-env tensor/array (a single value is broadcast)."""
     if hasattr(x, "cpu"):
         x = x.cpu().numpy()
     arr = np.asarray(x).reshape(-1)
     if arr.size == 1 and n > 1:
         arr = np.repeat(arr, n)
-    return [bool(v) for v in arr[:n]]
-
-
-def _as_int_list(x: Any, n: int) -> list[int]:
-    if hasattr(x, "cpu"):
-        x = x.cpu().numpy()
-    arr = np.asarray(x).reshape(-1)
-    if arr.size == 1 and n > 1:
-        arr = np.repeat(arr, n)
-    return [int(v) for v in arr[:n]]
+    return [cast(v) for v in arr[:n]]
 
 
 def _placed_name(idx: Optional[int]) -> Optional[str]:
@@ -146,8 +138,8 @@ def _jsonable_task(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def _step_info(info: dict[str, Any], n: int) -> tuple[list[bool], list[Optional[int]]]:
-    success = _as_bool_list(info["success"], n) if "success" in info else [False] * n
-    placed = _as_int_list(info["placed_on"], n) if "placed_on" in info else [None] * n
+    success = _as_list(info["success"], n) if "success" in info else [False] * n
+    placed = _as_list(info["placed_on"], n, int) if "placed_on" in info else [None] * n
     return success, placed
 
 
@@ -211,7 +203,7 @@ def _worker_main(conn, obs_mode: str) -> None:  # pragma: no cover - child
                 obs, _r, term, trunc, info = env.step(np.asarray(action, np.float32)[None])
                 o = policy_observations(env, obs)[0]
                 success, placed = _step_info(info, 1)
-                done = bool(_as_bool_list(term, 1)[0] or _as_bool_list(trunc, 1)[0])
+                done = bool(_as_list(term, 1)[0] or _as_list(trunc, 1)[0])
                 conn.send(("ok", o, success[0], placed[0], done))
             else:
                 conn.send(("error", f"unknown command {kind!r}"))
@@ -723,8 +715,8 @@ class GpuExecutor(CpuExecutor):
                                     self._end(ep)
                             break
                         success, placed = _step_info(info, n)
-                        dones = [a or b for a, b in zip(_as_bool_list(term, n),
-                                                        _as_bool_list(trunc, n))]
+                        dones = [a or b for a, b in zip(_as_list(term, n),
+                                                        _as_list(trunc, n))]
                         for j, ep in enumerate(eps):
                             if ep.done:
                                 continue  # finished sub-envs keep stepping; ignored

@@ -84,6 +84,15 @@ def _check_alt(alternative: str) -> None:
         raise ValueError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
 
 
+def _matched(run: Sequence, baseline: Sequence, dtype, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """The two samples as arrays of ``dtype``; they must pair up one to one."""
+    a = np.asarray(list(run), dtype=dtype)
+    b = np.asarray(list(baseline), dtype=dtype)
+    if a.shape != b.shape:
+        raise ValueError(f"{what} samples differ in length: {a.size} vs {b.size}")
+    return a, b
+
+
 def wilcoxon_paired(
     run: Sequence[float], baseline: Sequence[float], alternative: str = "greater"
 ) -> TestResult:
@@ -91,10 +100,7 @@ def wilcoxon_paired(
     from scipy import stats as st
 
     _check_alt(alternative)
-    a = np.asarray(list(run), dtype=float)
-    b = np.asarray(list(baseline), dtype=float)
-    if a.shape != b.shape:
-        raise ValueError(f"paired samples differ in length: {a.size} vs {b.size}")
+    a, b = _matched(run, baseline, float, "paired")
     d = a - b
     # Rates are multiples of 1/episodes; snap float noise so equal rates count as ties/zeros.
     d = np.round(d, 12)
@@ -122,10 +128,7 @@ def mcnemar_exact(
     from scipy import stats as st
 
     _check_alt(alternative)
-    a = np.asarray(list(run), dtype=bool)
-    c_ = np.asarray(list(baseline), dtype=bool)
-    if a.shape != c_.shape:
-        raise ValueError(f"matched samples differ in length: {a.size} vs {c_.size}")
+    a, c_ = _matched(run, baseline, bool, "matched")
     b = int(np.sum(a & ~c_))  # success only in this run
     c = int(np.sum(~a & c_))  # success only in the baseline
     n = b + c

@@ -276,8 +276,9 @@ class OODPickPlaceEnv(WidowXTableEnv):
         history of the physics scene, which would make two resets with the same seed differ by a
         pixel here and there. Every thing's resting pose is known (receptacles stand flat, objects
         as calibrated), so they are put there."""
+        on_table = [self._spots(self.episodes[i]) for i in idx]
         for actor, name in self._named_actors():
-            spots = [self._spots(self.episodes[i]).get(name) for i in idx]
+            spots = [s.get(name) for s in on_table]
             if not any(spots):
                 continue
             now = actor.pose.raw_pose
