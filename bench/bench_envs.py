@@ -25,51 +25,55 @@ from mani_skill.utils.structs.pose import Pose
 from mani_skill.utils.structs.types import SimConfig
 
 import vlthink
-from vlthink.scene import widowx as W
+from vlthink.scene import widowx
 
 
-@register_env("VLThinkBench-Bare-v0", max_episode_steps=W.MAX_EPISODE_STEPS)
+@register_env("VLThinkBench-Bare-v0", max_episode_steps=widowx.MAX_EPISODE_STEPS)
 class BareScene(BaseEnv):
     """WidowX + table + ``num_actors`` boxes: nothing but simulation and rendering."""
 
-    SUPPORTED_ROBOTS = [W.ROBOT_UID]
+    SUPPORTED_ROBOTS = [widowx.ROBOT_UID]
     SUPPORTED_REWARD_MODES = ["none"]
 
     def __init__(self, *args, num_actors: int = 4, **kwargs):
         self.num_actors = num_actors
-        super().__init__(*args, robot_uids=W.ROBOT_UID, control_mode=W.CONTROL_MODE, **kwargs)
+        super().__init__(
+            *args, robot_uids=widowx.ROBOT_UID, control_mode=widowx.CONTROL_MODE, **kwargs
+        )
 
     @property
     def _default_sim_config(self):
-        return SimConfig(sim_freq=W.SIM_FREQ, control_freq=W.CONTROL_FREQ, spacing=20)
+        return SimConfig(sim_freq=widowx.SIM_FREQ, control_freq=widowx.CONTROL_FREQ, spacing=20)
 
     @property
     def _default_sensor_configs(self):
         return []
 
     def _load_agent(self, options):
-        super()._load_agent(options, sapien.Pose(p=W.ROBOT_BASE_P, q=W.ROBOT_BASE_Q))
+        super()._load_agent(options, sapien.Pose(p=widowx.ROBOT_BASE_P, q=widowx.ROBOT_BASE_Q))
 
     def _load_scene(self, options):
         b = self.scene.create_actor_builder()
-        b.add_box_collision(half_size=W.TABLE_HALF_SIZE)
-        b.add_box_visual(half_size=W.TABLE_HALF_SIZE)
-        b.initial_pose = sapien.Pose(p=[*W.TABLE_CENTER_XY, W.TABLE_TOP_Z - W.TABLE_HALF_SIZE[2]])
+        b.add_box_collision(half_size=widowx.TABLE_HALF_SIZE)
+        b.add_box_visual(half_size=widowx.TABLE_HALF_SIZE)
+        b.initial_pose = sapien.Pose(
+            p=[*widowx.TABLE_CENTER_XY, widowx.TABLE_TOP_Z - widowx.TABLE_HALF_SIZE[2]]
+        )
         b.build_static(name="table")
         self.boxes = []
         for i in range(self.num_actors):
             b = self.scene.create_actor_builder()
             b.add_box_collision(half_size=[0.05, 0.05, 0.01])
             b.add_box_visual(half_size=[0.05, 0.05, 0.01])
-            b.initial_pose = sapien.Pose(p=[-0.25, -0.2 + 0.13 * i, W.TABLE_TOP_Z + 0.01])
+            b.initial_pose = sapien.Pose(p=[-0.25, -0.2 + 0.13 * i, widowx.TABLE_TOP_Z + 0.01])
             self.boxes.append(b.build(name=f"box{i}"))
 
     def _initialize_episode(self, env_idx, options):
         n = len(env_idx)
         for i, box in enumerate(self.boxes):
-            p = torch.tensor([-0.25, -0.2 + 0.13 * i, W.TABLE_TOP_Z + 0.01]).expand(n, 3)
+            p = torch.tensor([-0.25, -0.2 + 0.13 * i, widowx.TABLE_TOP_Z + 0.01]).expand(n, 3)
             box.set_pose(Pose.create_from_pq(p=p))
-        self.agent.reset(torch.tensor(W.ROBOT_INIT_QPOS))
+        self.agent.reset(torch.tensor(widowx.ROBOT_INIT_QPOS))
 
     def evaluate(self):
         return {}
@@ -95,7 +99,13 @@ def measure(env_id: str, steps: int, resets: int, **make_kwargs) -> dict:
     step_s = (time.perf_counter() - t0) / steps
     n = env.unwrapped.num_envs
     env.close()
-    return {"env": env_id, "make_s": make_s, "reset_s": reset_s, "steps_per_s": n / step_s, "reconfigured": reconfigured}
+    return {
+        "env": env_id,
+        "make_s": make_s,
+        "reset_s": reset_s,
+        "steps_per_s": n / step_s,
+        "reconfigured": reconfigured,
+    }
 
 
 def main() -> None:
@@ -123,8 +133,10 @@ def main() -> None:
             flush=True,
         )
     ratios = [r["steps_per_s"] / r["bare_steps_per_s"] for r in rows]
-    print(f"\n{len(rows)} envs, backend={args.sim_backend}, num_envs={args.num_envs}: step-rate ratio "
-          f"min {min(ratios):.1%}, median {float(np.median(ratios)):.1%}")
+    print(
+        f"\n{len(rows)} envs, backend={args.sim_backend}, num_envs={args.num_envs}: step-rate ratio "
+        f"min {min(ratios):.1%}, median {float(np.median(ratios)):.1%}"
+    )
 
 
 if __name__ == "__main__":

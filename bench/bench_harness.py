@@ -41,14 +41,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 def bare_loop(env_id: str, episodes: int, seed: int, obs_mode: str, first: int = 0) -> dict:
     import gymnasium as gym
+    import torch
 
     import vlthink  # noqa: F401
-    from vlthink.envs import episode_tasks, policy_observations
+    from vlthink.harness.bridge import episode_tasks, policy_observations
     from vlthink.harness.episodes import episode_seed
     from vlthink.policies.base import EpisodeSpec
     from vlthink.policies.registry import load_policy
-
-    import torch
 
     torch.set_num_threads(1)  # as the harness's workers do, so the ratio measures overhead only
     t_start = time.perf_counter()
@@ -77,14 +76,35 @@ def parallel_bare(env_id: str, episodes: int, seed: int, obs_mode: str, procs: i
     """``procs`` bare loops at once in separate processes, each on its share of the episodes."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     share = episodes // procs
-    running = [subprocess.Popen([sys.executable, __file__, "--env", env_id, "--episodes", str(share),
-                                 "--seed", str(seed), "--obs-mode", obs_mode, "--bare-only",
-                                 str(k * share)], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
-               for k in range(procs)]
+    running = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--env",
+                env_id,
+                "--episodes",
+                str(share),
+                "--seed",
+                str(seed),
+                "--obs-mode",
+                obs_mode,
+                "--bare-only",
+                str(k * share),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(procs)
+    ]
     parts = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in running]
     return {
-        "label": f"{procs} bare loops at once", "episodes": sum(r["episodes"] for r in parts),
-        "success_rate": sum(r["success_rate"] * r["episodes"] for r in parts) / max(1, share * procs),
+        "label": f"{procs} bare loops at once",
+        "episodes": sum(r["episodes"] for r in parts),
+        "success_rate": sum(r["success_rate"] * r["episodes"] for r in parts)
+        / max(1, share * procs),
         "steps": sum(r["steps"] for r in parts),
         "steady_eps_per_min": sum(r["steady_eps_per_min"] for r in parts),
         "end_to_end_eps_per_min": sum(r["end_to_end_eps_per_min"] for r in parts),
@@ -95,12 +115,30 @@ def parallel_bare(env_id: str, episodes: int, seed: int, obs_mode: str, procs: i
 def harness(env_id: str, episodes: int, seed: int, workers: int, obs_mode: str) -> dict:
     out = Path(tempfile.mkdtemp(prefix="vlthink-bench-"))
     rows = out / "episodes.jsonl"
-    cmd = [sys.executable, "-m", "vlthink.harness.cli", "--policy", "oracle", "--suite", env_id,
-           "--episodes", str(episodes), "--seed", str(seed), "--workers", str(workers),
-           "--out", str(out), "--no-progress", "--obs-mode", obs_mode]
+    cmd = [
+        sys.executable,
+        "-m",
+        "vlthink.harness.cli",
+        "--policy",
+        "oracle",
+        "--suite",
+        env_id,
+        "--episodes",
+        str(episodes),
+        "--seed",
+        str(seed),
+        "--workers",
+        str(workers),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--obs-mode",
+        obs_mode,
+    ]
     t_start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     ends: list[float] = []
     seen = 0
     while True:
@@ -131,7 +169,10 @@ def _rates(label: str, t_start: float, ends: list[float], successes: int, steps:
     later = [t for t in ends if t > ends[0] + 1.0] if n else []
     steady = len(later) / (ends[-1] - ends[0]) * 60 if later else float("nan")
     return {
-        "label": label, "episodes": n, "success_rate": successes / max(n, 1), "steps": steps,
+        "label": label,
+        "episodes": n,
+        "success_rate": successes / max(n, 1),
+        "steps": steps,
         "steady_eps_per_min": steady,
         "end_to_end_eps_per_min": n / (ends[-1] - t_start) * 60 if n else float("nan"),
         "wall_s": (ends[-1] - t_start) if n else float("nan"),
@@ -143,10 +184,18 @@ def main() -> int:
     p.add_argument("--env", default=None, help="env id (default: the first VL-Think env)")
     p.add_argument("--episodes", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--repeat", type=int, default=1,
-                   help="alternate bare loop / 1 worker this many times, report the best of each")
-    p.add_argument("--obs-mode", choices=("rgb", "state_dict"), default="rgb",
-                   help="rgb: render the camera every step, as for an image policy (default)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="alternate bare loop / 1 worker this many times, report the best of each",
+    )
+    p.add_argument(
+        "--obs-mode",
+        choices=("rgb", "state_dict"),
+        default="rgb",
+        help="rgb: render the camera every step, as for an image policy (default)",
+    )
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--bare-only", type=int, default=None, metavar="FIRST", help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -168,22 +217,34 @@ def main() -> int:
     one = max(one_runs, key=lambda r: r["steady_eps_per_min"])
     results = [bare, one, two, ceiling]
     summary = {
-        "env": env_id, "episodes": a.episodes, "obs_mode": a.obs_mode, "cpus": os.cpu_count(),
-        "results": results, "all_runs": bare_runs + one_runs + [two, ceiling],
+        "env": env_id,
+        "episodes": a.episodes,
+        "obs_mode": a.obs_mode,
+        "cpus": os.cpu_count(),
+        "results": results,
+        "all_runs": bare_runs + one_runs + [two, ceiling],
         "harness_1w_vs_bare": one["steady_eps_per_min"] / bare["steady_eps_per_min"],
         "speedup_2w_vs_1w": two["steady_eps_per_min"] / one["steady_eps_per_min"],
         "ceiling_2_bare_vs_1_bare": ceiling["steady_eps_per_min"] / bare["steady_eps_per_min"],
         "load_average": os.getloadavg(),
     }
-    print(f"env {env_id}, obs_mode {a.obs_mode}, {a.episodes} episodes each, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f} (other processes distort every figure)")
-    print(f"{'':24s} {'steady ep/min':>14s} {'end-to-end ep/min':>18s} {'wall s':>8s} {'success':>8s}")
+    print(
+        f"env {env_id}, obs_mode {a.obs_mode}, {a.episodes} episodes each, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} (other processes distort every figure)"
+    )
+    print(
+        f"{'':24s} {'steady ep/min':>14s} {'end-to-end ep/min':>18s} {'wall s':>8s} {'success':>8s}"
+    )
     for r in results:
-        print(f"{r['label']:24s} {r['steady_eps_per_min']:14.1f} "
-              f"{r['end_to_end_eps_per_min']:18.1f} {r['wall_s']:8.1f} {r['success_rate']:8.2f}")
+        print(
+            f"{r['label']:24s} {r['steady_eps_per_min']:14.1f} "
+            f"{r['end_to_end_eps_per_min']:18.1f} {r['wall_s']:8.1f} {r['success_rate']:8.2f}"
+        )
     print(f"harness (1 worker) / bare loop: {summary['harness_1w_vs_bare']:.1%}  (goal >= 90%)")
     print(f"2 workers / 1 worker: {summary['speedup_2w_vs_1w']:.2f}x  (goal >= 1.7x)")
-    print(f"ceiling, 2 bare loops at once / 1 bare loop: {summary['ceiling_2_bare_vs_1_bare']:.2f}x")
+    print(
+        f"ceiling, 2 bare loops at once / 1 bare loop: {summary['ceiling_2_bare_vs_1_bare']:.2f}x"
+    )
     if a.json:
         a.json.write_text(json.dumps(summary, indent=2))
     return 0

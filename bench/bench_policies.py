@@ -4,7 +4,7 @@
 
 Each "worker" is one batch slot (one episode): with K workers the harness calls
 ``policy.act`` once per control step with K observations. The loopback OpenVLA server
-(``vlthink.policies.testing_servers``) simulates a single GPU: one model call costs
+(``vlthink.testing.servers``) simulates a single GPU: one model call costs
 ``latency + per_item * batch`` seconds and calls are serialised. Rows:
 
 - ``openvla /act``: OpenVLA's official protocol; K concurrent requests per step.
@@ -20,22 +20,38 @@ import time
 import numpy as np
 
 from vlthink.policies import EpisodeSpec, Observation, load_policy
-from vlthink.policies.testing_servers import ChatServer, OpenVLAServer
+from vlthink.testing.servers import ChatServer, OpenVLAServer
 
 
 def _obs(k):
     rng = np.random.default_rng(0)
-    return [Observation(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8), "put the carrot on the plate", 0)
-            for _ in range(k)]
+    return [
+        Observation(
+            rng.integers(0, 255, (480, 640, 3), dtype=np.uint8), "put the carrot on the plate", 0
+        )
+        for _ in range(k)
+    ]
 
 
 def _specs(k):
-    return [EpisodeSpec("VLThink-Shape-v0", i, i, "put the carrot on the plate",
-                        {"target": "plate", "target_position": "left", "absent": "cat"}) for i in range(k)]
+    return [
+        EpisodeSpec(
+            "VLThink-Shape-v0",
+            i,
+            i,
+            "put the carrot on the plate",
+            {"target": "plate", "target_position": "left", "absent": "cat"},
+        )
+        for i in range(k)
+    ]
 
 
 def bench_openvla(srv, k, steps, batched):
-    kw = {"endpoint": None, "batch_endpoint": srv.url + "/act_batch"} if batched else {"endpoint": srv.url + "/act"}
+    kw = (
+        {"endpoint": None, "batch_endpoint": srv.url + "/act_batch"}
+        if batched
+        else {"endpoint": srv.url + "/act"}
+    )
     p = load_policy("openvla-sft", **kw)
     p.reset(_specs(k))
     obs = _obs(k)
@@ -66,11 +82,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--latency", type=float, default=0.05, help="simulated seconds per model call")
-    ap.add_argument("--per-item", type=float, default=0.01, help="extra simulated seconds per batch item")
+    ap.add_argument(
+        "--per-item", type=float, default=0.01, help="extra simulated seconds per batch item"
+    )
     args = ap.parse_args()
-    print(f"loopback servers, simulated model call = {args.latency:g} s + {args.per_item:g} s/item, "
-          f"{args.steps} steps")
-    print(f"{'adapter / route':24} {'workers':>7} {'requests/step':>14} {'steps/s':>8} {'episode-steps/s':>16}")
+    print(
+        f"loopback servers, simulated model call = {args.latency:g} s + {args.per_item:g} s/item, "
+        f"{args.steps} steps"
+    )
+    print(
+        f"{'adapter / route':24} {'workers':>7} {'requests/step':>14} {'steps/s':>8} {'episode-steps/s':>16}"
+    )
     with OpenVLAServer(latency_s=args.latency, per_item_s=args.per_item) as srv:
         for batched in (False, True):
             for k in (1, 2):

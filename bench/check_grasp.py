@@ -20,7 +20,7 @@ import torch
 
 os.environ.setdefault("MS_ASSET_DIR", "/work/shared/maniskill")
 
-from vlthink.ood.objects import OBJECTS, build_object, object_spec  # noqa: E402
+from vlthink.assets.objects import OBJECTS, build_object, object_spec  # noqa: E402
 from vlthink.scene.widowx import TABLE_TOP_Z, WidowXTableEnv  # noqa: E402
 
 GRASP_SPOT = np.array([-0.22, 0.03])  # m, world xy in front of the arm, where Bridge puts objects
@@ -44,8 +44,9 @@ class GraspCheckEnv(WidowXTableEnv):
         self._load_table()
         self.things = {}
         for i, name in enumerate(self.names):
-            self.things[name] = build_object(self.scene, name, initial_pose=_parking(name, i),
-                                             actor_name=f"obj_{i}")
+            self.things[name] = build_object(
+                self.scene, name, initial_pose=_parking(name, i), actor_name=f"obj_{i}"
+            )
 
     def _initialize_episode(self, env_idx, options: dict):
         self._reset_robot(env_idx)
@@ -118,8 +119,11 @@ def check(names) -> dict[str, tuple[bool, float]]:
         _act(env, grasp + [0, 0, LIFT], -1.0, 5)
         rise = float(actor.pose.p[0, 2]) - start_z
         results[name] = (rise >= LIFTED, rise)
-        print(f"{name:15s} {'LIFTED' if rise >= LIFTED else 'failed':7s} rise={rise * 100:5.1f} cm "
-              f"grasp width={spec.grasp_width * 100:.1f} cm", flush=True)
+        print(
+            f"{name:15s} {'LIFTED' if rise >= LIFTED else 'failed':7s} rise={rise * 100:5.1f} cm "
+            f"grasp width={spec.grasp_width * 100:.1f} cm",
+            flush=True,
+        )
         actor.set_pose(_parking(name, names.index(name)))
     env.close()
     return results

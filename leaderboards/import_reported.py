@@ -53,13 +53,18 @@ def main() -> int:
     rows = []
     with open(a.table, newline="") as fh:
         for r in csv.DictReader(fh):
-            rows.append({
-                "suite": "ood", "group": r["axis"],
-                "env": ids.get(r["variant"].lower(), r["variant"]),
-                "policy": f"OpenVLA {r['method']} (paper)", "source": SOURCE,
-                "success_mean": float(r["success_mean"]), "success_sd": float(r["success_sd"]),
-                "protocol_version": "paper",
-            })
+            rows.append(
+                {
+                    "suite": "ood",
+                    "group": r["axis"],
+                    "env": ids.get(r["variant"].lower(), r["variant"]),
+                    "policy": f"OpenVLA {r['method']} (paper)",
+                    "source": SOURCE,
+                    "success_mean": float(r["success_mean"]),
+                    "success_sd": float(r["success_sd"]),
+                    "protocol_version": "paper",
+                }
+            )
     board = read_board(a.out)
     board = board[board["source"] != SOURCE]
     frame = pd.concat([board[COLUMNS], pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)

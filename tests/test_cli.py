@@ -6,20 +6,28 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 
 def vlthink(*args, env=None, timeout=180):
     return subprocess.run(
         [sys.executable, "-m", "vlthink.cli", *args],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
 
 
 def test_doctor_reports_render_device_versions_and_asset():
     out = vlthink("doctor")
     assert out.returncode == 0, out.stdout + out.stderr
-    for name in ("render device", "sapien", "mani_skill", "mesa-vulkan-drivers", "WidowX asset", "board art"):
+    for name in (
+        "render device",
+        "sapien",
+        "mani_skill",
+        "mesa-vulkan-drivers",
+        "WidowX asset",
+        "board art",
+    ):
         assert name in out.stdout
     assert "FAIL" not in out.stdout
 
@@ -37,8 +45,13 @@ def test_missing_robot_offline_gives_one_clear_error(tmp_path):
         "try:\n    ensure_robot_asset(download=False)\n"
         "except RobotAssetError as e:\n    print('ERR', e)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "MS_ASSET_DIR": str(tmp_path)})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "MS_ASSET_DIR": str(tmp_path)},
+    )
     assert "ERR WidowX robot description not found" in out.stdout
     assert str(tmp_path) in out.stdout and "download_asset widowx250s" in out.stdout
 
@@ -46,7 +59,16 @@ def test_missing_robot_offline_gives_one_clear_error(tmp_path):
 def test_envs_lists_every_vl_think_id():
     out = vlthink("envs")
     assert out.returncode == 0
-    for domain in ("Shape", "Color", "Traffic", "Laundry", "Weather", "Arrow", "PublicInfo", "Parity"):
+    for domain in (
+        "Shape",
+        "Color",
+        "Traffic",
+        "Laundry",
+        "Weather",
+        "Arrow",
+        "PublicInfo",
+        "Parity",
+    ):
         assert f"VLThink-{domain}-v0" in out.stdout
 
 

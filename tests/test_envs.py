@@ -9,8 +9,9 @@ import torch
 
 import vlthink
 from vlthink.boards import catalogue
-from vlthink.envs import PLACED_ON, episode_tasks, policy_observations, task
+from vlthink.envs import PLACED_ON, task
 from vlthink.envs.vl_think import LAYOUTS, POSITIONS_2, POSITIONS_3
+from vlthink.harness.bridge import episode_tasks, policy_observations
 from vlthink.policies.base import EpisodeSpec
 from vlthink.policies.oracle import OraclePolicy
 from vlthink.scene.widowx import CAMERA_UID, MAX_EPISODE_STEPS
@@ -27,8 +28,19 @@ def make(env_id: str) -> gym.Env:
 
 
 def test_eight_domains_registered():
-    assert IDS == sorted(f"VLThink-{d}-v0" for d in
-                         ["Shape", "Color", "Traffic", "Laundry", "Weather", "Arrow", "PublicInfo", "Parity"])
+    assert IDS == sorted(
+        f"VLThink-{d}-v0"
+        for d in [
+            "Shape",
+            "Color",
+            "Traffic",
+            "Laundry",
+            "Weather",
+            "Arrow",
+            "PublicInfo",
+            "Parity",
+        ]
+    )
     assert {vlthink.VL_THINK_TASKS[i].group for i in IDS} == set(LAYOUTS)
 
 
@@ -119,7 +131,10 @@ def test_shape_and_color_sampling_rules():
         assert len(set(shapes)) == 3 and shape.instruction == f"put carrot on {shape.target}"
         color = LAYOUTS["Color"](np.random.RandomState(s))
         colors = [catalogue.board(k).color for k in color.boards]
-        assert len(set(colors)) == 3 and catalogue.board(color.boards[color.target_slot]).color == color.target
+        assert (
+            len(set(colors)) == 3
+            and catalogue.board(color.boards[color.target_slot]).color == color.target
+        )
 
 
 def run_oracle(env_id: str, seeds, target="instructed"):
@@ -169,4 +184,6 @@ def test_gymnasium_env_checker():
 
     # skip_close_check: it re-creates the env from its spec, which ManiSkill's TimeLimit wrapper
     # does not support (it is not a RecordConstructorArgs wrapper).
-    check_env(CPUGymWrapper(gym.make("VLThink-Weather-v0")), skip_render_check=True, skip_close_check=True)
+    check_env(
+        CPUGymWrapper(gym.make("VLThink-Weather-v0")), skip_render_check=True, skip_close_check=True
+    )

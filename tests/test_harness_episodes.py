@@ -8,14 +8,19 @@ import pytest
 
 import vlthink.harness.episodes as _episodes
 from vlthink.harness.episodes import (
-    EpisodeKey, episode_seed, parse_shard, plan_episodes, select_shard, shard_of,
+    EpisodeKey,
+    episode_seed,
+    parse_shard,
+    plan_episodes,
+    select_shard,
+    shard_of,
 )
 
 EPISODES_PY = _episodes.__file__
 
 
 def test_episode_seed_is_sha256_of_the_triple():
-    digest = hashlib.sha256("vlthink-episode\x1fVLThink-Traffic-v0\x1f3\x1f7".encode()).digest()
+    digest = hashlib.sha256(b"vlthink-episode\x1fVLThink-Traffic-v0\x1f3\x1f7").digest()
     assert episode_seed("VLThink-Traffic-v0", 3, 7) == int.from_bytes(digest[:4], "big")
     assert 0 <= episode_seed("VLThink-Traffic-v0", 3, 7) < 2**32
 
@@ -24,12 +29,17 @@ def test_episode_seed_stable_across_processes():
     # Python's hash() is salted per process; ours must not be.
     # (the module is loaded by path: importing the vlthink package would load the simulator)
     code = (
-        "import importlib.util as u; s = u.spec_from_file_location('e', %r); m = u.module_from_spec(s); "
-        "s.loader.exec_module(m); print(m.episode_seed('E-v0', 5, 1), hash('E-v0'))" % EPISODES_PY
+        "import importlib.util as u; "
+        f"s = u.spec_from_file_location('e', {str(EPISODES_PY)!r}); m = u.module_from_spec(s); "
+        "s.loader.exec_module(m); print(m.episode_seed('E-v0', 5, 1), hash('E-v0'))"
     )
     runs = [
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env={"PYTHONHASHSEED": str(i), "PATH": ""}).stdout.split()
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={"PYTHONHASHSEED": str(i), "PATH": ""},
+        ).stdout.split()
         for i in (1, 2)
     ]
     assert runs[0][1] != runs[1][1]  # the salted hash() differs between the two processes

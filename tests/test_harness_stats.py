@@ -52,9 +52,11 @@ def test_wilcoxon_one_negative():
 
 
 def test_wilcoxon_ties_exact_by_enumeration():
-    # d = -1, 1, 2, 3, 3, 0.5, -0.5; |d| sorted 0.5,0.5,1,1,2,3,3 -> midranks 1.5,1.5,3.5,3.5,5,6.5,6.5
+    # d = -1, 1, 2, 3, 3, 0.5, -0.5; |d| sorted 0.5,0.5,1,1,2,3,3
+    # -> midranks 1.5,1.5,3.5,3.5,5,6.5,6.5
     # W+ = 1.5 + 3.5 + 5 + 6.5 + 6.5 = 23 of total 28, so W+ >= 23  <=>  W- <= 5.
-    # Subsets of the ranks with sum <= 5: {} ; {1.5}x2 ; {3.5}x2 ; {5} ; {1.5,1.5} ; {1.5,3.5}x4 = 11
+    # Subsets of the ranks with sum <= 5:
+    # {} ; {1.5}x2 ; {3.5}x2 ; {5} ; {1.5,1.5} ; {1.5,3.5}x4 = 11
     # p = 11 / 2^7 = 0.0859375
     r = stats.wilcoxon_paired([-1, 1, 2, 3, 3, 0.5, -0.5], [0] * 7)
     assert r.p == pytest.approx(11 / 128)
@@ -62,7 +64,8 @@ def test_wilcoxon_ties_exact_by_enumeration():
 
 
 def test_wilcoxon_zero_differences_dropped_and_counted():
-    # d = 0, 0, 0.25: zeros dropped (Wilcoxon's convention) -> n = 1, p = 1/2 (the smallest possible)
+    # d = 0, 0, 0.25: zeros dropped (Wilcoxon's convention) -> n = 1,
+    # p = 1/2 (the smallest possible)
     r = stats.wilcoxon_paired([0.5, 0.5, 0.75], [0.5, 0.5, 0.5])
     assert r.n == 1 and r.n_pairs == 3 and r.p == pytest.approx(0.5)
     # all differences zero: no test, p is None (not 1.0, not NaN)

@@ -8,10 +8,10 @@ import itertools
 import numpy as np
 import pytest
 
-from vlthink.ood import objects as obj
-from vlthink.ood import overlays as ov
-from vlthink.ood import receptacles as rec
-from vlthink.scene import tables
+from vlthink.assets import objects as obj
+from vlthink.assets import overlay_textures as ov
+from vlthink.assets import receptacles as rec
+from vlthink.assets import table_looks as tables
 
 GRIPPER_OPEN_GAP = 0.052  # m between the WidowX finger pads fully open (URDF, limit 0.037 each)
 GRIPPER_CLOSED_GAP = 0.008  # m between the pads fully closed (limit 0.015 each)
@@ -94,7 +94,7 @@ def test_files_regenerate_when_missing(tmp_path, monkeypatch):
 
 
 def test_every_asset_has_collision_pieces():
-    from vlthink.ood.meshes import collision_pieces
+    from vlthink.assets.parts import collision_pieces
 
     for name in obj.OBJECTS:
         assert collision_pieces(list(obj.object_parts(name)))
@@ -121,7 +121,9 @@ def test_overlays_deterministic_and_distinct():
     for img in imgs:
         assert img.shape == (256, 256, 3) and img.dtype == np.uint8
     ov.overlay_texture.cache_clear()
-    assert all(np.array_equal(ov.overlay_texture(n, 256), i) for n, i in zip(ov.OVERLAY_TEXTURES, imgs))
+    assert all(
+        np.array_equal(ov.overlay_texture(n, 256), i) for n, i in zip(ov.OVERLAY_TEXTURES, imgs)
+    )
     assert _mean_pairwise_difference(imgs) > 20
     full = ov.overlay_texture("stripes")
     assert full.shape[0] >= 480 and full.shape[1] >= 640

@@ -8,19 +8,24 @@ import pytest
 import torch
 
 import vlthink
+from vlthink.assets.objects import OBJECTS_HELDOUT, OBJECTS_TRAIN, object_spec
+from vlthink.assets.receptacles import RECEPTACLES_HELDOUT, RECEPTACLES_TRAIN
+from vlthink.assets.table_looks import TABLE_LOOKS_HELDOUT, TABLE_LOOKS_TRAIN
 from vlthink.envs import PLACED_ON
 from vlthink.envs.ood import layout
-from vlthink.envs.ood.base import MIN_TCP_HEIGHT
 from vlthink.envs.ood.episode import (
-    ARM_OFFSETS, HELDOUT, MOVE_STEP, TEMPLATE_TRAIN, TEMPLATES_HELDOUT, TEMPLATES_SPARE, TRAIN, draw_episode,
+    ARM_OFFSETS,
+    MOVE_STEP,
+    TEMPLATE_TRAIN,
+    TEMPLATES_HELDOUT,
+    TEMPLATES_SPARE,
+    draw_episode,
 )
 from vlthink.envs.ood.overlays import window
+from vlthink.envs.ood.task import MIN_TCP_HEIGHT
 from vlthink.envs.ood.variants import VARIANTS, env_id
-from vlthink.ood.objects import OBJECTS_HELDOUT, OBJECTS_TRAIN, object_spec
-from vlthink.ood.receptacles import RECEPTACLES_HELDOUT, RECEPTACLES_TRAIN
 from vlthink.policies.base import EpisodeSpec, Observation
 from vlthink.policies.oracle import OraclePolicy
-from vlthink.scene.tables import TABLE_LOOKS_HELDOUT, TABLE_LOOKS_TRAIN
 from vlthink.scene.widowx import CAMERA_UID, MAX_EPISODE_STEPS, TABLE_TOP_Z
 
 IDS = list(vlthink.OOD_TASKS)
@@ -46,8 +51,22 @@ def seg(obs) -> np.ndarray:
 
 # ---- ids and sets (no simulator) -----------------------------------------------------------------
 def test_fourteen_ids_on_four_axes():
-    names = ["Train", "VisionImg", "Tex03", "Tex05", "Whole03", "Whole05", "Carrot", "Plate", "Instruct",
-             "MultiCarrot", "MultiPlate", "Position", "EEPose", "PosChangeTo"]
+    names = [
+        "Train",
+        "VisionImg",
+        "Tex03",
+        "Tex05",
+        "Whole03",
+        "Whole05",
+        "Carrot",
+        "Plate",
+        "Instruct",
+        "MultiCarrot",
+        "MultiPlate",
+        "Position",
+        "EEPose",
+        "PosChangeTo",
+    ]
     assert IDS == [f"VLThink-OOD-{n}-v0" for n in names]
     axes = {i: vlthink.OOD_TASKS[i].group for i in IDS}
     assert set(axes.values()) == {"Train", "Vision", "Semantic", "Execution"}
@@ -93,8 +112,13 @@ def test_ood_splits_use_their_heldout_sets():
         "Instruct": lambda e: e.template in TEMPLATES_HELDOUT,
         "MultiCarrot": lambda e: {e.object, e.distractor_object} <= set(OBJECTS_HELDOUT),
         "MultiPlate": lambda e: {e.receptacle, e.distractor_receptacle} <= set(RECEPTACLES_HELDOUT),
-        "Position": lambda e: e.object_yaw in layout.YAWS_HELDOUT
-        and all(any(np.allclose(c, r) for r in layout.CELLS["ring"]) for c in (e.object_cell, e.receptacle_cell)),
+        "Position": lambda e: (
+            e.object_yaw in layout.YAWS_HELDOUT
+            and all(
+                any(np.allclose(c, r) for r in layout.CELLS["ring"])
+                for c in (e.object_cell, e.receptacle_cell)
+            )
+        ),
         "Tex03": lambda e: e.overlay.mode == "tex" and e.overlay.alpha == 0.3,
         "Whole05": lambda e: e.overlay.mode == "whole" and e.overlay.alpha == 0.5,
         "EEPose": lambda e: all(o in opts for o, opts in zip(e.arm_offsets, ARM_OFFSETS)),
@@ -118,35 +142,62 @@ def test_multicarrot_distractor_is_never_the_target():
         assert ep.distractor_receptacle not in (None, ep.receptacle)
 
 
-@pytest.mark.parametrize("name", ["Train", "Plate", "Position", "MultiCarrot", "MultiPlate", "PosChangeTo"])
+@pytest.mark.parametrize(
+    "name", ["Train", "Plate", "Position", "MultiCarrot", "MultiPlate", "PosChangeTo"]
+)
 def test_layout_keeps_things_apart(name):
     for ep in _draws(BY_NAME[name].ood, 60):
-        things = [("receptacle", ep.receptacle, 0.0, ep.receptacle_cell),
-                  ("object", ep.object, ep.object_yaw, ep.object_cell)]
+        things = [
+            ("receptacle", ep.receptacle, 0.0, ep.receptacle_cell),
+            ("object", ep.object, ep.object_yaw, ep.object_cell),
+        ]
         if ep.distractor_object:
-            things.append(("object", ep.distractor_object, ep.distractor_object_yaw, ep.distractor_object_cell))
+            things.append(
+                (
+                    "object",
+                    ep.distractor_object,
+                    ep.distractor_object_yaw,
+                    ep.distractor_object_cell,
+                )
+            )
         if ep.distractor_receptacle:
-            things.append(("receptacle", ep.distractor_receptacle, 0.0, ep.distractor_receptacle_cell))
+            things.append(
+                ("receptacle", ep.distractor_receptacle, 0.0, ep.distractor_receptacle_cell)
+            )
         polys = [layout.placed(layout.footprint(k, n), c, y) for k, n, y, c in things]
         for i in range(len(things)):
             for j in range(i):
-                assert np.linalg.norm(np.subtract(things[i][3], things[j][3])) >= layout.MIN_CENTRE_DISTANCE - 1e-9
+                assert (
+                    np.linalg.norm(np.subtract(things[i][3], things[j][3]))
+                    >= layout.MIN_CENTRE_DISTANCE - 1e-9
+                )
                 assert layout.separation(polys[i], polys[j]) >= layout.CLEARANCE - 1e-9
         if ep.move_to_cell is not None:
-            assert np.linalg.norm(np.subtract(ep.move_to_cell, ep.object_cell)) >= layout.MIN_CENTRE_DISTANCE - 1e-9
-            moved = layout.placed(layout.footprint("object", ep.object), ep.move_to_cell, ep.object_yaw)
+            assert (
+                np.linalg.norm(np.subtract(ep.move_to_cell, ep.object_cell))
+                >= layout.MIN_CENTRE_DISTANCE - 1e-9
+            )
+            moved = layout.placed(
+                layout.footprint("object", ep.object), ep.move_to_cell, ep.object_yaw
+            )
             assert layout.separation(moved, polys[0]) >= layout.CLEARANCE - 1e-9
 
 
 def test_rare_layouts_are_found_and_keep_the_rules():
     """Ceramic tile + mouse pad + cucumber fit in 8 ways out of ~90 000; 200 random restarts missed
     them for one MultiPlate episode of a 128-episode run, which then crashed at reset."""
-    things = [layout.Thing("receptacle", "ceramic tile", 0.0, "grid"),
-              layout.Thing("receptacle", "mouse pad", 0.0, "wide"),
-              layout.Thing("object", "cucumber", 0.0, "grid")]
+    things = [
+        layout.Thing("receptacle", "ceramic tile", 0.0, "grid"),
+        layout.Thing("receptacle", "mouse pad", 0.0, "wide"),
+        layout.Thing("object", "cucumber", 0.0, "grid"),
+    ]
     cells = layout.sample_cells(np.random.RandomState(613071474), things)
-    assert np.array_equal(cells, layout.sample_cells(np.random.RandomState(613071474), things))  # seeded
-    polys = [layout.placed(layout.footprint(t.kind, t.name), c, t.yaw) for t, c in zip(things, cells)]
+    assert np.array_equal(
+        cells, layout.sample_cells(np.random.RandomState(613071474), things)
+    )  # seeded
+    polys = [
+        layout.placed(layout.footprint(t.kind, t.name), c, t.yaw) for t, c in zip(things, cells)
+    ]
     for i in range(3):
         for j in range(i):
             assert np.linalg.norm(cells[i] - cells[j]) >= layout.MIN_CENTRE_DISTANCE - 1e-9
@@ -175,13 +226,25 @@ def test_make_reset_step_and_things_are_in_view(env_id_):
     s = seg(obs)
     for actor_list, idx in ((base.objects, base.obj_idx), (base.receptacles, base.rec_idx)):
         sid = int(actor_list[int(idx[0])].per_scene_id[0])
-        assert (s == sid).sum() > 300, f"{t['object']} / {t['receptacle']} visible in the camera image"
+        assert (s == sid).sum() > 300, (
+            f"{t['object']} / {t['receptacle']} visible in the camera image"
+        )
     assert rgb(obs).shape == (480, 640, 3) and not bool(info["success"][0])
     obs, _, _, _, info = env.step(torch.zeros(7))
     assert int(info["placed_on"][0]) == PLACED_ON.index("none")
     priv = base.privileged_state()
-    for key in ("object_pose", "target_pose", "board_poses", "object_grasp_point", "object_grasp_yaw",
-                "object_half_height", "goal_half_height", "replan", "tcp_pose", "robot_base_pose"):
+    for key in (
+        "object_pose",
+        "target_pose",
+        "board_poses",
+        "object_grasp_point",
+        "object_grasp_yaw",
+        "object_half_height",
+        "goal_half_height",
+        "replan",
+        "tcp_pose",
+        "robot_base_pose",
+    ):
         assert priv[key].shape[0] == base.num_envs, key
     # Objects rest on the table after settling.
     z = float(priv["object_pose"][0, 2]) - float(priv["object_half_height"][0])
@@ -209,7 +272,9 @@ def test_same_seed_same_scene_and_first_frame():
     b, info = env.reset(seed=11)
     assert env.unwrapped.task_info()[0] == task
     assert np.array_equal(first, rgb(b))
-    assert not info["reconfigure"], "a new episode moves actors and swaps textures, it does not rebuild"
+    assert not info["reconfigure"], (
+        "a new episode moves actors and swaps textures, it does not rebuild"
+    )
     c, _ = env.reset(seed=12)
     assert not np.array_equal(first, rgb(c))
 
@@ -227,7 +292,11 @@ def test_objects_rest_in_their_build_pose_and_stay_still():
         assert abs(height - object_spec(name).half_height) < 0.003, name
     for seed in range(4):  # the things on the table do not move while the arm holds still
         env.reset(seed=seed)
-        before = {n: a.pose.raw_pose[0].clone() for a, n in base._named_actors() if n in base._spots(base.episodes[0])}
+        before = {
+            n: a.pose.raw_pose[0].clone()
+            for a, n in base._named_actors()
+            if n in base._spots(base.episodes[0])
+        }
         for _ in range(5):
             env.step(torch.tensor([0, 0, 0, 0, 0, 0, 1.0]))
         for a, n in base._named_actors():
@@ -309,10 +378,16 @@ def _oracle_episode(env_id_: str, seed: int, options=None, watch=None):
     return bool(info["success"][0]), PLACED_ON[int(info["placed_on"][0])]
 
 
-@pytest.mark.parametrize("env_id_, seed", [
-    ("VLThink-OOD-Train-v0", 0), ("VLThink-OOD-Train-v0", 1), ("VLThink-OOD-Whole05-v0", 2),
-    ("VLThink-OOD-Carrot-v0", 0), ("VLThink-OOD-EEPose-v0", 1),
-])
+@pytest.mark.parametrize(
+    "env_id_, seed",
+    [
+        ("VLThink-OOD-Train-v0", 0),
+        ("VLThink-OOD-Train-v0", 1),
+        ("VLThink-OOD-Whole05-v0", 2),
+        ("VLThink-OOD-Carrot-v0", 0),
+        ("VLThink-OOD-EEPose-v0", 1),
+    ],
+)
 def test_oracle_succeeds(env_id_, seed):
     assert _oracle_episode(env_id_, seed) == (True, "target")
 
@@ -321,11 +396,20 @@ def test_poschangeto_moves_the_object_before_the_grasp_and_the_oracle_follows():
     seen = {}
 
     def watch(step, priv, policy):
-        seen[step] = (priv["object_pose"][:2].copy(), bool(priv["replan"]), policy.plans[0].phase if policy.plans[0].waypoints else 0)
+        seen[step] = (
+            priv["object_pose"][:2].copy(),
+            bool(priv["replan"]),
+            policy.plans[0].phase if policy.plans[0].waypoints else 0,
+        )
 
     ok, placed = _oracle_episode("VLThink-OOD-PosChangeTo-v0", 0, watch=watch)
-    assert [s for s, v in seen.items() if v[1]] == [MOVE_STEP], "replan is set on the step after the move"
-    assert np.linalg.norm(seen[MOVE_STEP][0] - seen[MOVE_STEP - 1][0]) >= layout.MIN_CENTRE_DISTANCE - 0.005
+    assert [s for s, v in seen.items() if v[1]] == [MOVE_STEP], (
+        "replan is set on the step after the move"
+    )
+    assert (
+        np.linalg.norm(seen[MOVE_STEP][0] - seen[MOVE_STEP - 1][0])
+        >= layout.MIN_CENTRE_DISTANCE - 0.005
+    )
     assert seen[MOVE_STEP][2] <= 1, "the oracle was still approaching, the gripper open"
     assert (ok, placed) == (True, "target")
 

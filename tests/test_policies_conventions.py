@@ -28,13 +28,17 @@ def _rand_angles(n, scale=0.6, seed=0):
 
 
 def test_xyz_euler_matches_maniskill_controller_reading():
-    from mani_skill.utils.geometry.rotation_conversions import euler_angles_to_matrix, matrix_to_euler_angles
+    from mani_skill.utils.geometry.rotation_conversions import (
+        euler_angles_to_matrix,
+        matrix_to_euler_angles,
+    )
 
     a = _rand_angles(50)
     ms = euler_angles_to_matrix(torch.tensor(a), "XYZ").numpy()
     np.testing.assert_allclose(xyz_euler_to_matrix(a), ms, atol=1e-12)
-    np.testing.assert_allclose(matrix_to_xyz_euler(ms), matrix_to_euler_angles(torch.tensor(ms), "XYZ").numpy(),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        matrix_to_xyz_euler(ms), matrix_to_euler_angles(torch.tensor(ms), "XYZ").numpy(), atol=1e-6
+    )
     np.testing.assert_allclose(matrix_to_xyz_euler(xyz_euler_to_matrix(a)), a, atol=1e-12)
 
 
@@ -44,7 +48,9 @@ def test_sxyz_matches_simplerenv_euler2axangle():
     for rpy in _rand_angles(20, seed=1):
         np.testing.assert_allclose(sxyz_euler_to_matrix(rpy), euler2mat(*rpy, "sxyz"), atol=1e-12)
         axis, angle = euler2axangle(*rpy)  # SimplerEnv's conversion (axes='sxyz')
-        np.testing.assert_allclose(matrix_to_rotvec(sxyz_euler_to_matrix(rpy)), axis * angle, atol=1e-9)
+        np.testing.assert_allclose(
+            matrix_to_rotvec(sxyz_euler_to_matrix(rpy)), axis * angle, atol=1e-9
+        )
 
 
 def test_axis_angle_convention_commands_simplerenv_rotation():
@@ -67,8 +73,9 @@ def test_axis_angle_convention_commands_simplerenv_rotation():
 def test_gripper_binarised_at_half_minus_one_closed():
     np.testing.assert_array_equal(binarize_gripper([0.0, 0.49, 0.5, 0.51, 1.0]), [-1, -1, -1, 1, 1])
     np.testing.assert_array_equal(binarize_gripper([-0.2, 0.0, 0.3], "signed"), [-1, -1, 1])
-    a = to_env_actions(np.array([[0.01, -0.02, 0.03, 0.1, 0.0, 0.0, 0.9],
-                                 [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1]]))
+    a = to_env_actions(
+        np.array([[0.01, -0.02, 0.03, 0.1, 0.0, 0.0, 0.9], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1]])
+    )
     assert a.dtype == np.float32 and a.shape == (2, 7)
     np.testing.assert_allclose(a[0, :6], [0.01, -0.02, 0.03, 0.1, 0, 0], atol=1e-7)
     assert a[:, 6].tolist() == [1.0, -1.0]
@@ -129,8 +136,18 @@ def widowx():
 
         def _initialize_episode(self, env_idx, options):
             # the Bridge flat-table rest pose (ManiSkill's bridge_dataset_eval), gripper open
-            qpos = np.array([-0.01840777, 0.0398835, 0.22242722, -0.00460194, 1.36524296,
-                             0.00153398, 0.037, 0.037])
+            qpos = np.array(
+                [
+                    -0.01840777,
+                    0.0398835,
+                    0.22242722,
+                    -0.00460194,
+                    1.36524296,
+                    0.00153398,
+                    0.037,
+                    0.037,
+                ]
+            )
             self.agent.reset(qpos)
             self.agent.robot.set_pose(sapien.Pose([0.147, 0.028, 0.870], q=[0, 0, 0, 1]))
 
@@ -140,8 +157,13 @@ def widowx():
         def _get_obs_extra(self, info):
             return {}
 
-    env = EmptyWidowXEnv(obs_mode="state_dict", reward_mode="none", control_mode=CONTROL_MODE,
-                         render_backend="none", sim_backend="physx_cpu")
+    env = EmptyWidowXEnv(
+        obs_mode="state_dict",
+        reward_mode="none",
+        control_mode=CONTROL_MODE,
+        render_backend="none",
+        sim_backend="physx_cpu",
+    )
     yield env
     env.close()
 
@@ -151,7 +173,9 @@ def _tcp(env):
     from mani_skill.utils.geometry.rotation_conversions import quaternion_to_matrix
 
     pose = env.agent.controller.controllers["arm"].ee_pose_at_base
-    return pose.p[0].numpy().astype(np.float64), quaternion_to_matrix(pose.q)[0].numpy().astype(np.float64)
+    return pose.p[0].numpy().astype(np.float64), quaternion_to_matrix(pose.q)[0].numpy().astype(
+        np.float64
+    )
 
 
 def _angle(r):
@@ -183,8 +207,9 @@ def test_position_delta_moves_tcp_along_base_axis(widowx, axis):
     assert np.abs(others).max() < 0.006, dp
 
 
-@pytest.mark.parametrize("convention, intended", [
-    ("euler", xyz_euler_to_matrix), ("axis-angle", sxyz_euler_to_matrix)])
+@pytest.mark.parametrize(
+    "convention, intended", [("euler", xyz_euler_to_matrix), ("axis-angle", sxyz_euler_to_matrix)]
+)
 def test_rotation_delta_rotates_gripper_as_the_convention_means(widowx, convention, intended):
     rpy = np.array([0.15, 0.12, 0.2])  # per step, 2 steps: the conventions differ by ~0.08 rad
     raw = np.concatenate([[0, 0, 0], rpy, [1.0]])[None]
@@ -193,7 +218,9 @@ def test_rotation_delta_rotates_gripper_as_the_convention_means(widowx, conventi
     want = intended(rpy) @ intended(rpy)
     other = {"euler": sxyz_euler_to_matrix, "axis-angle": xyz_euler_to_matrix}[convention](rpy)
     assert _angle(dr) > 0.4  # it did rotate (about 2 * 0.28 rad)
-    assert _angle(dr @ want.T) < 0.01, f"{convention}: {_angle(dr @ want.T):.4f} rad from the intended rotation"
+    assert _angle(dr @ want.T) < 0.01, (
+        f"{convention}: {_angle(dr @ want.T):.4f} rad from the intended rotation"
+    )
     # ... and is measurably not the rotation the other convention means
     assert _angle(dr @ (other @ other).T) > 0.05
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from vlthink.paths import policies_dir
-from vlthink.policies.testing_servers import OpenVLAServer
+from vlthink.testing.servers import OpenVLAServer
 
 
 @pytest.mark.timeout(600)
@@ -28,11 +28,22 @@ def test_vlthink_eval_openvla_sft_against_local_rest_server(tmp_path):
         out = tmp_path / "run"
         exe = shutil.which("vlthink-eval")
         cmd = ([exe] if exe else [sys.executable, "-m", "vlthink.harness.cli"]) + [
-            "--policy", str(policy), "--suite", "VLThink-Shape-v0", "--episodes", "2",
-            "--workers", "2", "--out", str(out), "--no-progress"]
+            "--policy",
+            str(policy),
+            "--suite",
+            "VLThink-Shape-v0",
+            "--episodes",
+            "2",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
-                                                          env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")])
+        )
         r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=560)
         assert r.returncode == 0, r.stderr[-3000:]
         steps_requests = srv.model.requests

@@ -8,7 +8,7 @@ import requests
 
 from vlthink.policies import EpisodeSpec, Observation, PolicyError, load_policy
 from vlthink.policies.serving import msgpack_packb, msgpack_unpackb
-from vlthink.policies.testing_servers import OpenPIServer, free_port
+from vlthink.testing.servers import OpenPIServer, free_port
 
 
 def chunk_infer(obs):
@@ -21,8 +21,9 @@ def chunk_infer(obs):
 
 @pytest.fixture
 def server():
-    with OpenPIServer(chunk_infer, metadata={"policy": "pi0-bridge", "horizon": np.int64(5)},
-                      api_key="k3y") as srv:
+    with OpenPIServer(
+        chunk_infer, metadata={"policy": "pi0-bridge", "horizon": np.int64(5)}, api_key="k3y"
+    ) as srv:
         yield srv
 
 
@@ -31,16 +32,27 @@ def _specs(n):
 
 
 def _obs(n):
-    return [Observation(np.full((480, 640, 3), 7, np.uint8), "pick up the can", 0) for _ in range(n)]
+    return [
+        Observation(np.full((480, 640, 3), 7, np.uint8), "pick up the can", 0) for _ in range(n)
+    ]
 
 
 def test_msgpack_numpy_roundtrip_matches_openpi_layout():
     import msgpack
 
-    x = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "s": np.float32(2.5), "t": "x", "n": [1, 2]}
+    x = {
+        "a": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "s": np.float32(2.5),
+        "t": "x",
+        "n": [1, 2],
+    }
     data = msgpack_packb(x)
     raw = msgpack.unpackb(data, raw=False)  # the wire format itself
-    assert raw["a"][b"__ndarray__"] is True and raw["a"][b"dtype"] == "<f4" and raw["a"][b"shape"] == [2, 3]
+    assert (
+        raw["a"][b"__ndarray__"] is True
+        and raw["a"][b"dtype"] == "<f4"
+        and raw["a"][b"shape"] == [2, 3]
+    )
     assert raw["s"][b"__npgeneric__"] is True
     y = msgpack_unpackb(data)
     np.testing.assert_array_equal(y["a"], x["a"])
@@ -48,7 +60,9 @@ def test_msgpack_numpy_roundtrip_matches_openpi_layout():
 
 
 def test_metadata_healthz_observation_and_chunking(server):
-    p = load_policy("openpi", endpoint=server.url, api_key="k3y", replan_steps=3, state_key="observation/state")
+    p = load_policy(
+        "openpi", endpoint=server.url, api_key="k3y", replan_steps=3, state_key="observation/state"
+    )
     assert p.healthy()
     assert requests.get(server.url.replace("ws", "http") + "/healthz").text == "OK\n"
     p.reset(_specs(2))
@@ -58,7 +72,10 @@ def test_metadata_healthz_observation_and_chunking(server):
     np.testing.assert_allclose([a[0, 0] for a in acts], [0.001, 0.002, 0.003, 0.001], atol=1e-7)
     assert [a[0, 6] for a in acts] == [1, 1, -1, 1]
     obs = server.observations[0]
-    assert obs["observation/image"].shape == (224, 224, 3) and obs["observation/image"].dtype == np.uint8
+    assert (
+        obs["observation/image"].shape == (224, 224, 3)
+        and obs["observation/image"].dtype == np.uint8
+    )
     assert obs["prompt"] == "pick up the can" and obs["observation/state"].shape == (8,)
     assert server.connections == 2  # one connection per batch slot
     p.close()
@@ -77,7 +94,9 @@ def test_error_text_frame_becomes_clear_error(server):
     p = load_policy("openpi", endpoint=server.url, api_key="k3y")
     p.reset(_specs(1))
     server.fault = "error"
-    with pytest.raises(PolicyError, match=r"reported an error: RuntimeError: policy inference failed"):
+    with pytest.raises(
+        PolicyError, match=r"reported an error: RuntimeError: policy inference failed"
+    ):
         p.act(_obs(1))
     server.fault = None  # the client reconnects on the next step
     assert p.act(_obs(1)).shape == (1, 7)
@@ -112,5 +131,8 @@ def test_connection_refused():
     url = f"ws://127.0.0.1:{free_port()}"
     p = load_policy("openpi", endpoint=url)
     assert not p.healthy()
-    with pytest.raises(PolicyError, match=rf"cannot reach openpi server at {url} \(connection refused\).*`endpoint`"):
+    with pytest.raises(
+        PolicyError,
+        match=rf"cannot reach openpi server at {url} \(connection refused\).*`endpoint`",
+    ):
         p.reset(_specs(1))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vlthink.policies import EpisodeSpec, Observation, PolicyError, load_policy
-from vlthink.policies.testing_servers import OpenVLAServer, free_port
+from vlthink.testing.servers import OpenVLAServer, free_port
 
 RAW = np.array([0.01, -0.02, 0.005, 0.15, 0.12, 0.2, 0.8])  # a known raw OpenVLA action
 
@@ -33,7 +33,9 @@ def _clean(server):
 
 def _obs(n, text="open the drawer"):
     rng = np.random.default_rng(0)
-    return [Observation(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8), text, 0) for _ in range(n)]
+    return [
+        Observation(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8), text, 0) for _ in range(n)
+    ]
 
 
 def _policy(server, **kw):
@@ -66,7 +68,9 @@ def test_axis_angle_convention_converts_rotation(server):
     p = _policy(server, action_convention="axis-angle")
     p.reset(_specs(1))
     a = p.act(_obs(1))[0]
-    np.testing.assert_allclose(xyz_euler_to_matrix(a[3:6]), sxyz_euler_to_matrix(RAW[3:6]), atol=1e-6)
+    np.testing.assert_allclose(
+        xyz_euler_to_matrix(a[3:6]), sxyz_euler_to_matrix(RAW[3:6]), atol=1e-6
+    )
     assert not np.allclose(a[3:6], RAW[3:6], atol=1e-3)
 
 
@@ -88,7 +92,12 @@ def test_batch_endpoint_sends_one_request_per_step(server):
         a = p.act(_obs(4))
     assert a.shape == (4, 7) and np.all(a[:, 6] == 1.0)
     assert server.model.requests == 3 and server.model.items == 12
-    assert server.model.log[-1]["route"] == "act_batch" and server.model.log[-1]["shape"] == (4, 224, 224, 3)
+    assert server.model.log[-1]["route"] == "act_batch" and server.model.log[-1]["shape"] == (
+        4,
+        224,
+        224,
+        3,
+    )
 
 
 def test_server_error_string_becomes_clear_error(server):
@@ -154,7 +163,7 @@ def test_wrong_action_shape(server, batched):
 
 
 def test_client_side_denormalisation_with_bridge_stats(server):
-    from vlthink.policies.conventions import BRIDGE_ORIG_ACTION_STATS as S
+    from vlthink.policies.conventions import BRIDGE_ORIG_ACTION_STATS as STATS
 
     def normalised(images, instructions, key):
         return np.tile([1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0], (len(images), 1))
@@ -163,6 +172,16 @@ def test_client_side_denormalisation_with_bridge_stats(server):
         p = load_policy("openvla-sft", endpoint=srv.url + "/act", denormalize=True)
         p.reset(_specs(1))
         a = p.act(_obs(1))[0]
-    np.testing.assert_allclose(a[:6], [S["q99"][0], S["q01"][1], S["q99"][2], S["q01"][3], S["q99"][4], S["q01"][5]],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        a[:6],
+        [
+            STATS["q99"][0],
+            STATS["q01"][1],
+            STATS["q99"][2],
+            STATS["q01"][3],
+            STATS["q99"][4],
+            STATS["q01"][5],
+        ],
+        rtol=1e-6,
+    )
     assert a[6] == 1.0

@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from vlthink.policies import EpisodeSpec, Observation, PolicyConfigError, available_policies, load_policy
+from vlthink.policies import (
+    EpisodeSpec,
+    Observation,
+    PolicyConfigError,
+    available_policies,
+    load_policy,
+)
 from vlthink.policies.base import Policy
 
 SHIPPED = ["openvla-sft", "openvla-align", "openpi", "vlm-probe", "oracle", "random"]
@@ -18,7 +24,10 @@ def test_every_named_policy_file_exists_and_loads_without_network():
         assert p.config["adapter"] and p.config["name"] == name
         assert getattr(p, "kind", None) in ("action", "probe")
     assert load_policy("vlm-probe").kind == "probe"
-    assert load_policy("openvla-align").config["endpoint"] != load_policy("openvla-sft").config["endpoint"]
+    assert (
+        load_policy("openvla-align").config["endpoint"]
+        != load_policy("openvla-sft").config["endpoint"]
+    )
 
 
 def _write(tmp_path, text, name="mine.toml"):
@@ -28,8 +37,11 @@ def _write(tmp_path, text, name="mine.toml"):
 
 
 def test_user_file_by_path_and_overrides(tmp_path):
-    path = _write(tmp_path, 'adapter = "openvla"\nendpoint = "http://127.0.0.1:9/act"\n'
-                            'action_convention = "axis-angle"\n')
+    path = _write(
+        tmp_path,
+        'adapter = "openvla"\nendpoint = "http://127.0.0.1:9/act"\n'
+        'action_convention = "axis-angle"\n',
+    )
     p = load_policy(path)
     assert p.name == "mine"
     assert p.config["action_convention"] == "axis-angle"
@@ -38,24 +50,33 @@ def test_user_file_by_path_and_overrides(tmp_path):
     assert p.config["unnorm_key"] == "fractal20220817_data" and p.config["timeout_s"] == 5.0
 
 
-@pytest.mark.parametrize("text, key", [
-    ('endpoint = "http://x/act"\n', "adapter"),                                    # no adapter
-    ('adapter = "openvlaa"\nendpoint = "http://x/act"\n', "adapter"),             # unknown adapter
-    ('adapter = "openvla"\nendpiont = "http://x/act"\n', "endpiont"),             # unknown key
-    ('adapter = "openvla"\nendpoint = "http://x/act"\nunnorm_key = 3\n', "unnorm_key"),
-    ('adapter = "openvla"\nendpoint = "http://x/act"\nimage_size = [224]\n', "image_size"),
-    ('adapter = "openvla"\nendpoint = "http://x/act"\naction_convention = "quat"\n', "action_convention"),
-    ('adapter = "openvla"\n', "endpoint"),                                         # neither endpoint nor checkpoint
-    ('adapter = "openvla"\nendpoint = "127.0.0.1:8000"\n', "endpoint"),           # not a URL
-    ('adapter = "openvla"\nendpoint = "http://x/act"\ntemperature = 0.7\n', "temperature"),
-    ('adapter = "openvla"\nendpoint = "http://x/act"\nprompt_template = "go"\n', "prompt_template"),
-    ('adapter = "openpi"\n', "endpoint"),                                          # missing required key
-    ('adapter = "openpi"\nendpoint = "ws://x:1"\nreplan_steps = "4"\n', "replan_steps"),
-    ('adapter = "vlm-probe"\nbackend = "openai"\n', "endpoint"),
-    ('adapter = "vlm-probe"\nbackend = "transformers"\n', "checkpoint"),
-    ('adapter = "random"\npos_bound = true\n', "pos_bound"),
-    ('adapter = "oracle"\ntarget = "instructed"\nspeed = 2\n', "speed"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('endpoint = "http://x/act"\n', "adapter"),  # no adapter
+        ('adapter = "openvlaa"\nendpoint = "http://x/act"\n', "adapter"),  # unknown adapter
+        ('adapter = "openvla"\nendpiont = "http://x/act"\n', "endpiont"),  # unknown key
+        ('adapter = "openvla"\nendpoint = "http://x/act"\nunnorm_key = 3\n', "unnorm_key"),
+        ('adapter = "openvla"\nendpoint = "http://x/act"\nimage_size = [224]\n', "image_size"),
+        (
+            'adapter = "openvla"\nendpoint = "http://x/act"\naction_convention = "quat"\n',
+            "action_convention",
+        ),
+        ('adapter = "openvla"\n', "endpoint"),  # neither endpoint nor checkpoint
+        ('adapter = "openvla"\nendpoint = "127.0.0.1:8000"\n', "endpoint"),  # not a URL
+        ('adapter = "openvla"\nendpoint = "http://x/act"\ntemperature = 0.7\n', "temperature"),
+        (
+            'adapter = "openvla"\nendpoint = "http://x/act"\nprompt_template = "go"\n',
+            "prompt_template",
+        ),
+        ('adapter = "openpi"\n', "endpoint"),  # missing required key
+        ('adapter = "openpi"\nendpoint = "ws://x:1"\nreplan_steps = "4"\n', "replan_steps"),
+        ('adapter = "vlm-probe"\nbackend = "openai"\n', "endpoint"),
+        ('adapter = "vlm-probe"\nbackend = "transformers"\n', "checkpoint"),
+        ('adapter = "random"\npos_bound = true\n', "pos_bound"),
+        ('adapter = "oracle"\ntarget = "instructed"\nspeed = 2\n', "speed"),
+    ],
+)
 def test_bad_setting_names_file_and_key(tmp_path, text, key):
     path = _write(tmp_path, text)
     with pytest.raises(PolicyConfigError) as info:
@@ -86,7 +107,9 @@ def test_invalid_toml_is_a_config_error(tmp_path):
 
 
 def test_api_key_is_redacted_in_config(tmp_path):
-    path = _write(tmp_path, 'adapter = "openpi"\nendpoint = "ws://127.0.0.1:1"\napi_key = "s3cret"\n')
+    path = _write(
+        tmp_path, 'adapter = "openpi"\nendpoint = "ws://127.0.0.1:1"\napi_key = "s3cret"\n'
+    )
     p = load_policy(path)
     assert p.config["api_key"] == "***" and "s3cret" not in repr(p.config)
 

@@ -6,23 +6,29 @@ import numpy as np
 import pytest
 
 from vlthink.policies import EpisodeSpec, Observation, PolicyError, load_policy
-from vlthink.policies.testing_servers import ChatServer, free_port
 from vlthink.policies.vlm_probe import PROBE_PROMPT, parse_answer, score_absent, score_answer
+from vlthink.testing.servers import ChatServer, free_port
 
 
-@pytest.mark.parametrize("answer, ok", [
-    ("Yes, on the left.", True),
-    ("yes. LEFT", True),
-    ("Yes - it's on the left side of the table.", True),
-    ("Yes, right.", False),                      # wrong position
-    ("Yes.", False),                             # no position
-    ("Yes, left or right.", False),              # hedging over positions
-    ("No, I do not see it on the left.", False),
-    ("Yes, leftmost.", False),                   # whole words only
-    ("Yes, the no entry sign is on the left.", True),  # the concept's own "no" is not the verdict
-    ("The no entry sign: yes, left.", True),
-    ("", False),
-])
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("Yes, on the left.", True),
+        ("yes. LEFT", True),
+        ("Yes - it's on the left side of the table.", True),
+        ("Yes, right.", False),  # wrong position
+        ("Yes.", False),  # no position
+        ("Yes, left or right.", False),  # hedging over positions
+        ("No, I do not see it on the left.", False),
+        ("Yes, leftmost.", False),  # whole words only
+        (
+            "Yes, the no entry sign is on the left.",
+            True,
+        ),  # the concept's own "no" is not the verdict
+        ("The no entry sign: yes, left.", True),
+        ("", False),
+    ],
+)
 def test_score_answer(answer, ok):
     assert score_answer(answer, "no entry sign", "left") is ok
 
@@ -40,7 +46,11 @@ def scene_vlm(question, image):
     if "red square" in question:
         w = image.shape[1]
         col = int(np.argmax(image[..., 0].mean(0)))
-        return "Yes, it is on the " + ("left" if col < w / 3 else "center" if col < 2 * w / 3 else "right") + "."
+        return (
+            "Yes, it is on the "
+            + ("left" if col < w / 3 else "center" if col < 2 * w / 3 else "right")
+            + "."
+        )
     return "No."
 
 
@@ -59,9 +69,16 @@ def _clean(server):
 
 
 def _episodes(n, position="right"):
-    return [EpisodeSpec("VLThink-Shape-v0", i, i, "put the carrot on the red square",
-                        {"target": "red square", "target_position": position, "absent": "blue star"})
-            for i in range(n)]
+    return [
+        EpisodeSpec(
+            "VLThink-Shape-v0",
+            i,
+            i,
+            "put the carrot on the red square",
+            {"target": "red square", "target_position": position, "absent": "blue star"},
+        )
+        for i in range(n)
+    ]
 
 
 def _frames(n):
@@ -84,8 +101,10 @@ def test_probe_asks_the_protocol_question_and_scores(server):
     assert res[0]["answer"] == "Yes, it is on the right." and res[0]["absent_answer"] == "No."
     questions = sorted(r["question"] for r in server.model.log)
     assert questions[0] == PROBE_PROMPT.format(target="blue star")
-    assert questions[-1] == ("Do you see red square? Answer 'yes' or 'no'. If 'yes', specify the "
-                             "position: 'left', 'center', or 'right'.")
+    assert questions[-1] == (
+        "Do you see red square? Answer 'yes' or 'no'. If 'yes', specify the "
+        "position: 'left', 'center', or 'right'."
+    )
     assert len(server.model.log) == 6 and server.model.max_in_flight >= 2  # sent concurrently
     first = server.model.log[0]
     assert first["temperature"] == 0.0 and first["model"] == "loopback-vlm"  # from GET /models
@@ -110,7 +129,9 @@ def test_ask_absent_off_and_missing_task_fields(server):
     p.reset(eps)
     (r,) = p.probe(eps, _frames(1))
     assert r["absent_correct"] is None and len(server.model.log) == 1
-    assert server.model.log[0]["model"] == "named-model" and server.model.log[0]["image_shapes"] == [(240, 320, 3)]
+    assert server.model.log[0]["model"] == "named-model" and server.model.log[0][
+        "image_shapes"
+    ] == [(240, 320, 3)]
     bad = [EpisodeSpec("VLThink-Shape-v0", 0, 0, "x", {"target_position": "left"})]
     with pytest.raises(PolicyError, match=r"task\['target'\]"):
         p.probe(bad, _frames(1))
@@ -151,5 +172,8 @@ def test_timeout(server):
 def test_connection_refused():
     url = f"http://127.0.0.1:{free_port()}/v1"
     p = load_policy("vlm-probe", endpoint=url)
-    with pytest.raises(PolicyError, match=rf"cannot reach VLM server at {url}/models \(connection refused\).*`endpoint`"):
+    with pytest.raises(
+        PolicyError,
+        match=rf"cannot reach VLM server at {url}/models \(connection refused\).*`endpoint`",
+    ):
         p.reset(_episodes(1))

@@ -16,11 +16,13 @@ config with random weights, with a ``LlavaProcessor`` and a chat template.
 import json
 from pathlib import Path
 
-WORDS = ("in : what action should the robot take to put pick up open close place the carrot spoon "
-         "on towel plate red square blue star drawer can ? out do you see answer yes or no . if , "
-         "specify position left center right ' user assistant").split()
+WORDS = (
+    "in : what action should the robot take to put pick up open close place the carrot spoon "
+    "on towel plate red square blue star drawer can ? out do you see answer yes or no . if , "
+    "specify position left center right ' user assistant"
+).split()
 
-_CONFIG = '''
+_CONFIG = """
 from transformers import PretrainedConfig
 
 
@@ -41,9 +43,9 @@ class TinyVLAConfig(PretrainedConfig):
         self.norm_stats = norm_stats or {}
         self.batch_predict = batch_predict
         super().__init__(**kwargs)
-'''
+"""
 
-_MODELING = '''
+_MODELING = """
 import numpy as np
 import torch
 from torch import nn
@@ -105,9 +107,9 @@ class TinyVLAForActionPrediction(PreTrainedModel):
         m = np.asarray(stats.get("mask", [True] * 7), dtype=bool)
         actions = np.where(m, 0.5 * (normalized + 1) * (hi - lo) + lo, normalized)
         return actions[0] if not self.config.batch_predict else actions
-'''
+"""
 
-_PROCESSING = '''
+_PROCESSING = """
 import json
 import os
 
@@ -139,7 +141,7 @@ class TinyVLAProcessor(ProcessorMixin):
         pixel_values = (torch.tensor(np.stack(px)).permute(0, 3, 1, 2) / 127.5) - 1.0
         return BatchFeature({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
                              "pixel_values": pixel_values})
-'''
+"""
 
 
 def _word_tokenizer(extra_special=()):
@@ -150,9 +152,14 @@ def _word_tokenizer(extra_special=()):
     vocab = {w: i for i, w in enumerate(dict.fromkeys(specials + WORDS))}
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Whitespace()])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>",
-                                   bos_token="<s>", eos_token="</s>",
-                                   additional_special_tokens=list(extra_special))
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="<unk>",
+        pad_token="<pad>",
+        bos_token="<s>",
+        eos_token="</s>",
+        additional_special_tokens=list(extra_special),
+    )
 
 
 def build_tiny_openvla(folder, batch_predict=True, seed=0):
@@ -170,14 +177,21 @@ def build_tiny_openvla(folder, batch_predict=True, seed=0):
     import importlib.util
     import sys
 
-    spec = importlib.util.spec_from_file_location("configuration_tinyvla", folder / "configuration_tinyvla.py")
+    spec = importlib.util.spec_from_file_location(
+        "configuration_tinyvla", folder / "configuration_tinyvla.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    cfg = mod.TinyVLAConfig(text_vocab_size=len(tok), batch_predict=batch_predict,
-                            norm_stats={"bridge_orig": {"action": BRIDGE_ORIG_ACTION_STATS}})
-    cfg.auto_map = {"AutoConfig": "configuration_tinyvla.TinyVLAConfig",
-                    "AutoModelForVision2Seq": "modeling_tinyvla.TinyVLAForActionPrediction",
-                    "AutoProcessor": "processing_tinyvla.TinyVLAProcessor"}
+    cfg = mod.TinyVLAConfig(
+        text_vocab_size=len(tok),
+        batch_predict=batch_predict,
+        norm_stats={"bridge_orig": {"action": BRIDGE_ORIG_ACTION_STATS}},
+    )
+    cfg.auto_map = {
+        "AutoConfig": "configuration_tinyvla.TinyVLAConfig",
+        "AutoModelForVision2Seq": "modeling_tinyvla.TinyVLAForActionPrediction",
+        "AutoProcessor": "processing_tinyvla.TinyVLAProcessor",
+    }
     cfg.architectures = ["TinyVLAForActionPrediction"]
     cfg.save_pretrained(folder)
     # weights: build the model class from the written file and save a random init
@@ -196,9 +210,11 @@ def build_tiny_openvla(folder, batch_predict=True, seed=0):
     return folder
 
 
-CHAT_TEMPLATE = ("{% for m in messages %}{{ m['role'] }} : {% for c in m['content'] %}"
-                 "{% if c['type'] == 'image' %}<image> {% else %}{{ c['text'] }} {% endif %}"
-                 "{% endfor %}{% endfor %}{% if add_generation_prompt %}assistant : {% endif %}")
+CHAT_TEMPLATE = (
+    "{% for m in messages %}{{ m['role'] }} : {% for c in m['content'] %}"
+    "{% if c['type'] == 'image' %}<image> {% else %}{{ c['text'] }} {% endif %}"
+    "{% endfor %}{% endfor %}{% if add_generation_prompt %}assistant : {% endif %}"
+)
 
 
 def build_tiny_llava(folder, seed=0):
@@ -215,21 +231,46 @@ def build_tiny_llava(folder, seed=0):
     folder = Path(folder)
     tok = _word_tokenizer(extra_special=("<image>",))
     image_token = tok.convert_tokens_to_ids("<image>")
-    vision = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                              num_attention_heads=2, image_size=32, patch_size=8, projection_dim=32)
-    text = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                       num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256,
-                       pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
-                       eos_token_id=tok.eos_token_id)
-    cfg = LlavaConfig(vision_config=vision, text_config=text, image_token_index=image_token,
-                      vision_feature_select_strategy="default", vision_feature_layer=-1)
+    vision = CLIPVisionConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        image_size=32,
+        patch_size=8,
+        projection_dim=32,
+    )
+    text = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
+    cfg = LlavaConfig(
+        vision_config=vision,
+        text_config=text,
+        image_token_index=image_token,
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-1,
+    )
     torch.manual_seed(seed)
     model = AutoModelForImageTextToText.from_config(cfg)
     model.save_pretrained(folder)
     improc = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    proc = LlavaProcessor(image_processor=improc, tokenizer=tok, patch_size=8,
-                          vision_feature_select_strategy="default", chat_template=CHAT_TEMPLATE,
-                          num_additional_image_tokens=1)
+    proc = LlavaProcessor(
+        image_processor=improc,
+        tokenizer=tok,
+        patch_size=8,
+        vision_feature_select_strategy="default",
+        chat_template=CHAT_TEMPLATE,
+        num_additional_image_tokens=1,
+    )
     proc.save_pretrained(folder)
     return folder
 
@@ -237,5 +278,7 @@ def build_tiny_llava(folder, seed=0):
 if __name__ == "__main__":  # pragma: no cover - manual check
     import sys
 
-    print(build_tiny_openvla(Path(sys.argv[1]) / "vla"), build_tiny_llava(Path(sys.argv[1]) / "llava"))
+    print(
+        build_tiny_openvla(Path(sys.argv[1]) / "vla"), build_tiny_llava(Path(sys.argv[1]) / "llava")
+    )
     print(json.dumps(json.load(open(Path(sys.argv[1]) / "vla" / "config.json"))["auto_map"]))

@@ -14,4 +14,21 @@ from vlthink.envs import OOD_TASKS, PROTOCOL_VERSION, VL_THINK_TASKS, register_a
 
 register_all()
 
-__all__ = ["OOD_TASKS", "PROTOCOL_VERSION", "VL_THINK_TASKS", "__version__"]
+from vlthink.policies.base import PolicyBase  # noqa: E402
+
+
+def evaluate(policy, **kwargs):
+    """Evaluate a policy object (or name) with the vlthink-eval harness; see vlthink.harness.api."""
+    from vlthink.harness.api import evaluate as run
+
+    return run(policy, **kwargs)
+
+
+__all__ = [
+    "OOD_TASKS",
+    "PROTOCOL_VERSION",
+    "PolicyBase",
+    "VL_THINK_TASKS",
+    "__version__",
+    "evaluate",
+]

@@ -1,4 +1,4 @@
-"""The `vlthink` command: doctor, boards, assets, envs, frames, leaderboard.
+"""The `vlthink` command: doctor, boards, assets, envs, frames, diagnose, leaderboard.
 
 Evaluation itself is `vlthink-eval` (vlthink.harness.cli).
 """
@@ -17,7 +17,7 @@ def _doctor(args) -> int:
 
 
 def _boards(args) -> int:
-    from vlthink.boards.sheet import contact_sheet
+    from vlthink.sheets.boards import contact_sheet
 
     out = contact_sheet(domains=args.domain or None, out=Path(args.out))
     print(f"wrote {out}")
@@ -25,7 +25,7 @@ def _boards(args) -> int:
 
 
 def _assets(args) -> int:
-    from vlthink.ood.sheet import assets_sheet
+    from vlthink.sheets.assets import assets_sheet
 
     for path in assets_sheet(Path(args.out)):
         print(f"wrote {path}")
@@ -37,16 +37,16 @@ def _envs(args) -> int:
     from vlthink.envs import ALL_TASKS
 
     del vlthink
-    for info in ALL_TASKS.values():
-        print(f"{info.env_id:<32} {info.suite:<9} {info.group}")
+    for info in ALL_TASKS.values():  # the registry's rows, with each row's one-line summary
+        print(f"{info.env_id:<32} {info.suite:<9} {info.group:<10} {info.summary}")
     return 0
 
 
 def _frames(args) -> int:
-    from vlthink.harness.cli import resolve_envs
-    from vlthink.render import first_frames_sheet
+    from vlthink.envs.registry import resolve_suites
+    from vlthink.sheets.frames import first_frames_sheet
 
-    env_ids, _ = resolve_envs(args.env_ids)  # suite names too; unknown ids get one clear message
+    env_ids = resolve_suites(args.env_ids)  # suite names too; unknown ids get one clear message
     out = first_frames_sheet(env_ids, seeds=range(args.seeds), out=Path(args.out))
     print(f"wrote {out}")
     return 0
@@ -76,6 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=4, help="seeds 0..N-1 per env (default 4)")
     p.add_argument("--out", default="frames.png")
     p.set_defaults(func=_frames)
+
+    from vlthink.diagnostics.cli import add_diagnose_parser
+
+    add_diagnose_parser(sub)  # diagnose {attention,embeddings,probe} --model M --out DIR
+
+    from vlthink.demos.cli import add_demos_parser
+
+    add_demos_parser(sub)  # demos [replay|info] ...: demonstration datasets (LeRobot v2.1)
+
+    from vlthink.report.cli import add_report_parser
+
+    add_report_parser(sub)  # report RUN_DIR... [--baseline DIR] [--out report.html]
 
     from vlthink.harness.leaderboard import add_leaderboard_parser
 

@@ -1,6 +1,7 @@
 """`vlthink doctor`: what this machine renders with, which versions run, where the robot is.
 
-Every line that is not OK carries the fix.
+Every line that is not OK carries the fix. The facts come from :mod:`vlthink.provenance`, the
+same functions that write them into every run manifest.
 """
 
 from __future__ import annotations
@@ -9,15 +10,15 @@ import glob
 import os
 import platform
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
-from importlib import metadata
+
+from vlthink import provenance
 
 MIN_MESA = (24, 3)  # lavapipe older than this cannot serve SAPIEN's renderer
 MESA_FIX = (
     "install Mesa's Vulkan drivers >= 24.3: on Debian 12 `apt-get install -t bookworm-backports "
-    "mesa-vulkan-drivers libvulkan1` (add `deb http://deb.debian.org/debian bookworm-backports main` "
+    "mesa-vulkan-drivers libvulkan1` (add\n"
+    "`deb http://deb.debian.org/debian bookworm-backports main` "
     "to the apt sources first), on Debian 13 / Ubuntu 24.10+ `apt-get install mesa-vulkan-drivers "
     "libvulkan1`; with an NVIDIA GPU, install its driver instead"
 )
@@ -31,39 +32,9 @@ class Check:
     fix: str = ""
 
 
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def mesa_version() -> str:
-    """Mesa's version as the package manager knows it ('' when unknown)."""
-    if shutil.which("dpkg-query"):
-        out = subprocess.run(
-            ["dpkg-query", "-W", "-f", "${Version}", "mesa-vulkan-drivers"],
-            capture_output=True, text=True, check=False,
-        )
-        if out.returncode == 0 and out.stdout.strip():
-            return out.stdout.strip()
-    return ""
-
-
 def _mesa_ok(version: str) -> bool:
     m = re.match(r"(?:\d+:)?(\d+)\.(\d+)", version)
     return bool(m) and (int(m.group(1)), int(m.group(2))) >= MIN_MESA
-
-
-def render_device() -> str:
-    """The device SAPIEN renders with, e.g. 'llvmpipe (LLVM 15.0.6, 256 bits)' or a GPU name."""
-    import sapien
-
-    summary = sapien.render.get_device_summary()
-    names = re.findall(r"GPU:\s*(.+)", summary)
-    supported = re.findall(r"Supported:\s*(\d)", summary)
-    usable = [n.strip() for n, s in zip(names, supported) if s == "1"]
-    return ", ".join(usable)
 
 
 def checks() -> list[Check]:
@@ -71,34 +42,57 @@ def checks() -> list[Check]:
     from vlthink.scene.robot_asset import urdf_path
 
     out = [
-        Check("vlthink", vlthink.__version__ + f" (protocol {vlthink.PROTOCOL_VERSION})"),
+        Check("vlthink", provenance.package_version() + f" (protocol {vlthink.PROTOCOL_VERSION})"),
         Check("python", platform.python_version()),
-        Check("sapien", _version("sapien")),
-        Check("mani_skill", _version("mani_skill")),
-        Check("torch", _version("torch")),
-        Check("gymnasium", _version("gymnasium")),
     ]
-    mesa = mesa_version()
+    out += [
+        Check(d, provenance.dist_version(d) or "not installed")
+        for d in ("sapien", "mani_skill", "torch", "gymnasium")
+    ]
+    mesa = provenance.mesa_version()
     icds = glob.glob("/usr/share/vulkan/icd.d/*.json") + glob.glob("/etc/vulkan/icd.d/*.json")
     try:
-        device = render_device()
+        device = provenance.render_devices()
     except Exception as exc:  # SAPIEN raises plain RuntimeErrors here
         device = f"error: {exc}"
     has_device = bool(device) and not device.startswith("error")
     software = "llvmpipe" in device or "lavapipe" in device
-    out.append(Check("mesa-vulkan-drivers", mesa or "not found (no dpkg, or not installed)",
-                     ok=(not software and has_device) or _mesa_ok(mesa),
-                     fix="" if _mesa_ok(mesa) or (has_device and not software) else MESA_FIX))
-    out.append(Check("vulkan ICDs", ", ".join(os.path.basename(p) for p in icds) or "none", ok=bool(icds),
-                     fix="" if icds else MESA_FIX))
-    out.append(Check("render device", (device or "none found") + (" (CPU, software)" if software else ""),
-                     ok=has_device, fix="" if has_device else MESA_FIX))
+    out.append(
+        Check(
+            "mesa-vulkan-drivers",
+            mesa or "not found (no dpkg, or not installed)",
+            ok=(not software and has_device) or _mesa_ok(mesa),
+            fix="" if _mesa_ok(mesa) or (has_device and not software) else MESA_FIX,
+        )
+    )
+    out.append(
+        Check(
+            "vulkan ICDs",
+            ", ".join(os.path.basename(p) for p in icds) or "none",
+            ok=bool(icds),
+            fix="" if icds else MESA_FIX,
+        )
+    )
+    out.append(
+        Check(
+            "render device",
+            (device or "none found") + (" (CPU, software)" if software else ""),
+            ok=has_device,
+            fix="" if has_device else MESA_FIX,
+        )
+    )
     urdf = urdf_path()
-    out.append(Check(
-        "WidowX asset", str(urdf) + ("" if urdf.exists() else " (missing)"), ok=urdf.exists(),
-        fix="" if urdf.exists() else "set MS_ASSET_DIR to a folder holding data/robots/widowx, or run "
-        "`python -m mani_skill.utils.download_asset widowx250s -y` with internet access",
-    ))
+    out.append(
+        Check(
+            "WidowX asset",
+            str(urdf) + ("" if urdf.exists() else " (missing)"),
+            ok=urdf.exists(),
+            fix=""
+            if urdf.exists()
+            else "set MS_ASSET_DIR to a folder holding data/robots/widowx, or run "
+            "`python -m mani_skill.utils.download_asset widowx250s -y` with internet access",
+        )
+    )
     from vlthink.boards import build
 
     try:

@@ -14,8 +14,8 @@ import argparse
 import hashlib
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import PIL
 from PIL import Image
@@ -61,7 +61,9 @@ def _entry(key: str, data: bytes, img: Image.Image) -> dict:
     return e
 
 
-def build(out_dir: Path | str | None = None, keys: Iterable[str] | None = None, *, quiet: bool = True) -> dict:
+def build(
+    out_dir: Path | str | None = None, keys: Iterable[str] | None = None, *, quiet: bool = True
+) -> dict:
     """Draw boards into ``out_dir`` (default :func:`boards_dir`) and write the manifest.
 
     With ``keys`` only those boards are drawn and the manifest lists only them (for tests);
@@ -119,31 +121,41 @@ def verify(root: Path | str | None = None) -> dict:
     m = load_manifest(root)
     if m.get("art_version") != ART_VERSION:
         raise BoardsOutOfDate(
-            f"{root / MANIFEST} has art version {m.get('art_version')!r} but the code is {ART_VERSION!r}. Run `{FIX}`."
+            f"{root / MANIFEST} has art version {m.get('art_version')!r} but the code is "
+            f"{ART_VERSION!r}. Run `{FIX}`."
         )
     listed = {e["key"]: e for e in m["boards"]}
     missing = [k for k in BOARDS if k not in listed]
     extra = [k for k in listed if k not in BOARDS]
     if missing or extra:
         raise BoardsOutOfDate(
-            f"{root / MANIFEST} does not match the catalogue (missing: {missing[:5]}, unknown: {extra[:5]}). Run `{FIX}`."
+            f"{root / MANIFEST} does not match the catalogue (missing: {missing[:5]}, "
+            f"unknown: {extra[:5]}). Run `{FIX}`."
         )
     for key, e in listed.items():
         path = root / e["file"]
         if e["file"] != BOARDS[key].file:
-            raise BoardsOutOfDate(f"{root / MANIFEST} lists {key} at {e['file']}, expected {BOARDS[key].file}. Run `{FIX}`.")
+            raise BoardsOutOfDate(
+                f"{root / MANIFEST} lists {key} at {e['file']}, expected {BOARDS[key].file}. "
+                f"Run `{FIX}`."
+            )
         if not path.is_file():
             raise BoardsOutOfDate(f"board file {path} is missing. Run `{FIX}`.")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != e["sha256"]:
-            raise BoardsOutOfDate(f"board file {path} does not match {MANIFEST} (sha256 {digest[:12]}… ≠ {e['sha256'][:12]}…). Run `{FIX}`.")
+            raise BoardsOutOfDate(
+                f"board file {path} does not match {MANIFEST} "
+                f"(sha256 {digest[:12]}… ≠ {e['sha256'][:12]}…). Run `{FIX}`."
+            )
     return m
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Regenerate the board PNGs and manifest.json.")
     ap.add_argument("--out", default=None, help="output folder (default: the repo's assets/boards)")
-    ap.add_argument("--verify", action="store_true", help="only check the files against the manifest")
+    ap.add_argument(
+        "--verify", action="store_true", help="only check the files against the manifest"
+    )
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     if args.verify:
@@ -151,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{len(m['boards'])} boards match the manifest (art version {m['art_version']})")
         return
     m = build(args.out, quiet=not args.verbose)
-    print(f"built {len(m['boards'])} boards (art version {m['art_version']}) into {Path(args.out) if args.out else boards_dir()}")
+    where = Path(args.out) if args.out else boards_dir()
+    print(f"built {len(m['boards'])} boards (art version {m['art_version']}) into {where}")
 
 
 if __name__ == "__main__":

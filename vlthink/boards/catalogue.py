@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import pathlib
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from vlthink.paths import boards_dir
 
@@ -33,9 +33,14 @@ class Concept:
 
 @dataclass(frozen=True)
 class Domain:
+    """One row of the domain table: its concepts, how instructions name them, its art."""
+
     name: str  # "Shape", "Color", "Traffic", ...
     concepts: tuple[Concept, ...]
     phrase: str  # instruction phrase template for a concept, e.g. "{name} sign"
+    family: str  # art family: sub-folder and board-key prefix ("traffic"; "shape" for Shape×Color)
+    partner: str | None = None  # the other attribute of shared two-attribute art (Shape <-> Color)
+    classes: Mapping[str, frozenset[str]] | None = None  # instructions name a class (Parity)
 
     def concept(self, key_or_name: str) -> Concept:
         """The concept with this key ("no_entry") or instruction name ("no entry")."""
@@ -49,9 +54,19 @@ class Domain:
 
     def instruction(self, key_or_name: str) -> str:
         """The task instruction for a concept, e.g. ``put carrot on no entry sign``."""
-        if self.name == "Parity":
-            raise KeyError("Parity instructions name a class: use parity_instruction('even'|'odd')")
+        if self.classes is not None:
+            raise KeyError(
+                f"{self.name} instructions name a class ({' | '.join(self.classes)}): "
+                f"use instruction({self.name!r}, class)"
+            )
         return "put carrot on " + self.phrase.format(name=self.concept(key_or_name).name)
+
+    def class_instruction(self, cls: str) -> str:
+        """The instruction naming a class of concepts, e.g. ``put carrot on even number``."""
+        if self.classes is None or cls not in self.classes:
+            known = ", ".join(self.classes or ())
+            raise KeyError(f"unknown {self.name} class {cls!r}; known: {known}")
+        return "put carrot on " + self.phrase.format(name=cls)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -148,38 +163,32 @@ PARITY_CLASSES: Mapping[str, frozenset[str]] = {
 DOMAINS: dict[str, Domain] = {
     d.name: d
     for d in (
-        Domain("Shape", _concepts(SHAPES), "{name}"),
-        Domain("Color", _concepts(COLORS), "{name}"),
-        Domain("Traffic", _concepts(TRAFFIC), "{name} sign"),
-        Domain("Laundry", _concepts(LAUNDRY), "{name} icon"),
-        Domain("Weather", _concepts(WEATHER), "{name} icon"),
-        Domain("Arrow", _concepts(ARROWS), "arrow {name} sign"),
-        Domain("PublicInfo", _concepts(PUBLIC_INFO), "{name} sign"),
-        Domain("Parity", _concepts(NUMERALS), "{name} number"),
+        Domain("Shape", _concepts(SHAPES), "{name}", "shape", partner="Color"),
+        Domain("Color", _concepts(COLORS), "{name}", "shape", partner="Shape"),
+        Domain("Traffic", _concepts(TRAFFIC), "{name} sign", "traffic"),
+        Domain("Laundry", _concepts(LAUNDRY), "{name} icon", "laundry"),
+        Domain("Weather", _concepts(WEATHER), "{name} icon", "weather"),
+        Domain("Arrow", _concepts(ARROWS), "arrow {name} sign", "arrow"),
+        Domain("PublicInfo", _concepts(PUBLIC_INFO), "{name} sign", "public"),
+        Domain("Parity", _concepts(NUMERALS), "{name} number", "parity", classes=PARITY_CLASSES),
     )
 }
 
-# Art family (sub-folder and board-key prefix) of each single-concept domain.
-_FAMILY = {
-    "Traffic": "traffic",
-    "Laundry": "laundry",
-    "Weather": "weather",
-    "Arrow": "arrow",
-    "PublicInfo": "public",
-    "Parity": "parity",
-}
+FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(d.family for d in DOMAINS.values()))
 
 
 def _build_boards() -> dict[str, Board]:
     out: dict[str, Board] = {}
-    for shape in DOMAINS["Shape"].concepts:
+    for shape in DOMAINS["Shape"].concepts:  # the shared art: every shape in every colour
         for color in DOMAINS["Color"].concepts:
             key = f"shape_{shape.key}_{color.key}"
-            out[key] = Board(key, "shape", "Shape", shape.key, f"{color.name} {shape.name}", color.key)
-    for dname, family in _FAMILY.items():
-        for c in DOMAINS[dname].concepts:
-            key = f"{family}_{c.key}"
-            out[key] = Board(key, family, dname, c.key, c.name)
+            name = f"{color.name} {shape.name}"
+            out[key] = Board(key, "shape", "Shape", shape.key, name, color.key)
+    for d in DOMAINS.values():
+        if d.partner is None:
+            for c in d.concepts:
+                key = f"{d.family}_{c.key}"
+                out[key] = Board(key, d.family, d.name, c.key, c.name)
     return out
 
 
@@ -209,7 +218,7 @@ def board(key: str) -> Board:
     except KeyError:
         raise KeyError(
             f"unknown board {key!r}; known boards are <family>_<concept> with families "
-            f"shape, {', '.join(_FAMILY.values())} (e.g. shape_star_red, traffic_no_entry; "
+            f"{', '.join(FAMILIES)} (e.g. shape_star_red, traffic_no_entry; "
             f"see vlthink.boards.catalogue.BOARDS)"
         ) from None
 
@@ -237,38 +246,43 @@ def board_key(domain_name: str, concept: str, other: str | None = None) -> str:
     "shape_star_red"``; :func:`shape_board` says the same more plainly).
     """
     d = domain(domain_name)
-    if d.name in ("Shape", "Color"):
+    if d.partner is not None:
         if other is None:
-            raise KeyError(f"{d.name} boards need both a shape and a colour: use shape_board(shape, color)")
-        return shape_board(concept, other) if d.name == "Shape" else shape_board(other, concept)
-    return f"{_FAMILY[d.name]}_{d.concept(concept).key}"
+            raise KeyError(
+                f"{d.name} boards need both a shape and a colour: use shape_board(shape, color)"
+            )
+        attributes = {d.name: concept, d.partner: other}
+        return shape_board(attributes["Shape"], attributes["Color"])
+    return f"{d.family}_{d.concept(concept).key}"
 
 
 def domain_boards(domain_name: str) -> tuple[Board, ...]:
     """All boards a domain's episodes draw from (Shape and Color: the same 112 boards)."""
-    d = domain(domain_name)
-    if d.name in ("Shape", "Color"):
-        return tuple(b for b in BOARDS.values() if b.family == "shape")
-    return tuple(BOARDS[board_key(d.name, c.key)] for c in d.concepts)
+    family = domain(domain_name).family
+    return tuple(b for b in BOARDS.values() if b.family == family)
 
 
 def parity_instruction(parity: str) -> str:
     """``put carrot on even number`` / ``put carrot on odd number``."""
-    if parity not in PARITY_CLASSES:
-        raise KeyError(f"unknown parity {parity!r}; known: {', '.join(PARITY_CLASSES)}")
-    return "put carrot on " + DOMAINS["Parity"].phrase.format(name=parity)
+    return DOMAINS["Parity"].class_instruction(parity)
 
 
 def parity_of(numeral: str) -> str:
-    """"odd" or "even" for a Parity concept key ("1" … "8")."""
+    """ "odd" or "even" for a Parity concept key ("1" … "8")."""
     DOMAINS["Parity"].concept(numeral)
-    return "even" if numeral in PARITY_CLASSES["even"] else "odd"
+    return class_of("Parity", numeral)
+
+
+def class_of(domain_name: str, concept: str) -> str:
+    """The class (of a domain whose instructions name classes) a concept key belongs to."""
+    d = domain(domain_name)
+    return next(cls for cls, members in (d.classes or {}).items() if concept in members)
 
 
 def instruction(domain_name: str, concept: str) -> str:
     """The instruction naming a concept: ``instruction("Arrow", "up") == "put carrot on arrow up
-    sign"``; for Parity the concept is the class ("even"/"odd")."""
+    sign"``; where instructions name a class (Parity) the concept is the class ("even")."""
     d = domain(domain_name)
-    if d.name == "Parity":
-        return parity_instruction(concept)
+    if d.classes is not None:
+        return d.class_instruction(concept)
     return d.instruction(concept)

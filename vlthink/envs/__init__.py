@@ -1,18 +1,30 @@
-"""vlthink environments: registry, task families, and the bridge to the policy interface."""
+"""vlthink environments: the registry and the task families (the bridge to the policy interface
+is the harness's: :mod:`vlthink.harness.bridge`)."""
 
-from vlthink.envs.observations import episode_tasks, policy_observations
 from vlthink.envs.registry import (
     ALL_TASKS,
     OOD_TASKS,
     PROTOCOL_VERSION,
+    SUITES,
     VL_THINK_TASKS,
     TaskInfo,
+    UnknownEnvError,
     register_all,
+    resolve_suites,
     task,
 )
-from vlthink.envs.vl_think import PLACED_ON
+from vlthink.scene.success import PLACED_ON
 
 __all__ = [
-    "ALL_TASKS", "OOD_TASKS", "PLACED_ON", "PROTOCOL_VERSION", "VL_THINK_TASKS", "TaskInfo",
-    "episode_tasks", "policy_observations", "register_all", "task",
+    "ALL_TASKS",
+    "OOD_TASKS",
+    "PLACED_ON",
+    "PROTOCOL_VERSION",
+    "SUITES",
+    "VL_THINK_TASKS",
+    "TaskInfo",
+    "UnknownEnvError",
+    "register_all",
+    "resolve_suites",
+    "task",
 ]

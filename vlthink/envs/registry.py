@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mani_skill.utils.registration import REGISTERED_ENVS, register_env
 
-from vlthink.envs.ood.variants import VARIANTS, VARIANT_ENVS, env_id
-from vlthink.envs.vl_think import DOMAIN_ENVS
+from vlthink.envs.ood.variants import VARIANT_ENVS, VARIANTS, env_id
+from vlthink.envs.vl_think import DOMAIN_ENVS, DOMAIN_TASKS
+from vlthink.envs.vl_think import env_id as vl_think_id
 from vlthink.scene.widowx import MAX_EPISODE_STEPS
 
 PROTOCOL_VERSION = "vlthink-2"
@@ -24,19 +27,33 @@ class TaskInfo:
     suite: str  # "vl-think" or "ood"
     group: str  # VL-Think domain, or OOD axis ("Train", "Vision", "Semantic", "Execution")
     env_class: type
-    kwargs: tuple = ()  # extra gym.make kwargs, as (key, value) pairs
+    summary: str = ""  # one line: what the task shows (from the domain or variant row)
 
 
 VL_THINK_TASKS: dict[str, TaskInfo] = {
-    f"VLThink-{domain}-v0": TaskInfo(f"VLThink-{domain}-v0", "vl-think", domain, cls)
+    vl_think_id(domain): TaskInfo(
+        vl_think_id(domain), "vl-think", domain, cls, DOMAIN_TASKS[domain].summary
+    )
     for domain, cls in DOMAIN_ENVS.items()
 }
 
 OOD_TASKS: dict[str, TaskInfo] = {
-    env_id(v.name): TaskInfo(env_id(v.name), "ood", v.axis, VARIANT_ENVS[v.name]) for v in VARIANTS
+    env_id(v.name): TaskInfo(env_id(v.name), "ood", v.axis, VARIANT_ENVS[v.name], v.summary)
+    for v in VARIANTS
 }
 
 ALL_TASKS: dict[str, TaskInfo] = {}
+
+SUITES: dict[str, tuple[str, ...]] = {
+    "vl-think": tuple(VL_THINK_TASKS),
+    "ood": tuple(OOD_TASKS),
+    "all": (*VL_THINK_TASKS, *OOD_TASKS),
+}
+"""Suite name -> its env ids, in order."""
+
+
+class UnknownEnvError(ValueError):
+    """A suite name or env id that vlthink does not know."""
 
 
 def register_all() -> None:
@@ -45,9 +62,7 @@ def register_all() -> None:
     ALL_TASKS.update(OOD_TASKS)
     for info in ALL_TASKS.values():
         if info.env_id not in REGISTERED_ENVS:
-            register_env(info.env_id, max_episode_steps=MAX_EPISODE_STEPS, **dict(info.kwargs))(
-                info.env_class
-            )
+            register_env(info.env_id, max_episode_steps=MAX_EPISODE_STEPS)(info.env_class)
 
 
 def task(env_id: str) -> TaskInfo:
@@ -58,3 +73,26 @@ def task(env_id: str) -> TaskInfo:
         raise KeyError(
             f"unknown vlthink env id {env_id!r}; known ids: {', '.join(sorted(ALL_TASKS))}"
         ) from None
+
+
+def resolve_suites(specs: Sequence[str]) -> list[str]:
+    """Suite names (:data:`SUITES`) and env ids -> env ids, in order, without repeats.
+
+    Raises :class:`UnknownEnvError` naming the first unknown spec, its close matches and the
+    valid suites and ids."""
+    known = {**VL_THINK_TASKS, **OOD_TASKS}
+    env_ids: list[str] = []
+    for spec in specs:
+        if spec in SUITES:
+            ids = SUITES[spec]
+        elif spec in known:
+            ids = (spec,)
+        else:
+            hint = difflib.get_close_matches(spec, [*known, *SUITES], n=3)
+            raise UnknownEnvError(
+                f"unknown suite or env id {spec!r}"
+                + (f" (did you mean {', '.join(hint)}?)" if hint else "")
+                + f"; suites: {', '.join(SUITES)}; env ids: {', '.join(known)}"
+            )
+        env_ids += [i for i in ids if i not in env_ids]
+    return env_ids

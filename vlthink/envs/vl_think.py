@@ -4,7 +4,9 @@ Task
     A carrot lies in front of the WidowX; three flat boards (two for Parity) lie further out, at
     the left, centre and right of the camera image. Each board shows one concept of the task's
     domain (a traffic sign, a laundry care symbol, a numeral ...). The instruction names one of
-    them, e.g. ``put carrot on no entry sign``.
+    them, e.g. ``put carrot on no entry sign``. One row of :data:`TASKS` per domain says how its
+    episodes are laid out (kind, positions) and what they show; the README's table is made
+    from the rows.
 
 Randomisation (per episode, from the episode seed alone)
     - which concepts are shown: three distinct concepts of the domain (Shape: three distinct
@@ -14,7 +16,7 @@ Randomisation (per episode, from the episode seed alone)
       uniform, and so is the side its numeral lies on);
     - nothing else: the carrot, the boards and the robot start where the paper put them.
 
-Success
+Success (the rule of :mod:`vlthink.scene.success`, shared with the OOD suite)
     The carrot rests on the target board: its centre lies within the board's half-size + 1 cm of
     the board's centre along both table axes, it is above the board by no more than 5 cm beyond
     the two half-heights, and the two touch (contact force > 0.03 N). ``info["placed_on"]`` says
@@ -28,6 +30,7 @@ here the instruction's parity is the board that counts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import sapien
@@ -35,6 +38,7 @@ import torch
 from mani_skill.utils.structs.pose import Pose
 
 from vlthink.boards import catalogue
+from vlthink.scene import success
 from vlthink.scene.meshes import carrot_obj, textured_slab_obj
 from vlthink.scene.widowx import TABLE_TOP_Z, WidowXTableEnv
 
@@ -46,17 +50,10 @@ POSITION_Y = {"left": -0.155, "center": 0.0, "right": 0.155}  # as seen in the c
 POSITIONS_3 = ("left", "center", "right")
 POSITIONS_2 = ("left", "right")  # Parity
 
-# --- Carrot (see vlthink.scene.meshes.carrot_obj) --------------------------------------------------
+# --- Carrot (see vlthink.scene.meshes.carrot_obj) -------------------------------------------------
 CARROT_COLLISION_HALF_SIZE = (0.05, 0.012, 0.012)  # m: a box, so the carrot cannot roll away
 CARROT_DENSITY = 600.0  # kg/m^3
 OBJECT_FRICTION = 1.0
-
-# --- Success --------------------------------------------------------------------------------------
-XY_MARGIN = 0.01  # m beyond the board's half-size
-MAX_Z_GAP = 0.05  # m between the two half-heights
-MIN_CONTACT_FORCE = 0.03  # N
-
-PLACED_ON = ("none", "target", "distractor")
 
 
 @dataclass(frozen=True)
@@ -71,21 +68,36 @@ class EpisodeLayout:
     absent: str  # a concept phrase of the domain shown on no board (for the VLM probe)
 
 
+@dataclass(frozen=True)
+class DomainTask:
+    """One row of the VL-Think table: a domain of the board catalogue and how its episodes are
+    laid out. The README's task table and ``vlthink envs`` are made from these rows."""
+
+    domain: str  # a domain of vlthink.boards.catalogue (its concepts, phrase, partner, classes)
+    layout: str  # how an episode's boards are drawn: a key of LAYOUT_KINDS
+    positions: tuple[str, ...]  # one board per position, in this order
+    summary: str  # what the boards show, one line
+
+
 def _pick(rng: np.random.RandomState, seq, k: int):
     idx = rng.choice(len(seq), size=k, replace=False)
     return [seq[i] for i in idx]
 
 
-def _layout_single(domain: str, rng) -> EpisodeLayout:
-    """Three distinct concepts, one board each; target slot uniform."""
-    d = catalogue.domain(domain)
-    chosen = _pick(rng, d.concepts, len(POSITIONS_3) + 1)
-    shown, absent = chosen[:3], chosen[3]
-    slot = int(rng.randint(len(POSITIONS_3)))
-    phrase = lambda c: d.phrase.format(name=c.name)  # noqa: E731
+def _layout_single(task: DomainTask, rng) -> EpisodeLayout:
+    """Distinct concepts, one board each; target slot uniform."""
+    d = catalogue.domain(task.domain)
+    n = len(task.positions)
+    chosen = _pick(rng, d.concepts, n + 1)
+    shown, absent = chosen[:n], chosen[n]
+    slot = int(rng.randint(n))
+
+    def phrase(concept: catalogue.Concept) -> str:
+        return d.phrase.format(name=concept.name)
+
     return EpisodeLayout(
         boards=tuple(catalogue.board_key(d.name, c.key) for c in shown),
-        positions=POSITIONS_3,
+        positions=task.positions,
         target_slot=slot,
         target=phrase(shown[slot]),
         instruction=d.instruction(shown[slot].key),
@@ -93,16 +105,21 @@ def _layout_single(domain: str, rng) -> EpisodeLayout:
     )
 
 
-def _layout_shape_color(named: str, free: str, rng) -> EpisodeLayout:
-    """Shape: three distinct shapes in free colours; Color: three distinct colours, free shapes."""
-    d_named, d_free = catalogue.domain(named), catalogue.domain(free)
-    chosen = _pick(rng, d_named.concepts, len(POSITIONS_3) + 1)
-    shown, absent = chosen[:3], chosen[3]
-    others = [d_free.concepts[i] for i in rng.randint(len(d_free.concepts), size=3)]
-    slot = int(rng.randint(len(POSITIONS_3)))
+def _layout_pair(task: DomainTask, rng) -> EpisodeLayout:
+    """Shared two-attribute art: distinct concepts of the named domain, the partner domain's
+    attribute free (Shape: three distinct shapes in free colours; Color: the other way round)."""
+    d_named = catalogue.domain(task.domain)
+    d_free = catalogue.domain(d_named.partner)
+    n = len(task.positions)
+    chosen = _pick(rng, d_named.concepts, n + 1)
+    shown, absent = chosen[:n], chosen[n]
+    others = [d_free.concepts[i] for i in rng.randint(len(d_free.concepts), size=n)]
+    slot = int(rng.randint(n))
     return EpisodeLayout(
-        boards=tuple(catalogue.board_key(named, c.key, o.key) for c, o in zip(shown, others)),
-        positions=POSITIONS_3,
+        boards=tuple(
+            catalogue.board_key(d_named.name, c.key, o.key) for c, o in zip(shown, others)
+        ),
+        positions=task.positions,
         target_slot=slot,
         target=shown[slot].name,
         instruction=d_named.instruction(shown[slot].key),
@@ -110,38 +127,66 @@ def _layout_shape_color(named: str, free: str, rng) -> EpisodeLayout:
     )
 
 
-def _layout_parity(domain: str, rng) -> EpisodeLayout:
-    """One odd and one even numeral; the asked parity and its side are uniform."""
-    odd = sorted(catalogue.PARITY_CLASSES["odd"])
-    even = sorted(catalogue.PARITY_CLASSES["even"])
-    numerals = {"odd": odd[rng.randint(len(odd))], "even": even[rng.randint(len(even))]}
-    parity = ("odd", "even")[rng.randint(2)]
-    other = "even" if parity == "odd" else "odd"
-    slot = int(rng.randint(len(POSITIONS_2)))
-    order = [numerals[other]] * len(POSITIONS_2)
-    order[slot] = numerals[parity]
-    unseen = [n for n in catalogue.NUMERALS if n not in numerals.values()]
+def _layout_classes(task: DomainTask, rng) -> EpisodeLayout:
+    """The instruction names a class (Parity: odd, even): one board of each class; the asked
+    class and its side are uniform."""
+    d = catalogue.domain(task.domain)
+    classes = tuple(d.classes)
+    members = {cls: sorted(d.classes[cls]) for cls in classes}
+    shown = {cls: keys[rng.randint(len(keys))] for cls, keys in members.items()}
+    asked = classes[rng.randint(len(classes))]
+    other = next(cls for cls in classes if cls != asked)
+    slot = int(rng.randint(len(task.positions)))
+    order = [shown[other]] * len(task.positions)
+    order[slot] = shown[asked]
+    unseen = [c.key for c in d.concepts if c.key not in shown.values()]
     return EpisodeLayout(
-        boards=tuple(catalogue.board_key("Parity", n) for n in order),
-        positions=POSITIONS_2,
+        boards=tuple(catalogue.board_key(d.name, key) for key in order),
+        positions=task.positions,
         target_slot=slot,
-        target=f"{parity} number",
-        instruction=catalogue.parity_instruction(parity),
+        target=d.phrase.format(name=asked),
+        instruction=d.class_instruction(asked),
         absent=f"number {unseen[rng.randint(len(unseen))]}",
     )
 
 
-# One row per domain: how an episode's layout is drawn.
-LAYOUTS = {
-    "Shape": lambda rng: _layout_shape_color("Shape", "Color", rng),
-    "Color": lambda rng: _layout_shape_color("Color", "Shape", rng),
-    "Traffic": lambda rng: _layout_single("Traffic", rng),
-    "Laundry": lambda rng: _layout_single("Laundry", rng),
-    "Weather": lambda rng: _layout_single("Weather", rng),
-    "Arrow": lambda rng: _layout_single("Arrow", rng),
-    "PublicInfo": lambda rng: _layout_single("PublicInfo", rng),
-    "Parity": lambda rng: _layout_parity("Parity", rng),
-}
+LAYOUT_KINDS = {"single": _layout_single, "pair": _layout_pair, "classes": _layout_classes}
+
+TASKS: tuple[DomainTask, ...] = (
+    DomainTask("Shape", "pair", POSITIONS_3, "3 distinct shapes of 14, any of 8 colours"),
+    DomainTask("Color", "pair", POSITIONS_3, "3 distinct colours of 8, any of 14 shapes"),
+    DomainTask("Traffic", "single", POSITIONS_3, "3 of 24 road signs"),
+    DomainTask("Laundry", "single", POSITIONS_3, "3 of 17 ISO 3758 care symbols"),
+    DomainTask("Weather", "single", POSITIONS_3, "3 of 9 weather icons"),
+    DomainTask("Arrow", "single", POSITIONS_3, "3 of 4 arrows"),
+    DomainTask("PublicInfo", "single", POSITIONS_3, "3 of 14 public-information pictograms"),
+    DomainTask("Parity", "classes", POSITIONS_2, "one odd and one even numeral (1–8), two boards"),
+)
+DOMAIN_TASKS: dict[str, DomainTask] = {t.domain: t for t in TASKS}
+
+# Domain -> how one episode's layout is drawn from the episode RNG.
+LAYOUTS = {t.domain: partial(LAYOUT_KINDS[t.layout], t) for t in TASKS}
+
+
+def env_id(domain: str) -> str:
+    return f"VLThink-{domain}-v0"
+
+
+def instruction_pattern(task: DomainTask) -> str:
+    """The instruction with its concept left open: ``put carrot on {name} sign``."""
+    d = catalogue.domain(task.domain)
+    if d.classes is not None:
+        return " / ".join(d.class_instruction(cls) for cls in d.classes)
+    placeholder = d.name.lower() if d.partner is not None else "name"
+    return "put carrot on " + d.phrase.format(name="{" + placeholder + "}")
+
+
+def markdown_table() -> str:
+    """The README's table of VL-Think tasks, made from :data:`TASKS`."""
+    lines = ["| id | boards | instruction |", "| --- | --- | --- |"]
+    for t in TASKS:
+        lines.append(f"| `{env_id(t.domain)}` | {t.summary} | `{instruction_pattern(t)}` |")
+    return "\n".join(lines)
 
 
 class VLThinkEnv(WidowXTableEnv):
@@ -150,13 +195,14 @@ class VLThinkEnv(WidowXTableEnv):
     DOMAIN: str = ""
 
     def __init__(self, *args, **kwargs):
-        if self.DOMAIN not in LAYOUTS:
-            raise ValueError(f"VLThinkEnv needs a DOMAIN among {sorted(LAYOUTS)}")
-        self.num_boards = 2 if self.DOMAIN == "Parity" else 3
+        if self.DOMAIN not in DOMAIN_TASKS:
+            raise ValueError(f"VLThinkEnv needs a DOMAIN among {sorted(DOMAIN_TASKS)}")
+        self.domain_task = DOMAIN_TASKS[self.DOMAIN]
+        self.num_boards = len(self.domain_task.positions)
         self.layouts: list[EpisodeLayout] = []
         super().__init__(*args, **kwargs)
 
-    # ---- scene -------------------------------------------------------------------------------------
+    # ---- scene -----------------------------------------------------------------------------------
     def _load_scene(self, options: dict):
         self._load_table()
         board_mesh = str(textured_slab_obj(BOARD_HALF_SIZE, "board"))
@@ -166,7 +212,9 @@ class VLThinkEnv(WidowXTableEnv):
             builder = self.scene.create_actor_builder()
             builder.add_box_collision(half_size=BOARD_HALF_SIZE, material=material)
             builder.add_visual_from_file(board_mesh)
-            builder.initial_pose = sapien.Pose(p=[BOARD_X, 0.3 * i, TABLE_TOP_Z + BOARD_HALF_SIZE[2]])
+            builder.initial_pose = sapien.Pose(
+                p=[BOARD_X, 0.3 * i, TABLE_TOP_Z + BOARD_HALF_SIZE[2]]
+            )
             self.boards.append(builder.build(name=f"board_{i}"))
         builder = self.scene.create_actor_builder()
         builder.add_box_collision(
@@ -177,12 +225,12 @@ class VLThinkEnv(WidowXTableEnv):
         self.carrot = builder.build(name="carrot")
         self.target_slot = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
 
-    # ---- episode -----------------------------------------------------------------------------------
+    # ---- episode ---------------------------------------------------------------------------------
     def _initialize_episode(self, env_idx: torch.Tensor, options: dict):
         idx = [int(i) for i in env_idx]
         if len(self.layouts) != self.num_envs:
             self.layouts = [None] * self.num_envs
-        positions = POSITIONS_2 if self.num_boards == 2 else POSITIONS_3
+        positions = self.domain_task.positions
         for i in idx:
             layout = LAYOUTS[self.DOMAIN](self._batched_episode_rng[i])
             self.layouts[i] = layout
@@ -192,7 +240,9 @@ class VLThinkEnv(WidowXTableEnv):
         n = len(idx)
         for board, pos in zip(self.boards, positions):
             p = torch.tensor([BOARD_X, POSITION_Y[pos], TABLE_TOP_Z + BOARD_HALF_SIZE[2]])
-            board.set_pose(Pose.create_from_pq(p=p.expand(n, 3), q=torch.tensor([1.0, 0, 0, 0]).expand(n, 4)))
+            board.set_pose(
+                Pose.create_from_pq(p=p.expand(n, 3), q=torch.tensor([1.0, 0, 0, 0]).expand(n, 4))
+            )
             board.set_linear_velocity(torch.zeros(n, 3))
             board.set_angular_velocity(torch.zeros(n, 3))
         self.carrot.set_pose(Pose.create_from_pq(p=torch.tensor(CARROT_DROP_P).expand(n, 3)))
@@ -201,28 +251,32 @@ class VLThinkEnv(WidowXTableEnv):
         self._settle()
         self._reset_robot(env_idx)
 
-    # ---- success -----------------------------------------------------------------------------------
+    # ---- success ---------------------------------------------------------------------------------
     def _resting_on(self, board) -> torch.Tensor:
+        # Boards lie flat and unturned, so the world frame is the board's frame.
         offset = self.carrot.pose.p - board.pose.p
-        half = BOARD_HALF_SIZE[0] + XY_MARGIN
-        xy = (offset[:, 0].abs() <= half) & (offset[:, 1].abs() <= half)
-        gap = offset[:, 2] - BOARD_HALF_SIZE[2] - CARROT_COLLISION_HALF_SIZE[2]
-        z = (offset[:, 2] > 0) & (gap <= MAX_Z_GAP)
-        above = xy & z
-        if not bool(above.any()):
-            return above  # most steps: skip the contact query, which walks every contact
-        force = torch.linalg.norm(self.scene.get_pairwise_contact_forces(self.carrot, board), dim=1)
-        return above & (force > MIN_CONTACT_FORCE)
+        return success.resting_on(
+            offset[:, :2],
+            BOARD_HALF_SIZE[0],
+            height=offset[:, 2],
+            half_heights=(BOARD_HALF_SIZE[2], CARROT_COLLISION_HALF_SIZE[2]),
+            contact_force=lambda: torch.linalg.norm(
+                self.scene.get_pairwise_contact_forces(self.carrot, board), dim=1
+            ),
+        )
 
     def evaluate(self):
         on = torch.stack([self._resting_on(b) for b in self.boards], dim=1)  # (N, boards)
         rows = torch.arange(self.num_envs, device=self.device)
-        on_target = on[rows, self.target_slot]
-        on_other = on.any(dim=1) & ~on_target
-        placed_on = torch.where(on_target, 1, torch.where(on_other, 2, 0))
-        return {"success": on_target, "placed_on": placed_on}
+        return success.evaluation(on[rows, self.target_slot], on.any(dim=1), self.grasp_info())
 
-    # ---- what policies and the harness see --------------------------------------------------------
+    def _object_grasped(self) -> torch.Tensor:
+        near = self._grasp_near(self.carrot.pose.p)
+        if not bool(near.any()):
+            return near
+        return near & self.agent.is_grasping(self.carrot)
+
+    # ---- what policies and the harness see -------------------------------------------------------
     def task_info(self) -> list[dict]:
         """Per sub-env: the instruction, the target concept and its position, an absent concept."""
         out = []
@@ -244,18 +298,20 @@ class VLThinkEnv(WidowXTableEnv):
         rows = torch.arange(self.num_envs, device=self.device)
         board_p = torch.stack([b.pose.raw_pose for b in self.boards], dim=1)  # (N, B, 7)
         return {
-            "tcp_pose": self.tcp_pose.raw_pose,
+            **self._robot_state(),
             "object_pose": self.carrot.pose.raw_pose,
             "target_pose": board_p[rows, self.target_slot],
             "board_poses": board_p,
-            "robot_base_pose": self.agent.robot.pose.raw_pose,
-            "gripper_qpos": self.agent.robot.get_qpos()[:, -2:],
         }
 
 
 def _domain_env(domain: str) -> type[VLThinkEnv]:
     """A thin subclass per domain (the registry needs one class per id)."""
-    return type(f"VLThink{domain}Env", (VLThinkEnv,), {"DOMAIN": domain, "__doc__": f"VL-Think {domain}: {__doc__}"})
+    return type(
+        f"VLThink{domain}Env",
+        (VLThinkEnv,),
+        {"DOMAIN": domain, "__doc__": f"VL-Think {domain}: {__doc__}"},
+    )
 
 
-DOMAIN_ENVS: dict[str, type[VLThinkEnv]] = {d: _domain_env(d) for d in LAYOUTS}
+DOMAIN_ENVS: dict[str, type[VLThinkEnv]] = {t.domain: _domain_env(t.domain) for t in TASKS}

@@ -1,13 +1,19 @@
 """The evaluation harness behind ``vlthink-eval``.
 
-One concept per module:
+One concept per module, imports pointing down the list:
 
-- :mod:`~vlthink.harness.episodes` - episode identity ``(env, episode, seed)`` and its stable seed.
-- :mod:`~vlthink.harness.results`  - the run directory: JSONL rows (fsync, resume, repair), manifest.
-- :mod:`~vlthink.harness.stats`    - Wilson interval, mean ± SD over seeds, Wilcoxon, McNemar.
-- :mod:`~vlthink.harness.summary`  - per env / group / suite tables, pairing with a baseline.
-- :mod:`~vlthink.harness.runner`   - worker processes, batched policy calls, timeouts, GPU batch.
-- :mod:`~vlthink.harness.ray_executor` - ``--executor ray`` (optional extra).
+- :mod:`~vlthink.harness.cli`      - the ``vlthink-eval`` command: a short pipeline over the rest.
+- :mod:`~vlthink.harness.api`      - ``vlthink.evaluate(policy, ...)``, the same run from Python.
 - :mod:`~vlthink.harness.leaderboard` - ``leaderboards/*.csv`` (``vlthink leaderboard publish``).
-- :mod:`~vlthink.harness.cli`      - the ``vlthink-eval`` command.
+- :mod:`~vlthink.harness.summary`  - per env / group / suite tables, pairing with a baseline.
+- :mod:`~vlthink.harness.stats`    - Wilson interval, mean ± SD over seeds, Wilcoxon, McNemar.
+- :mod:`~vlthink.harness.ray_executor` - ``--executor ray`` (optional extra).
+- :mod:`~vlthink.harness.executor` - executors (CPU workers, probes, one batched GPU env), the
+  in-flight episode, the table of what each failure kind does.
+- :mod:`~vlthink.harness.worker`   - the worker protocol (typed requests and replies), the env
+  process, and an in-process stand-in with the same interface.
+- :mod:`~vlthink.harness.bridge`   - a ManiSkill observation as the policy interface's Observation.
+- :mod:`~vlthink.harness.rundir`   - what a run directory is: plan, manifest, open/resume, merge.
+- :mod:`~vlthink.harness.results`  - the JSONL store (fsync, repair, corrupt-line errors).
+- :mod:`~vlthink.harness.episodes` - episode identity ``(env, episode, seed)`` and its stable seed.
 """

@@ -12,217 +12,59 @@ run: finished episodes are skipped, a truncated last line is repaired.  A run di
 one configuration (policy + settings, envs, episodes, seeds, backend, protocol); a command that
 differs is refused rather than mixed into it.
 
-User errors (unknown env id or policy, bad policy file, corrupt results, mismatched baseline)
-print one ``vlthink-eval: error: ...`` line naming the problem and the fix and exit with code 2;
-a policy that died mid-run exits with code 3; finished episodes are never lost.
+A row is an episode's own outcome. User errors (unknown env id or policy, bad policy file,
+corrupt results, mismatched baseline) print one ``vlthink-eval: error: ...`` line naming the
+problem and the fix and exit with code 2. Failures that are not an episode's doing (the policy
+failed, the env cannot be built) leave their episodes unrecorded: the run ends "incomplete" with
+code 3 and the same command resumes it. A complete run whose rows carry errors (the env raised
+or hung in that episode) exits with code 4; ``--retry-errors`` runs those again. Finished
+episodes are never lost.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import difflib
-import json
-import os
-import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
-from vlthink.harness import episodes as E
-from vlthink.harness import results as R
-from vlthink.harness import summary as S
+from vlthink.harness import episodes, results, rundir, summary
+from vlthink.harness.executor import RunOptions, RunOutcome, make_executor
 from vlthink.harness.results import HarnessError
+from vlthink.harness.video import require_encoder
 
-SUITES = ("vl-think", "ood", "all")
-EXIT_USER = 2
-EXIT_POLICY_DEAD = 3
+#: Exit codes (also in ``--help`` and the README).
+EXIT_OK = 0  # complete, no episode errored
+EXIT_USER = 2  # bad input: unknown env or policy, bad file, corrupt results; nothing was run
+EXIT_INCOMPLETE = 3  # stopped or left episodes (policy failed, env cannot be built): rerun
+EXIT_ERRORED = 4  # complete, but some episodes' rows carry an error: rerun with --retry-errors
+EXIT_INTERRUPTED = 130
+EXIT_CODES_HELP = (
+    "exit codes: 0 complete, no errored episode; 2 bad input (nothing run); 3 incomplete "
+    "(stopped, or episodes left because the policy or the env could not run: rerun the same "
+    "command to resume); 4 complete with errored episodes (rerun with --retry-errors); "
+    "130 interrupted."
+)
 
 
 # --------------------------------------------------------------------------------------------
 # tasks
 
 
-def task_tables() -> tuple[dict[str, Any], dict[str, Any]]:
-    """(VL-Think tasks, OOD tasks): env id -> TaskInfo; importing registers the env ids."""
-    import vlthink
-
-    vl = getattr(vlthink, "VL_THINK_TASKS", None)
-    ood = getattr(vlthink, "OOD_TASKS", None)
-    if vl is None or ood is None:  # before vlthink/__init__ re-exports them
-        from vlthink.envs import registry
-
-        registry.register_all()
-        vl, ood = registry.VL_THINK_TASKS, registry.OOD_TASKS
-    return dict(vl), dict(ood)
-
-
 def resolve_envs(specs: Sequence[str]) -> tuple[list[str], dict[str, dict[str, str]]]:
-    """Expand suite names / env ids into env ids (in order, no repeats) and their task table."""
-    vl, ood = task_tables()
-    known = {**vl, **ood}
-    env_ids: list[str] = []
-    for spec in specs:
-        if spec == "vl-think":
-            ids = list(vl)
-        elif spec == "ood":
-            ids = list(ood)
-        elif spec == "all":
-            ids = list(vl) + list(ood)
-        elif spec in known:
-            ids = [spec]
-        else:
-            hint = difflib.get_close_matches(spec, list(known) + list(SUITES), n=3)
-            raise HarnessError(
-                f"unknown suite or env id {spec!r}"
-                + (f" (did you mean {', '.join(hint)}?)" if hint else "")
-                + f". --suite takes {', '.join(SUITES)} or env ids; known env ids: "
-                + ", ".join(sorted(known))
-            )
-        if not ids:
-            raise HarnessError(f"suite {spec!r} has no environments in this vlthink version")
-        env_ids += [i for i in ids if i not in env_ids]
-    tasks = {i: {"suite": known[i].suite, "group": known[i].group} for i in env_ids}
-    return env_ids, tasks
+    """Suite names / env ids -> env ids (in order, no repeats) and their suite/group table."""
+    from vlthink.envs import registry
 
-
-# --------------------------------------------------------------------------------------------
-# manifest
-
-
-def _version(dist: str) -> Optional[str]:
-    from importlib import metadata
-
+    registry.register_all()
     try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def package_version() -> str:
-    v = _version("vlthink")
-    if v:
-        return v
-    try:  # a checkout that is not installed
-        import tomllib
-
-        from vlthink.paths import REPO_DIR
-
-        with open(REPO_DIR / "pyproject.toml", "rb") as fh:
-            return tomllib.load(fh)["project"]["version"] + "+checkout"
-    except Exception:
-        return "unknown"
-
-
-def _mesa_version() -> Optional[str]:
-    import subprocess
-
-    try:
-        out = subprocess.run(
-            ["dpkg-query", "-W", "-f=${Version}", "mesa-vulkan-drivers"],
-            capture_output=True, text=True, timeout=10,
-        )
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def _render_device() -> Optional[str]:
-    try:
-        import sapien
-
-        summary = sapien.render.get_device_summary()
-        return summary.strip().splitlines()[0] if summary else None
-    except Exception as exc:
-        return f"unknown ({type(exc).__name__})"
-
-
-def _git_commit() -> Optional[str]:
-    import subprocess
-
-    from vlthink.paths import REPO_DIR
-
-    try:
-        out = subprocess.run(["git", "-C", str(REPO_DIR), "rev-parse", "--verify", "-q", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
-        commit = out.stdout.strip()
-        if out.returncode != 0 or not commit:
-            return None
-        dirty = subprocess.run(["git", "-C", str(REPO_DIR), "status", "--porcelain", "-uno"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return commit + ("+dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def environment_info() -> dict[str, Any]:
-    import platform
-
-    return {
-        "versions": {
-            "vlthink": package_version(),
-            "sapien": _version("sapien"),
-            "mani_skill": _version("mani_skill"),
-            "torch": _version("torch"),
-            "gymnasium": _version("gymnasium"),
-            "numpy": _version("numpy"),
-            "scipy": _version("scipy"),
-            "mesa": _mesa_version(),
-            "python": platform.python_version(),
-        },
-        "render_device": _render_device(),
-        "git_commit": _git_commit(),
-        "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        env_ids = registry.resolve_suites(specs)
+    except registry.UnknownEnvError as exc:
+        raise HarnessError(f"{exc}. Fix: pass --suite with one of those") from None
+    return env_ids, {
+        i: {"suite": registry.ALL_TASKS[i].suite, "group": registry.ALL_TASKS[i].group}
+        for i in env_ids
     }
-
-
-def _protocol_version() -> str:
-    try:
-        from vlthink.envs import PROTOCOL_VERSION
-    except ImportError:
-        from vlthink.envs.registry import PROTOCOL_VERSION
-    return str(PROTOCOL_VERSION)
-
-
-def canonical_command(args: argparse.Namespace, env_specs: Sequence[str]) -> str:
-    """The command that reproduces this run (identity options only)."""
-    parts = ["vlthink-eval", "--policy", args.policy, "--suite", *env_specs,
-             "--episodes", str(args.episodes), "--seed", *[str(s) for s in args.seed],
-             "--sim-backend", args.sim_backend]
-    if args.sim_backend == "gpu":
-        parts += ["--num-envs", str(args.num_envs)]
-    return shlex.join(parts)
-
-
-def _identity(manifest: dict[str, Any]) -> dict[str, Any]:
-    pol = dict(manifest.get("policy", {}))
-    cfg = {k: v for k, v in (pol.get("config") or {}).items() if k != "source"}
-    return {
-        "protocol_version": manifest.get("protocol_version"),
-        "harness_protocol": manifest.get("harness_protocol"),
-        "policy": pol.get("name"),
-        "policy config": cfg,
-        "plan": manifest.get("plan"),
-    }
-
-
-def _check_same_run(old: dict[str, Any], new: dict[str, Any], out: Path) -> None:
-    a, b = _identity(old), _identity(new)
-    for field in a:
-        if a[field] != b[field]:
-            detail = ""
-            if isinstance(a[field], dict) and isinstance(b[field], dict):
-                diff = [k for k in sorted(set(a[field]) | set(b[field]))
-                        if a[field].get(k) != b[field].get(k)]
-                detail = "; ".join(f"{k}: {a[field].get(k)!r} there, {b[field].get(k)!r} now"
-                                   for k in diff[:4])
-            else:
-                detail = f"{a[field]!r} there, {b[field]!r} now"
-            raise HarnessError(
-                f"{out} holds a run with a different {field} ({detail}). Resuming would mix two "
-                "configurations. Fix: use another --out, or repeat that run's exact command: "
-                f"{old.get('command', '?')}"
-            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,8 +74,9 @@ def _check_same_run(old: dict[str, Any], new: dict[str, Any], out: Path) -> None
 class Progress:
     """A total bar plus one bar per env showing episodes done and the running success rate."""
 
-    def __init__(self, env_ids: list[str], planned: dict[str, int], done_rows: list[dict],
-                 enabled: bool):
+    def __init__(
+        self, env_ids: list[str], planned: dict[str, int], done_rows: list[dict], enabled: bool
+    ):
         from tqdm.auto import tqdm
 
         self.enabled = enabled
@@ -245,12 +88,26 @@ class Progress:
                 self.n[r["env"]] += 1
                 self.k[r["env"]] += bool(r.get("success_once"))
         total = sum(planned.values())
-        self.total = tqdm(total=total, initial=sum(self.n.values()), desc="all episodes",
-                          position=0, disable=not enabled, dynamic_ncols=True, leave=True)
+        self.total = tqdm(
+            total=total,
+            initial=sum(self.n.values()),
+            desc="all episodes",
+            position=0,
+            disable=not enabled,
+            dynamic_ncols=True,
+            leave=True,
+        )
         width = max((len(e) for e in env_ids), default=10)
         for j, e in enumerate(env_ids, start=1):
-            self.bars[e] = tqdm(total=planned.get(e, 0), initial=self.n[e], desc=e.ljust(width),
-                                position=j, disable=not enabled, dynamic_ncols=True, leave=True)
+            self.bars[e] = tqdm(
+                total=planned.get(e, 0),
+                initial=self.n[e],
+                desc=e.ljust(width),
+                position=j,
+                disable=not enabled,
+                dynamic_ncols=True,
+                leave=True,
+            )
             self._post(e)
 
     def _post(self, env: str) -> None:
@@ -284,276 +141,448 @@ def _positive(text: str) -> int:
     return v
 
 
+_H1_CHOICES = ("greater", "less", "two-sided")
+
+#: The options of a run, as (help group, flag, argparse keywords): one table, read by
+#: :func:`build_parser`.
+OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "what to run",
+        "--policy",
+        dict(
+            required=True,
+            help="a name from policies/ (e.g. oracle, openvla-align), a .toml path, "
+            "or an import string module:attr naming a policy class or factory",
+        ),
+    ),
+    (
+        "what to run",
+        "--suite",
+        dict(
+            nargs="+",
+            default=["vl-think"],
+            metavar="SUITE_OR_ENV",
+            help="vl-think, ood, all, or env ids (default: vl-think)",
+        ),
+    ),
+    (
+        "what to run",
+        "--episodes",
+        dict(
+            type=_positive,
+            default=128,
+            help="episodes per (env, seed) cell (default 128, the paper's protocol)",
+        ),
+    ),
+    (
+        "what to run",
+        "--seed",
+        dict(
+            type=int,
+            nargs="+",
+            default=[0],
+            help="run seed(s); each makes one cell per env (mean ± SD is over seeds)",
+        ),
+    ),
+    ("what to run", "--sim-backend", dict(choices=("cpu", "gpu"), default="cpu")),
+    (
+        "what to run",
+        "--shard",
+        dict(
+            default=None,
+            metavar="I/N",
+            help="run only shard I of N (join shards with `vlthink-eval merge`)",
+        ),
+    ),
+    (
+        "how to run",
+        "--workers",
+        dict(type=_positive, default=1, help="CPU env processes (default 1)"),
+    ),
+    (
+        "how to run",
+        "--num-envs",
+        dict(type=_positive, default=1, help="sub-envs of one batched env with --sim-backend gpu"),
+    ),
+    (
+        "how to run",
+        "--executor",
+        dict(
+            choices=("local", "ray"),
+            default="local",
+            help="local processes, or shards over a Ray cluster (pip install vlthink[ray])",
+        ),
+    ),
+    (
+        "how to run",
+        "--episode-timeout",
+        dict(
+            type=float,
+            default=300.0,
+            help="seconds before a hung episode's worker is killed (default 300)",
+        ),
+    ),
+    (
+        "how to run",
+        "--max-policy-failures",
+        dict(
+            type=_positive,
+            default=3,
+            help="consecutive failing policy calls after which the run stops (default 3)",
+        ),
+    ),
+    (
+        "how to run",
+        "--retry-errors",
+        dict(action="store_true", help="run again the episodes whose rows carry an error"),
+    ),
+    (
+        "how to run",
+        "--obs-mode",
+        dict(
+            choices=("auto", "rgb", "state_dict"),
+            default="auto",
+            help="what the env renders: auto (camera frames unless the policy never uses them), "
+            "or force one (benchmarks); results do not depend on it",
+        ),
+    ),
+    ("how to run", "--stop-after", dict(type=int, default=None, help=argparse.SUPPRESS)),
+    (
+        "output",
+        "--out",
+        dict(
+            type=Path,
+            default=None,
+            help="run directory (default runs/<policy>/<suite>-seed<seeds>)",
+        ),
+    ),
+    (
+        "output",
+        "--baseline",
+        dict(
+            type=Path,
+            default=None,
+            help="a run directory to test this run against (paired Wilcoxon, McNemar)",
+        ),
+    ),
+    (
+        "output",
+        "--alternative",
+        dict(
+            choices=_H1_CHOICES,
+            default="greater",
+            help="H1 of the paired tests: this run is greater (better) than the baseline",
+        ),
+    ),
+    (
+        "output",
+        "--record-video",
+        dict(action="store_true", help="save per-episode MP4s (H.264) in OUT/videos/<env>/"),
+    ),
+    (
+        "output",
+        "--video-of",
+        dict(
+            choices=("all", "failures"),
+            default="all",
+            help="with --record-video: keep the videos of all episodes or of failures only",
+        ),
+    ),
+    (
+        "output",
+        "--video-first",
+        dict(
+            type=_positive,
+            default=None,
+            metavar="K",
+            help="with --record-video: only episodes 0..K-1 of each (env, seed) cell",
+        ),
+    ),
+    ("output", "--no-progress", dict(action="store_true", help="no progress bars")),
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="vlthink-eval",
         description="Evaluate a policy on the vlthink suites (resumable, batched, paired tests).",
         epilog="Subcommands: `vlthink-eval summary RUN_DIR [--baseline DIR]`, "
-               "`vlthink-eval merge OUT SHARD_DIR...`.",
+        "`vlthink-eval merge OUT SHARD_DIR...`. " + EXIT_CODES_HELP,
     )
-    p.add_argument("--policy", required=True,
-                   help="a name from policies/ (e.g. oracle, openvla-align) or a .toml path")
-    p.add_argument("--suite", nargs="+", default=["vl-think"], metavar="SUITE_OR_ENV",
-                   help="vl-think, ood, all, or env ids (default: vl-think)")
-    p.add_argument("--episodes", type=_positive, default=128,
-                   help="episodes per (env, seed) cell (default 128, the paper's protocol)")
-    p.add_argument("--seed", type=int, nargs="+", default=[0],
-                   help="run seed(s); each makes one cell per env (mean ± SD is over seeds)")
-    p.add_argument("--workers", type=_positive, default=1, help="CPU env processes (default 1)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="run directory (default runs/<policy>/<suite>-seed<seeds>)")
-    p.add_argument("--baseline", type=Path, default=None,
-                   help="a run directory to test this run against (paired Wilcoxon, McNemar)")
-    p.add_argument("--alternative", choices=("greater", "less", "two-sided"), default="greater",
-                   help="H1 of the paired tests: this run is greater (better) than the baseline")
-    p.add_argument("--record-video", action="store_true", help="save per-episode GIFs in OUT/videos")
-    p.add_argument("--sim-backend", choices=("cpu", "gpu"), default="cpu")
-    p.add_argument("--num-envs", type=_positive, default=1,
-                   help="sub-envs of one batched env with --sim-backend gpu")
-    p.add_argument("--episode-timeout", type=float, default=300.0,
-                   help="seconds before a hung episode's worker is killed (default 300)")
-    p.add_argument("--max-policy-failures", type=_positive, default=3,
-                   help="consecutive failing policy calls after which the run stops (default 3)")
-    p.add_argument("--retry-errors", action="store_true",
-                   help="run again the episodes whose rows carry an error")
-    p.add_argument("--shard", default=None, metavar="I/N",
-                   help="run only shard I of N (join shards with `vlthink-eval merge`)")
-    p.add_argument("--executor", choices=("local", "ray"), default="local",
-                   help="local processes, or shards over a Ray cluster (pip install vlthink[ray])")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--obs-mode", choices=("auto", "rgb", "state_dict"), default="auto",
-                   help="what the env renders: auto (camera frames unless the policy never uses "
-                        "them), or force one (benchmarks); results do not depend on it")
+    groups: dict[str, Any] = {}
+    for group, flag, kwargs in OPTIONS:
+        if group not in groups:
+            groups[group] = p.add_argument_group(group)
+        groups[group].add_argument(flag, **kwargs)
     return p
 
 
-def _default_out(args: argparse.Namespace, policy_name: str) -> Path:
-    label = "+".join(args.suite) if len(args.suite) <= 2 else f"{len(args.suite)}envs"
-    label = label.replace("/", "_")
-    seeds = "-".join(str(s) for s in args.seed)
-    shard = f"-shard{args.shard.replace('/', 'of')}" if args.shard else ""
-    return Path("runs") / policy_name / f"{label}-seed{seeds}{shard}"
-
-
 def load_policy(spec: str):
+    from vlthink.policies.registry import PolicyConfigError
+    from vlthink.policies.registry import load_policy as load
+
     try:
-        from vlthink.policies.registry import PolicyConfigError, load_policy as _load
-    except ImportError as exc:  # pragma: no cover
-        raise HarnessError(f"cannot import the policy registry: {exc}") from None
-    try:
-        return _load(spec)
+        return load(spec)
     except PolicyConfigError as exc:
         raise HarnessError(f"policy {spec!r}: {exc}") from None
 
 
-def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from vlthink.harness import runner
-
+def plan_from_args(args: argparse.Namespace) -> tuple[rundir.RunPlan, dict[str, dict[str, str]]]:
+    """The run's plan and task table from the command line (bad combinations refused)."""
     if args.sim_backend == "cpu" and args.num_envs != 1:
         raise HarnessError("--num-envs needs --sim-backend gpu; on the CPU use --workers")
     if args.sim_backend == "gpu" and args.workers != 1:
-        raise HarnessError("--workers is for the CPU backend; with --sim-backend gpu use --num-envs")
+        raise HarnessError(
+            "--workers is for the CPU backend; with --sim-backend gpu use --num-envs"
+        )
     try:
-        shard = E.parse_shard(args.shard) if args.shard else None
+        shard = episodes.parse_shard(args.shard) if args.shard else None
     except ValueError as exc:
         raise HarnessError(str(exc)) from None
     env_ids, tasks = resolve_envs(args.suite)
-    policy = load_policy(args.policy)
-    out = args.out or _default_out(args, policy.name)
+    plan = rundir.RunPlan(
+        tuple(env_ids),
+        args.episodes,
+        tuple(args.seed),
+        args.sim_backend,
+        args.num_envs if args.sim_backend == "gpu" else 1,
+        shard,
+    )
+    return plan, tasks
 
-    bman = R.read_manifest(args.baseline) if args.baseline is not None else None
 
-    manifest = {
-        "format": R.RUN_FORMAT,
-        "protocol_version": _protocol_version(),
-        "harness_protocol": E.HARNESS_PROTOCOL,
-        "policy": {"name": policy.name, "spec": args.policy,
-                   "config": getattr(policy, "config", {}) or {}},
-        "plan": {"envs": env_ids, "episodes": args.episodes, "seeds": list(args.seed),
-                 "sim_backend": args.sim_backend,
-                 "num_envs": args.num_envs if args.sim_backend == "gpu" else 1,
-                 "shard": list(shard) if shard else None},
-        "tasks": tasks,
-        "command": canonical_command(args, args.suite),
-        "argv": ["vlthink-eval", *argv],
-        **environment_info(),
-    }
-    if bman is not None:
-        S.check_pairable(manifest, bman, str(args.baseline))  # refuse before hours of work
+def new_manifest(
+    plan: rundir.RunPlan,
+    tasks: dict,
+    policy: Any,
+    policy_spec: str,
+    suite_specs: Sequence[str],
+    argv: Sequence[str],
+) -> rundir.Manifest:
+    from vlthink.envs import PROTOCOL_VERSION
+    from vlthink.policies.base import PolicyTraits
+    from vlthink.provenance import environment_info
 
-    with R.run_lock(out):
-        rows_path = out / R.ROWS_FILE
-        if (out / R.MANIFEST_FILE).exists():
-            old = R.read_manifest(out)
-            _check_same_run(old, manifest, out)
-            manifest["created"] = old.get("created")
-            manifest["sessions"] = old.get("sessions", [])
-        elif rows_path.exists():
-            raise HarnessError(f"{rows_path} exists without a manifest. Fix: use another --out.")
-        rows, note = R.read_rows(rows_path, repair=True)
-        if note:
-            print(f"vlthink-eval: {note}", file=sys.stderr)
-        if args.retry_errors and any(r.get("error") for r in rows):
-            keep = [r for r in rows if not r.get("error")]
-            print(f"vlthink-eval: --retry-errors: {len(rows) - len(keep)} errored episode(s) "
-                  f"will run again (old file kept as {rows_path.name}.bak)", file=sys.stderr)
-            R.write_rows_atomic(rows_path, keep, backup=True)
-            rows = keep
-        now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-        manifest.setdefault("created", now)
-        if not manifest.get("created"):
-            manifest["created"] = now
-        manifest["updated"] = now
-        manifest["sessions"] = list(manifest.get("sessions") or []) + [
-            {"started": now, "argv": manifest["argv"], "workers": args.workers,
-             "executor": args.executor}
-        ]
-        R.write_manifest(out, manifest)
+    return rundir.Manifest(
+        plan=plan,
+        tasks=tasks,
+        policy={
+            "name": policy.name,
+            "spec": policy_spec,
+            "kind": PolicyTraits.of(policy).kind,
+            "config": dict(getattr(policy, "config", None) or {}),
+        },
+        command=plan.command(policy_spec, suite_specs),
+        argv=["vlthink-eval", *argv],
+        protocol_version=str(PROTOCOL_VERSION),
+        provenance=environment_info(),
+    )
 
-        planned = S.expected_keys(manifest)
-        done = {R.row_key(r) for r in rows}
-        todo = [k for k in planned if k not in done]
-        planned_per_env: dict[str, int] = {}
-        for k in planned:
-            planned_per_env[k.env_id] = planned_per_env.get(k.env_id, 0) + 1
-        if rows:
-            print(f"vlthink-eval: resuming {out}: {len(done & set(planned))} of {len(planned)} "
-                  f"episodes already finished, {len(todo)} to run", file=sys.stderr)
-        progress = Progress(env_ids, planned_per_env, rows, enabled=not args.no_progress)
-        opts = runner.RunOptions(
-            workers=args.workers, sim_backend=args.sim_backend, num_envs=args.num_envs,
-            episode_timeout=args.episode_timeout, record_video=args.record_video,
-            video_dir=out / "videos", max_policy_failures=args.max_policy_failures,
-            stop_after=args.stop_after, obs_mode=None if args.obs_mode == "auto" else args.obs_mode,
-        )
-        status = 0
+
+def preflight(plan: rundir.RunPlan) -> None:
+    """What every env of the plan needs, checked once (the robot download is tried once per run,
+    not once per episode); a failure stops the run before anything is written."""
+    from vlthink.scene.robot_asset import RobotAssetError, ensure_robot_asset
+
+    try:
+        ensure_robot_asset()
+    except RobotAssetError as exc:
+        raise RunStopped(f"cannot build {plan.envs[0]} (env_build): {exc}") from None
+
+
+def check_policy(policy: Any, opts: RunOptions) -> None:
+    """The policy's declared traits are honoured and fit the options (before any work)."""
+    from vlthink.harness.executor import obs_mode_for
+
+    try:
+        obs_mode_for(policy, opts)
+    except TypeError as exc:
+        raise HarnessError(
+            f"{exc}. Fix: implement it, or declare what the policy does "
+            "(see vlthink.policies.base.PolicyBase)"
+        ) from None
+
+
+class RunStopped(HarnessError):
+    """Infrastructure, not input: the run cannot go on (exit code 3, nothing recorded)."""
+
+
+def run_options(args: argparse.Namespace, out: Path) -> RunOptions:
+    return RunOptions(
+        workers=args.workers,
+        sim_backend=args.sim_backend,
+        num_envs=args.num_envs,
+        episode_timeout=args.episode_timeout,
+        record_video=args.record_video,
+        video_dir=out / "videos",
+        video_of=args.video_of,
+        video_first=args.video_first,
+        max_policy_failures=args.max_policy_failures,
+        stop_after=args.stop_after,
+        obs_mode=None if args.obs_mode == "auto" else args.obs_mode,
+    )
+
+
+def execute(
+    run: rundir.OpenRun, policy: Any, opts: RunOptions, progress: bool, remote: Any | None = None
+) -> RunOutcome:
+    """Run what is left of ``run`` and append each finished episode's row as it comes."""
+    todo = run.todo()
+    bars = Progress(
+        list(run.manifest.plan.envs), run.manifest.plan.per_env(), run.rows, enabled=progress
+    )
+    try:
+        with results.RowWriter(run.rows_path) as writer:
+
+            def emit(row: dict) -> None:
+                writer.write(row)
+                run.rows.append(row)
+                bars.update(row)
+
+            if not todo:
+                return RunOutcome()
+            if remote is not None:
+                return remote(todo, opts, emit)
+            return make_executor(policy, opts, emit).run(todo)
+    finally:
+        bars.close()
         try:
-            with R.RowWriter(rows_path) as writer:
-                def emit(row: dict) -> None:
-                    writer.write(row)
-                    rows.append(row)
-                    progress.update(row)
-
-                if todo:
-                    if args.executor == "ray":
-                        from vlthink.harness import ray_executor
-
-                        ray_executor.run(args, manifest, policy, todo, opts, emit)
-                    else:
-                        runner.make_executor(policy, opts, emit).run(todo)
-        except runner.PolicyDead as exc:
-            progress.close()
-            print(f"vlthink-eval: error: {exc}", file=sys.stderr)
-            status = EXIT_POLICY_DEAD
-        finally:
-            progress.close()
-            try:
-                policy.close()
-            except Exception:
-                pass
-    return _report(out, manifest, rows, args.baseline, args.alternative) or status
+            policy.close()
+        except Exception:
+            pass
 
 
-def _report(out: Path, manifest: dict, rows: list, baseline_dir: Optional[Path],
-            alternative: str) -> int:
-    baseline = None
-    if baseline_dir is not None:
-        baseline = R.load_run(baseline_dir)
-    table = S.summarize(manifest, rows, baseline, str(baseline_dir), alternative)
-    finished, planned = S.completeness(manifest, rows)
-    S.write_csv(table, out / R.SUMMARY_FILE)
-    print(S.format_table(table))
-    state = "complete" if finished == planned else f"INCOMPLETE ({finished}/{planned} episodes)"
-    errors = sum(1 for r in rows if r.get("error"))
-    print(f"\nrun {out}: {state}; {errors} episode(s) with errors; "
-          f"table written to {out / R.SUMMARY_FILE}")
-    return 0
+def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    plan, tasks = plan_from_args(args)  # bad envs are refused before a policy is built
+    return run_policy(args, argv, load_policy(args.policy), plan, tasks)
+
+
+def run_policy(
+    args: argparse.Namespace, argv: Sequence[str], policy: Any, plan: rundir.RunPlan, tasks: dict
+) -> int:
+    """The whole run of ``policy`` as ``args`` describe it; returns the exit code."""
+    manifest = new_manifest(plan, tasks, policy, args.policy, args.suite, argv)
+    if args.baseline is not None:  # refuse before hours of work
+        summary.check_pairable(
+            manifest.to_json(), results.read_manifest(args.baseline), str(args.baseline)
+        )
+    out = args.out or plan.default_out(policy.name, args.suite)
+    opts = run_options(args, out)
+    check_policy(policy, opts)
+    if opts.record_video:
+        require_encoder()
+    preflight(plan)
+    session = {"argv": manifest.argv, "workers": args.workers, "executor": args.executor}
+    with rundir.open_run(out, manifest, session, args.retry_errors) as run:
+        for note in run.notes:
+            print(f"vlthink-eval: {note}", file=sys.stderr)
+        left = len(run.todo())
+        if run.rows:
+            print(
+                f"vlthink-eval: resuming {out}: {len(plan.keys()) - left} of "
+                f"{len(plan.keys())} episodes already finished, {left} to run",
+                file=sys.stderr,
+            )
+        remote = None
+        if args.executor == "ray":
+            from vlthink.harness import ray_executor
+
+            remote = ray_executor.runner(args.policy, policy.name)
+        outcome = execute(run, policy, opts, not args.no_progress, remote)
+    return report(out, manifest.to_json(), run.rows, outcome, args.baseline, args.alternative)
+
+
+def run_state(
+    manifest: dict, rows: list[dict], outcome: RunOutcome | None = None
+) -> tuple[int, str]:
+    """(exit code, the closing line's state) of a run."""
+    finished, planned = rundir.completeness(manifest, rows)
+    errored = sum(1 for r in rows if r.get("error"))
+    if finished < planned:
+        why = ""
+        if outcome is not None and outcome.stopped:
+            why = f" because the run stopped: {outcome.stopped}"
+        elif outcome is not None and outcome.left:
+            kind = max(outcome.left, key=outcome.left.get)
+            why = f" because the {kind.replace('_', ' ')} failed: {outcome.last_error[kind]}"
+        return EXIT_INCOMPLETE, (
+            f"incomplete: {planned - finished} of {planned} episodes not "
+            f"run{why}; rerun the same command to resume"
+        )
+    if errored:
+        return EXIT_ERRORED, (
+            f"complete; {errored} episode(s) errored (their rows say why); "
+            "rerun the same command with --retry-errors to run them again"
+        )
+    return EXIT_OK, "complete"
+
+
+def report(
+    out: Path,
+    manifest: dict,
+    rows: list,
+    outcome: RunOutcome | None,
+    baseline_dir: Path | None,
+    alternative: str,
+) -> int:
+    baseline = rundir.load_run(baseline_dir) if baseline_dir is not None else None
+    table = summary.summarize(manifest, rows, baseline, str(baseline_dir), alternative)
+    summary.write_csv(table, Path(out) / results.SUMMARY_FILE)
+    print(summary.format_table(table))
+    code, state = run_state(manifest, rows, outcome)
+    # the closing line: on stderr when the run needs attention, so that scripts see it there
+    print(
+        f"\nrun {out}: {state}; table written to {Path(out) / results.SUMMARY_FILE}",
+        file=sys.stderr if code else sys.stdout,
+    )
+    return code
 
 
 def cmd_summary(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog="vlthink-eval summary",
-                                description="Print and write the summary of a run directory.")
+    p = argparse.ArgumentParser(
+        prog="vlthink-eval summary",
+        description="Print and write the summary of a run directory.",
+        epilog=EXIT_CODES_HELP,
+    )
     p.add_argument("run_dir", type=Path)
     p.add_argument("--baseline", type=Path, default=None)
-    p.add_argument("--alternative", choices=("greater", "less", "two-sided"), default="greater")
+    p.add_argument("--alternative", choices=_H1_CHOICES, default="greater")
     a = p.parse_args(argv)
-    manifest, rows = R.load_run(a.run_dir)
-    return _report(a.run_dir, manifest, rows, a.baseline, a.alternative)
-
-
-def merge_runs(out: Path, shard_dirs: Sequence[Path]) -> tuple[dict, list]:
-    """Join shard directories (same configuration) into ``out``; conflicting rows are refused."""
-    if not shard_dirs:
-        raise HarnessError("merge needs at least one shard directory")
-    manifests = [R.read_manifest(d) for d in shard_dirs]
-    first = manifests[0]
-
-    def ident(m: dict) -> dict:
-        i = _identity(m)
-        i["plan"] = {k: v for k, v in (i["plan"] or {}).items() if k != "shard"}
-        return i
-
-    for d, m in zip(shard_dirs[1:], manifests[1:]):
-        a, b = ident(first), ident(m)
-        diff = [k for k in a if a[k] != b[k]]
-        if diff:
-            raise HarnessError(
-                f"cannot merge {d} with {shard_dirs[0]}: their {', '.join(diff)} differ. "
-                "Fix: merge only shards of one command (same policy, suite, episodes, seeds)."
-            )
-    merged: dict[E.EpisodeKey, dict] = {}
-    for d in shard_dirs:
-        rows, _ = R.read_rows(Path(d) / R.ROWS_FILE, repair=False)
-        for r in rows:
-            k = R.row_key(r)
-            if k in merged and R.stable_row(merged[k]) != R.stable_row(r):
-                raise HarnessError(
-                    f"cannot merge: episode {k.label()} has different results in two shards "
-                    f"(one is in {d}). Shards must not overlap; fix: drop one of the directories."
-                )
-            merged.setdefault(k, r)
-    out = Path(out)
-    if (out / R.ROWS_FILE).exists():
-        raise HarnessError(f"{out} already holds results. Fix: merge into a new directory.")
-    manifest = json.loads(json.dumps(first))
-    manifest["plan"]["shard"] = None
-    manifest["merged_from"] = [str(d) for d in shard_dirs]
-    manifest["command"] = first.get("command")
-    manifest["updated"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    rows = sorted(merged.values(), key=lambda r: (r["env"], r["seed"], r["episode"]))
-    out.mkdir(parents=True, exist_ok=True)
-    R.write_manifest(out, manifest)
-    R.write_rows_atomic(out / R.ROWS_FILE, rows)
-    return manifest, rows
+    manifest, rows = rundir.load_run(a.run_dir)
+    return report(a.run_dir, manifest, rows, None, a.baseline, a.alternative)
 
 
 def cmd_merge(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog="vlthink-eval merge",
-                                description="Join shard run directories into one run directory.")
+    p = argparse.ArgumentParser(
+        prog="vlthink-eval merge", description="Join shard run directories into one run directory."
+    )
     p.add_argument("out", type=Path)
     p.add_argument("shards", type=Path, nargs="+")
     a = p.parse_args(argv)
-    manifest, rows = merge_runs(a.out, a.shards)
-    return _report(a.out, manifest, rows, None, "greater")
+    manifest, rows = rundir.merge_shards(a.out, a.shards)
+    return report(a.out, manifest, rows, None, None, "greater")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"merge": cmd_merge, "summary": cmd_summary}
     try:
-        if argv and argv[0] == "merge":
-            return cmd_merge(argv[1:])
-        if argv and argv[0] == "summary":
-            return cmd_summary(argv[1:])
-        args = build_parser().parse_args(argv)
-        return cmd_run(args, argv)
+        if argv and argv[0] in commands:
+            return commands[argv[0]](argv[1:])
+        return cmd_run(build_parser().parse_args(argv), argv)
+    except RunStopped as exc:
+        print(f"vlthink-eval: stopped: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except HarnessError as exc:
         print(f"vlthink-eval: error: {exc}", file=sys.stderr)
         return EXIT_USER
     except KeyboardInterrupt:
-        print("vlthink-eval: interrupted; finished episodes are saved - rerun the same command "
-              "to resume", file=sys.stderr)
-        return 130
+        print(
+            "vlthink-eval: interrupted; finished episodes are saved - rerun the same command "
+            "to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ membership does not depend on the order episodes are listed in.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
 SEEDING = "sha256-v1"
 #: Bumped whenever the meaning of an episode row changes (seed derivation, step budget, fields).

@@ -6,7 +6,9 @@ never recomputed or overwritten by :func:`publish`; see ``leaderboards/import_re
 
 Columns: suite, group, env, policy, source, episodes, seeds, success_mean, success_sd, ci_low,
 ci_high, success_end_mean, wrong_board, baseline, p_value, p_n, protocol_version,
-package_version, date, command.  Their definitions are those of :mod:`vlthink.harness.summary`
+package_version, date, command, then kind (action / probe), success_left / success_center /
+success_right, and for probes said_yes, position_accuracy, absent_correct.  Their definitions
+are those of :mod:`vlthink.harness.summary`
 (mean ± SD over seeds, pooled 95% Wilson interval, one-sided paired Wilcoxon over (env, seed)
 cells against ``baseline``).
 
@@ -26,20 +28,50 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import pandas as pd
 
-from vlthink.harness import results as R
-from vlthink.harness import summary as S
+from vlthink.harness import results, rundir, summary
 from vlthink.harness.results import HarnessError
 
 MEASURED = "measured"
+NEW_RATES = [*summary.BY_POSITION, *summary.PROBE_COLUMNS]
+RATES = [
+    "success_mean",
+    "success_sd",
+    "ci_low",
+    "ci_high",
+    "success_end_mean",
+    "wrong_board",
+    *NEW_RATES,
+]
+# Columns added after the first release go last, so that older boards keep their layout.
 COLUMNS = [
-    "suite", "group", "env", "policy", "source", "episodes", "seeds", "success_mean",
-    "success_sd", "ci_low", "ci_high", "success_end_mean", "wrong_board", "baseline", "p_value",
-    "p_n", "protocol_version", "package_version", "date", "command",
+    "suite",
+    "group",
+    "env",
+    "policy",
+    "source",
+    "episodes",
+    "seeds",
+    "success_mean",
+    "success_sd",
+    "ci_low",
+    "ci_high",
+    "success_end_mean",
+    "wrong_board",
+    "baseline",
+    "p_value",
+    "p_n",
+    "protocol_version",
+    "package_version",
+    "date",
+    "command",
+    "kind",
+    *NEW_RATES,
 ]
 FILES = {"vl-think": "vl-think.csv", "ood": "ood.csv"}
 
@@ -62,7 +94,7 @@ def _check_run(run_dir: Path, manifest: dict, rows: list) -> None:
             f"{run_dir} is shard {i + 1}/{n} of a run, not a whole run. Fix: join the shards "
             "with `vlthink-eval merge OUT SHARD_DIR...` and publish OUT."
         )
-    finished, planned = S.completeness(manifest, rows)
+    finished, planned = rundir.completeness(manifest, rows)
     if finished < planned:
         raise LeaderboardError(
             f"{run_dir} is incomplete: {finished} of {planned} planned episodes finished. Fix: "
@@ -87,32 +119,46 @@ def _val(x: Any) -> Any:
 
 def rows_for_run(
     run_dir: Path,
-    baseline: Optional[Path] = None,
-    date: Optional[str] = None,
+    baseline: Path | None = None,
+    date: str | None = None,
 ) -> list[dict[str, Any]]:
     """Leaderboard rows (one per env) of one complete run directory."""
-    manifest, rows = R.load_run(run_dir)
+    manifest, rows = rundir.load_run(run_dir)
     _check_run(run_dir, manifest, rows)
-    base = R.load_run(baseline) if baseline is not None else None
+    base = rundir.load_run(baseline) if baseline is not None else None
     if base is not None:
         _check_run(baseline, *base)
-    table = S.summarize(manifest, rows, base, str(baseline) if baseline else "the baseline")
+    table = summary.summarize(manifest, rows, base, str(baseline) if baseline else "the baseline")
     envs = table[table["level"] == "env"]
     date = date or _dt.date.today().isoformat()
     out = []
     for _, r in envs.iterrows():
-        out.append({
-            "suite": r["suite"], "group": r["group"], "env": r["env"], "policy": r["policy"],
-            "source": MEASURED, "episodes": int(r["episodes"]), "seeds": int(r["seeds"]),
-            "success_mean": _val(r["success"]), "success_sd": _val(r["success_sd"]),
-            "ci_low": _val(r["ci_low"]), "ci_high": _val(r["ci_high"]),
-            "success_end_mean": _val(r["success_end"]), "wrong_board": _val(r["wrong_board"]),
-            "baseline": _val(r["baseline"]), "p_value": _val(r["p_value"]),
-            "p_n": _val(r["p_n"]),
-            "protocol_version": manifest.get("protocol_version"),
-            "package_version": manifest.get("versions", {}).get("vlthink"),
-            "date": date, "command": manifest.get("command"),
-        })
+        out.append(
+            {
+                "suite": r["suite"],
+                "group": r["group"],
+                "env": r["env"],
+                "policy": r["policy"],
+                "source": MEASURED,
+                "kind": r["kind"],
+                "episodes": int(r["episodes"]),
+                "seeds": int(r["seeds"]),
+                "success_mean": _val(r["success"]),
+                "success_sd": _val(r["success_sd"]),
+                "ci_low": _val(r["ci_low"]),
+                "ci_high": _val(r["ci_high"]),
+                "success_end_mean": _val(r["success_end"]),
+                "wrong_board": _val(r["wrong_board"]),
+                **{c: _val(r[c]) for c in summary.BY_POSITION + summary.PROBE_COLUMNS},
+                "baseline": _val(r["baseline"]),
+                "p_value": _val(r["p_value"]),
+                "p_n": _val(r["p_n"]),
+                "protocol_version": manifest.get("protocol_version"),
+                "package_version": manifest.get("versions", {}).get("vlthink"),
+                "date": date,
+                "command": manifest.get("command"),
+            }
+        )
     return out
 
 
@@ -122,7 +168,9 @@ def read_board(path: Path) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, dtype={"source": str, "policy": str, "env": str})
     except Exception as exc:
-        raise LeaderboardError(f"{path}: not a readable CSV ({exc}). Fix: restore it from git.")
+        raise LeaderboardError(
+            f"{path}: not a readable CSV ({exc}). Fix: restore it from git."
+        ) from None
     missing = [c for c in ("suite", "env", "policy", "source") if c not in df]
     if missing:
         raise LeaderboardError(f"{path}: lacks column(s) {', '.join(missing)}. Fix: restore it.")
@@ -135,8 +183,8 @@ def read_board(path: Path) -> pd.DataFrame:
 def publish(
     run_dirs: Sequence[Path | str],
     out_dir: Path | str | None = None,
-    baseline: Optional[Path | str] = None,
-    date: Optional[str] = None,
+    baseline: Path | str | None = None,
+    date: str | None = None,
 ) -> list[Path]:
     """Write or update the leaderboard CSVs from complete run directories; returns files written."""
     if not run_dirs:
@@ -146,7 +194,7 @@ def publish(
     baseline = Path(baseline) if baseline is not None else None
     protocols = {}
     for d in run_dirs:
-        m = R.read_manifest(d)
+        m = results.read_manifest(d)
         protocols[d] = (m.get("protocol_version"), m.get("harness_protocol"))
     if len(set(protocols.values())) > 1:
         listing = "; ".join(f"{d}: {p[0]} / {p[1]}" for d, p in protocols.items())
@@ -167,37 +215,42 @@ def publish(
                 )
             seen[key] = d
             new.append(row)
-    written = []
     out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
     for suite, fname in FILES.items():
         rows = [r for r in new if r["suite"] == suite]
-        if not rows:
-            continue
-        path = out_dir / fname
-        board = read_board(path)
-        measured = board[board["source"] == MEASURED]
-        other = set(measured["protocol_version"].dropna().astype(str)) - {str(protocol)}
-        if other:
-            raise LeaderboardError(
-                f"{path} holds measured rows of protocol {', '.join(sorted(other))}, these runs "
-                f"are {protocol}: one board must not mix protocols. Fix: rerun those policies "
-                f"with this version, or delete their rows from {path} (git keeps the history)."
-            )
-        keys = {(r["policy"], r["env"]) for r in rows}
-        drop = [s == MEASURED and (p, e) in keys
-                for s, p, e in zip(board["source"], board["policy"], board["env"])]
-        keep = board.loc[~pd.Series(drop, index=board.index, dtype=bool)]
-        frame = pd.concat([keep[COLUMNS], pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
-        frame["_measured"] = frame["source"] != MEASURED  # measured rows first
-        frame = frame.sort_values(["_measured", "source", "group", "env", "policy"],
-                                  kind="stable").drop(columns="_measured")
-        write_board(frame, path)
-        written.append(path)
+        if rows:
+            _update_board(out_dir / fname, rows, protocol)
+            written.append(out_dir / fname)
     return written
 
 
-NUMERIC = ["episodes", "seeds", "success_mean", "success_sd", "ci_low", "ci_high",
-           "success_end_mean", "wrong_board", "p_value", "p_n"]
+def _update_board(path: Path, rows: list[dict[str, Any]], protocol: Any) -> None:
+    """Replace the measured rows of these (policy, env) pairs on one board; keep the rest."""
+    board = read_board(path)
+    measured = board[board["source"] == MEASURED]
+    other = set(measured["protocol_version"].dropna().astype(str)) - {str(protocol)}
+    if other:
+        raise LeaderboardError(
+            f"{path} holds measured rows of protocol {', '.join(sorted(other))}, these runs "
+            f"are {protocol}: one board must not mix protocols. Fix: rerun those policies "
+            f"with this version, or delete their rows from {path} (git keeps the history)."
+        )
+    keys = {(r["policy"], r["env"]) for r in rows}
+    drop = [
+        s == MEASURED and (p, e) in keys
+        for s, p, e in zip(board["source"], board["policy"], board["env"])
+    ]
+    keep = board.loc[~pd.Series(drop, index=board.index, dtype=bool)]
+    frame = pd.concat([keep[COLUMNS], pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
+    frame["_measured"] = frame["source"] != MEASURED  # measured rows first
+    frame = frame.sort_values(
+        ["_measured", "source", "group", "env", "policy"], kind="stable"
+    ).drop(columns="_measured")
+    write_board(frame, path)
+
+
+NUMERIC = ["episodes", "seeds", *RATES, "p_value", "p_n"]
 
 
 def write_board(frame: pd.DataFrame, path: Path) -> None:
@@ -207,8 +260,7 @@ def write_board(frame: pd.DataFrame, path: Path) -> None:
         frame[c] = pd.to_numeric(frame[c], errors="coerce")
     for c in ("episodes", "seeds", "p_n"):
         frame[c] = frame[c].astype("Int64")
-    for c in ("success_mean", "success_sd", "ci_low", "ci_high", "success_end_mean",
-              "wrong_board"):
+    for c in RATES:
         frame[c] = frame[c].round(4)
     frame["p_value"] = [float(f"{v:.4g}") if pd.notna(v) else v for v in frame["p_value"]]
     tmp = Path(path).with_name(Path(path).name + ".tmp")
@@ -216,7 +268,7 @@ def write_board(frame: pd.DataFrame, path: Path) -> None:
     tmp.replace(path)
 
 
-def add_leaderboard_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:
+def add_leaderboard_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``leaderboard publish RUN_DIR... [--baseline DIR] [--out-dir DIR]`` to a CLI.
 
     The parser's ``func`` default is :func:`run_leaderboard_command`; call ``args.func(args)``
@@ -226,12 +278,23 @@ def add_leaderboard_parser(subparsers: "argparse._SubParsersAction") -> argparse
     sub = lb.add_subparsers(dest="leaderboard_command", required=True)
     pub = sub.add_parser("publish", help="write/update leaderboards/vl-think.csv and ood.csv")
     pub.add_argument("run_dirs", type=Path, nargs="+", help="complete run directories")
-    pub.add_argument("--baseline", type=Path, default=None,
-                     help="run directory the p-values are computed against")
-    pub.add_argument("--out-dir", type=Path, default=None,
-                     help="leaderboard folder (default: leaderboards/ of the checkout)")
+    pub.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="run directory the p-values are computed against",
+    )
+    pub.add_argument(
+        "--out-dir",
+        type=Path,
+        default=None,
+        help="leaderboard folder (default: leaderboards/ of the checkout)",
+    )
     lb.set_defaults(func=run_leaderboard_command)
     pub.set_defaults(func=run_leaderboard_command)
+    from vlthink.report.cli import add_render_parser
+
+    add_render_parser(sub)  # leaderboard render: the CSVs as Markdown and HTML (vlthink.report)
     return lb
 
 

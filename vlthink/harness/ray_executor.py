@@ -1,4 +1,4 @@
-"""``--executor ray``: episodes sharded over a Ray cluster (optional extra: ``pip install vlthink[ray]``).
+"""``--executor ray``: episodes sharded over a Ray cluster (``pip install vlthink[ray]``).
 
 The driver (the ``vlthink-eval`` process) keeps the results file, the manifest and the progress
 bars; Ray tasks only compute rows.  The episodes still to run are cut into chunks of
@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from vlthink.harness.episodes import EpisodeKey
+from vlthink.harness.executor import RunOutcome
 from vlthink.harness.results import HarnessError
 
 
@@ -47,54 +49,88 @@ def chunks(keys: list[EpisodeKey], size: int) -> list[list[EpisodeKey]]:
     return out
 
 
-def _run_chunk(policy_toml: str, policy_name: str, keys: list[tuple], opts: Any) -> list[dict]:
-    """Body of one Ray task: run ``keys`` locally, return their rows."""
-    from vlthink.harness.runner import make_executor
+def _policy_source(spec: str) -> tuple[str, str]:
+    """What a node needs to build the policy: ("toml", contents) or ("import", "module:attr")."""
+    from vlthink.policies.registry import find_policy_file, is_import_string
+
+    if is_import_string(spec):
+        return "import", spec
+    return "toml", find_policy_file(spec).read_text()
+
+
+def _run_chunk(
+    source: tuple[str, str], policy_name: str, keys: list[tuple], opts: Any
+) -> tuple[list[dict], RunOutcome]:
+    """Body of one Ray task: run ``keys`` locally, return their rows and what else happened."""
+    from vlthink.harness.executor import make_executor
     from vlthink.policies.registry import load_policy
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{policy_name}.toml"
-        path.write_text(policy_toml)
-        policy = load_policy(str(path))
+    kind, text = source
+    if kind == "toml":
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{policy_name}.toml"
+            path.write_text(text)
+            policy = load_policy(str(path))
+    else:
+        policy = load_policy(text)
     rows: list[dict] = []
     try:
-        make_executor(policy, opts, rows.append).run([EpisodeKey(*k) for k in keys])
+        outcome = make_executor(policy, opts, rows.append).run([EpisodeKey(*k) for k in keys])
     finally:
         try:
             policy.close()
         except Exception:
             pass
-    return rows
+    return rows, outcome
 
 
-def run(args: Any, manifest: dict, policy: Any, todo: list[EpisodeKey], opts: Any,
-        emit: Callable[[dict], None]) -> None:
+def runner(policy_spec: str, policy_name: str) -> Callable[..., RunOutcome]:
+    """``run(todo, opts, emit)`` over a Ray cluster, for :func:`vlthink.harness.cli.execute`."""
     ray = _import_ray()
-    from vlthink.policies.registry import find_policy_file
+    source = _policy_source(policy_spec)
 
-    policy_toml = find_policy_file(args.policy).read_text()
-    name = manifest["policy"]["name"]
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True,
-                 log_to_driver=False, include_dashboard=False)
-    size = getattr(args, "ray_chunk", None) or 4 * max(1, opts.workers)
-    task = ray.remote(num_cpus=max(1, opts.workers))(_run_chunk)
-    # the video dir must exist on the node; keep videos off for remote chunks unless shared FS
-    ropts = replace(opts, stop_after=None)
-    pending = [task.remote(policy_toml, name, [tuple(k) for k in c], ropts)
-               for c in chunks(todo, size)]
-    try:
-        while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            try:
-                rows = ray.get(ready[0])
-            except Exception as exc:  # RayTaskError wraps the task's own exception
-                cause = getattr(exc, "cause", None) or exc
-                if isinstance(cause, HarnessError):
-                    raise type(cause)(str(cause)) from None
-                raise
-            for row in rows:
-                emit(row)
-    finally:
-        for ref in pending:
-            ray.cancel(ref, force=True)
+    def run(todo: list[EpisodeKey], opts: Any, emit: Callable[[dict], None]) -> RunOutcome:
+        if not ray.is_initialized():
+            ray.init(
+                address=os.environ.get("RAY_ADDRESS"),
+                ignore_reinit_error=True,
+                log_to_driver=False,
+                include_dashboard=False,
+            )
+        size = 4 * max(1, opts.workers)
+        task = ray.remote(num_cpus=max(1, opts.workers))(_run_chunk)
+        # videos stay on the node that made them unless the run dir is on a shared filesystem
+        ropts = replace(opts, stop_after=None)
+        pending = [
+            task.remote(source, policy_name, [tuple(k) for k in c], ropts)
+            for c in chunks(todo, size)
+        ]
+        total = RunOutcome()
+        try:
+            while pending and total.stopped is None:
+                ready, pending = ray.wait(pending, num_returns=1)
+                try:
+                    rows, outcome = ray.get(ready[0])
+                except Exception as exc:  # RayTaskError wraps the task's own exception
+                    cause = getattr(exc, "cause", None) or exc
+                    if isinstance(cause, HarnessError):
+                        raise type(cause)(str(cause)) from None
+                    raise
+                for row in rows:
+                    emit(row)
+                _add(total, outcome)
+        finally:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+        return total
+
+    return run
+
+
+def _add(total: RunOutcome, part: RunOutcome) -> None:
+    total.written += part.written
+    total.recorded_errors += part.recorded_errors
+    for kind, n in part.left.items():
+        total.left[kind] = total.left.get(kind, 0) + n
+    total.last_error.update(part.last_error)
+    total.stopped = total.stopped or part.stopped

@@ -6,7 +6,7 @@ Layout of ``OUT/``::
                       versions, render device, sim backend, protocol versions
     episodes.jsonl    one JSON object per finished episode, appended as it finishes
     summary.csv       the tables of the last summary (rewritten by every run / ``summary``)
-    videos/           per-episode GIFs with ``--record-video``
+    videos/           per-episode MP4s with ``--record-video`` (``<env>/seed<S>_ep<EEEE>.mp4``)
     .lock             held (flock) while a run writes, so two runs never interleave
 
 Durability: every row is written as one ``write`` of ``json + "\\n"``, then flushed and
@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any
 
 from vlthink.harness.episodes import EpisodeKey
 
@@ -38,12 +39,30 @@ SUMMARY_FILE = "summary.csv"
 RUN_FORMAT = "vlthink-run/1"
 
 REQUIRED_FIELDS = (
-    "env", "episode", "seed", "policy", "success_once", "success_at_end", "steps", "error",
+    "env",
+    "episode",
+    "seed",
+    "policy",
+    "success_once",
+    "success_at_end",
+    "steps",
+    "error",
 )
 #: Columns every row carries, in this order (extra policy/probe fields follow).
 ROW_FIELDS = (
-    "env", "episode", "seed", "episode_seed", "policy", "instruction", "target",
-    "success_once", "success_at_end", "placed_on", "steps", "seconds", "error",
+    "env",
+    "episode",
+    "seed",
+    "episode_seed",
+    "policy",
+    "instruction",
+    "target",
+    "success_once",
+    "success_at_end",
+    "placed_on",
+    "steps",
+    "seconds",
+    "error",
 )
 #: Fields whose values differ between identical reruns (wall time, machine).
 VOLATILE_FIELDS = ("seconds",)
@@ -76,16 +95,8 @@ def _json_default(obj: Any) -> Any:
     return str(obj)
 
 
-def read_rows(path: Path, repair: bool = True) -> tuple[list[dict[str, Any]], Optional[str]]:
-    """Load a results file.  Returns ``(rows, note)`` where ``note`` says what was repaired.
-
-    Raises :class:`ResultsError` for a corrupt line (not the last), a row missing required
-    fields, or a duplicated episode.
-    """
-    path = Path(path)
-    if not path.exists():
-        return [], None
-    data = path.read_bytes()
+def _repair_tail(path: Path, data: bytes, repair: bool) -> tuple[bytes, str | None]:
+    """A last line without its newline (a kill mid-write): completed if it parses, else dropped."""
     note = None
     if data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1  # 0 when the only line is the partial one
@@ -114,6 +125,19 @@ def read_rows(path: Path, repair: bool = True) -> tuple[list[dict[str, Any]], Op
                 fh.flush()
                 os.fsync(fh.fileno())
         data = fixed
+    return data, note
+
+
+def read_rows(path: Path, repair: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+    """Load a results file.  Returns ``(rows, note)`` where ``note`` says what was repaired.
+
+    Raises :class:`ResultsError` for a corrupt line (not the last), a row missing required
+    fields, or a duplicated episode.
+    """
+    path = Path(path)
+    if not path.exists():
+        return [], None
+    data, note = _repair_tail(path, path.read_bytes(), repair)
     rows: list[dict[str, Any]] = []
     seen: dict[EpisodeKey, int] = {}
     for lineno, raw in enumerate(data.split(b"\n"), start=1):
@@ -168,7 +192,7 @@ class RowWriter:
         if not self._fh.closed:
             self._fh.close()
 
-    def __enter__(self) -> "RowWriter":
+    def __enter__(self) -> RowWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:

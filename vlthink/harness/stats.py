@@ -25,8 +25,8 @@ where each ablation is tested against the best variant), or ``"two-sided"``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -50,10 +50,13 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1.0 + z2 / n
     center = (p + z2 / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return (max(0.0, center - half), min(1.0, center + half))
+    # At k = 0 (k = n) the bound is 0 (1) exactly; float rounding would leave 2.8e-17.
+    low = 0.0 if k == 0 else max(0.0, center - half)
+    high = 1.0 if k == n else min(1.0, center + half)
+    return (low, high)
 
 
-def mean_sd(rates: Sequence[float]) -> tuple[float, Optional[float]]:
+def mean_sd(rates: Sequence[float]) -> tuple[float, float | None]:
     """Mean and sample SD (ddof=1) of per-seed rates; SD is ``None`` with fewer than two."""
     arr = np.asarray(list(rates), dtype=float)
     if arr.size == 0:
@@ -67,10 +70,10 @@ def mean_sd(rates: Sequence[float]) -> tuple[float, Optional[float]]:
 class TestResult:
     """A p-value with what it rests on; ``p`` is ``None`` where no test is possible."""
 
-    p: Optional[float]
+    p: float | None
     n: int  # pairs that carry information (non-zero differences / discordant episodes)
     n_pairs: int  # pairs matched in total
-    statistic: Optional[float]
+    statistic: float | None
     method: str
 
     def describe(self) -> str:

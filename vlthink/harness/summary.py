@@ -13,8 +13,17 @@ Definitions (every number in the table is one of these):
 * ``ci_low``/``ci_high``: the 95% Wilson interval of all episodes pooled (k successes of n).
 * ``wrong_board`` (VL-Think only): the rate of episodes that ended with the object on the
   distractor board (``placed_on == "distractor"``).
-* ``errors``: episodes that ended in an error (crash, timeout, policy error).  They count as
-  failures in every rate - a run with errors is flagged, never silently shortened.
+* ``success_left`` / ``success_center`` / ``success_right`` (VL-Think): success among episodes
+  whose target is at that position. An instruction-blind policy shows a position bias here.
+* Probe runs (``kind`` = ``probe``: the policy answers on the first frame, no actions):
+  ``said_yes`` the rate of "yes" to the present target; ``position_accuracy`` the rate of the
+  right position among those yes answers; ``absent_correct`` the rate of "no" to the concept
+  that is absent from the scene (true negatives); ``success`` the paper's (yes and the right
+  position). ``success_end`` and ``wrong_board`` mean nothing for a probe and are left blank. A
+  probe that says yes to an absent concept more than half the time is flagged.
+* ``errors``: episodes whose rows carry an error (the env raised or hung in that episode; a
+  failure that is not the episode's doing is never a row). They count as failures in every
+  rate - a run with errors is flagged, never silently shortened.
 * With a baseline: ``p_value`` is the one-sided paired Wilcoxon signed-rank test over matched
   ``(env, seed)`` cells (per env: its seeds; per group/suite: all its cells), ``p_n`` the number
   of non-zero differences it rests on; ``mcnemar_p``/``mcnemar_n`` the exact McNemar test over
@@ -25,21 +34,49 @@ Definitions (every number in the table is one of these):
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 import pandas as pd
 
 from vlthink.harness import stats
 from vlthink.harness.results import HarnessError
 
+POSITIONS = ("left", "center", "right")
+BY_POSITION = [f"success_{p}" for p in POSITIONS]
+PROBE_COLUMNS = ["said_yes", "position_accuracy", "absent_correct"]
 COLUMNS = [
-    "level", "suite", "group", "env", "policy", "episodes", "seeds", "errors",
-    "success", "success_sd", "ci_low", "ci_high", "success_end", "success_end_sd",
-    "wrong_board", "baseline", "alternative", "p_value", "p_n", "p_method", "mcnemar_p",
+    "level",
+    "suite",
+    "group",
+    "env",
+    "policy",
+    "kind",
+    "episodes",
+    "seeds",
+    "errors",
+    "success",
+    "success_sd",
+    "ci_low",
+    "ci_high",
+    "success_end",
+    "success_end_sd",
+    "wrong_board",
+    *BY_POSITION,
+    *PROBE_COLUMNS,
+    "baseline",
+    "alternative",
+    "p_value",
+    "p_n",
+    "p_method",
+    "mcnemar_p",
     "mcnemar_n",
 ]
-_H1 = {"greater": "this run > baseline", "less": "this run < baseline",
-       "two-sided": "this run != baseline (two-sided)"}
+ABSENT_FLAG = 0.5  # a probe right about absent concepts less often than this says yes to anything
+_H1 = {
+    "greater": "this run > baseline",
+    "less": "this run < baseline",
+    "two-sided": "this run != baseline (two-sided)",
+}
 
 
 class PairingError(HarnessError):
@@ -51,8 +88,20 @@ def rows_frame(rows: list[dict[str, Any]], manifest: dict[str, Any]) -> pd.DataF
     tasks = manifest.get("tasks", {})
     if not rows:
         return pd.DataFrame(
-            columns=["env", "episode", "seed", "success_once", "success_at_end", "placed_on",
-                     "error", "suite", "group", "episode_seed", "instruction", "target"]
+            columns=[
+                "env",
+                "episode",
+                "seed",
+                "success_once",
+                "success_at_end",
+                "placed_on",
+                "error",
+                "suite",
+                "group",
+                "episode_seed",
+                "instruction",
+                "target",
+            ]
         )
     df = pd.DataFrame(rows)
     for col in ("placed_on", "error", "episode_seed", "instruction", "target"):
@@ -60,6 +109,13 @@ def rows_frame(rows: list[dict[str, Any]], manifest: dict[str, Any]) -> pd.DataF
             df[col] = None
     df["success_once"] = df["success_once"].astype(bool)
     df["success_at_end"] = df["success_at_end"].astype(bool)
+    df["target_position"] = [
+        t.get("target_position") if isinstance(t, dict) else None
+        for t in df.get("task", pd.Series([None] * len(df)))
+    ]
+    for col in ("said_yes", "position", "absent_correct", "probe"):
+        if col not in df:
+            df[col] = None
     df["suite"] = [tasks.get(e, {}).get("suite", "?") for e in df["env"]]
     df["group"] = [tasks.get(e, {}).get("group", "?") for e in df["env"]]
     return df
@@ -71,13 +127,27 @@ def _seed_rates(df: pd.DataFrame, col: str) -> pd.Series:
     return cells.groupby(level="seed").mean()
 
 
-def _block(df: pd.DataFrame) -> dict[str, Any]:
+def policy_kind(manifest: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """``probe`` or ``action``: from the manifest, or (runs made before it said) from the rows."""
+    kind = (manifest.get("policy") or {}).get("kind")
+    if kind:
+        return str(kind)
+    return "probe" if rows and all(r.get("probe") for r in rows) else "action"
+
+
+def _rate(values: pd.Series) -> float:
+    """The rate of True among the values that are not None (nan when there are none)."""
+    known = values.dropna()
+    return float(known.astype(bool).mean()) if len(known) else math.nan
+
+
+def _block(df: pd.DataFrame, kind: str) -> dict[str, Any]:
     n = int(len(df))
     k = int(df["success_once"].sum())
     mean, sd = stats.mean_sd(_seed_rates(df, "success_once").tolist())
-    end_mean, end_sd = stats.mean_sd(_seed_rates(df, "success_at_end").tolist())
     lo, hi = stats.wilson(k, n)
     out = {
+        "kind": kind,
         "episodes": n,
         "seeds": int(df["seed"].nunique()),
         "errors": int(df["error"].notna().sum()),
@@ -85,10 +155,25 @@ def _block(df: pd.DataFrame) -> dict[str, Any]:
         "success_sd": sd,
         "ci_low": lo,
         "ci_high": hi,
-        "success_end": end_mean,
-        "success_end_sd": end_sd,
+        "success_end": math.nan,
+        "success_end_sd": math.nan,
         "wrong_board": math.nan,
     }
+    for pos, col in zip(POSITIONS, BY_POSITION):
+        at = df[df["target_position"] == pos]
+        out[col] = float(at["success_once"].mean()) if len(at) else math.nan
+    if kind == "probe":
+        said = df["said_yes"].fillna(False).astype(bool)
+        right = [p == t for p, t in zip(df["position"], df["target_position"])]
+        out["said_yes"] = float(said.mean()) if n else math.nan
+        out["position_accuracy"] = (
+            float(pd.Series(right)[said.values].mean()) if said.any() else math.nan
+        )
+        out["absent_correct"] = _rate(df["absent_correct"])
+        return out
+    out["success_end"], out["success_end_sd"] = stats.mean_sd(
+        _seed_rates(df, "success_at_end").tolist()
+    )
     if (df["suite"] == "vl-think").all():
         out["wrong_board"] = float((df["placed_on"] == "distractor").mean())
     return out
@@ -114,7 +199,8 @@ def check_pairable(
     if a != b:
         raise PairingError(
             f"cannot pair with {base_dir}: it ran on the {b!r} simulator backend, this run on "
-            f"{a!r}; physics differ between backends. Fix: rerun one of them with --sim-backend {a}."
+            f"{a!r}; physics differ between backends. Fix: rerun one of them with "
+            f"--sim-backend {a}."
         )
 
 
@@ -151,21 +237,25 @@ def _paired_tests(m: pd.DataFrame, alternative: str) -> dict[str, Any]:
         m["success_once"].tolist(), m["success_once_base"].tolist(), alternative
     )
     return {
-        "p_value": w.p, "p_n": w.n, "p_method": w.method,
-        "mcnemar_p": mc.p, "mcnemar_n": mc.n,
+        "p_value": w.p,
+        "p_n": w.n,
+        "p_method": w.method,
+        "mcnemar_p": mc.p,
+        "mcnemar_n": mc.n,
     }
 
 
 def summarize(
     manifest: dict[str, Any],
     rows: list[dict[str, Any]],
-    baseline: Optional[tuple[dict[str, Any], list[dict[str, Any]]]] = None,
+    baseline: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
     baseline_dir: str = "the baseline",
     alternative: str = "greater",
 ) -> pd.DataFrame:
     """The summary table (one row per env, group and suite) as a DataFrame of COLUMNS."""
     df = rows_frame(rows, manifest)
     policy = manifest.get("policy", {}).get("name", "?")
+    kind = policy_kind(manifest, rows)
     matched = None
     base_name = None
     if baseline is not None:
@@ -179,7 +269,7 @@ def summarize(
 
     def add(level: str, sub: pd.DataFrame, suite: str, group: str, env: str, msel) -> None:
         rec = {"level": level, "suite": suite, "group": group, "env": env, "policy": policy}
-        rec.update(_block(sub))
+        rec.update(_block(sub, kind))
         if matched is not None:
             msub = matched[msel(matched)]
             rec["baseline"] = base_name
@@ -192,8 +282,14 @@ def summarize(
         for group, gdf in sdf.groupby("group", sort=True):
             for env, edf in gdf.groupby("env", sort=True):
                 add("env", edf, suite, group, env, lambda m, e=env: m["env"] == e)
-            add("group", gdf, suite, group, "", lambda m, s=suite, g=group:
-                (m["suite"] == s) & (m["group"] == g))
+            add(
+                "group",
+                gdf,
+                suite,
+                group,
+                "",
+                lambda m, s=suite, g=group: (m["suite"] == s) & (m["group"] == g),
+            )
         add("suite", sdf, suite, "", "", lambda m, s=suite: m["suite"] == s)
     table = pd.DataFrame(out)
     for col in COLUMNS:
@@ -221,89 +317,115 @@ def _isnan(x: Any) -> bool:
         return False
 
 
+def format_p(p: Any, n: Any, method: Any = None) -> str:
+    """A p-value as read in a table: 3 decimals, scientific below 0.001, with n and exact/approx."""
+    if _isnan(p):
+        return f"— ({int(n)})" if not _isnan(n) else ""
+    text = f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+    tag = "approx" if isinstance(method, str) and "approx" in method else "exact"
+    return f"{text} ({int(n)}, {tag})"
+
+
+def _row_cells(
+    r: pd.Series, probe: bool, show_wb: bool, show_pos: bool, has_base: bool
+) -> dict[str, str]:
+    name = {"env": r["env"], "group": f"[{r['group']}]", "suite": f"== {r['suite']} =="}[r["level"]]
+    rec = {
+        "": name,
+        "n": f"{r['episodes']}",
+        "seeds": f"{r['seeds']}",
+        "success (mean ± SD)": _pm(r["success"], r["success_sd"]),
+        "95% Wilson": f"[{_f(r['ci_low'])}, {_f(r['ci_high'])}]",
+    }
+    if probe:
+        rec["said yes"] = _f(r["said_yes"])
+        rec["position ok"] = _f(r["position_accuracy"])
+        absent = r["absent_correct"]
+        flag = " !" if not _isnan(absent) and absent < ABSENT_FLAG else ""
+        rec["absent no"] = _f(absent) + flag
+    else:
+        rec["at end"] = _pm(r["success_end"], r["success_end_sd"])
+        if show_wb:
+            rec["wrong board"] = _f(r["wrong_board"])
+    if show_pos:
+        rec["L / C / R"] = " / ".join(_f(r[c]) or "-" for c in BY_POSITION)
+    rec["errors"] = str(r["errors"]) if r["errors"] else ""
+    if has_base:
+        rec["Wilcoxon p (n)"] = format_p(r["p_value"], r["p_n"], r["p_method"])
+        rec["McNemar p (n)"] = format_p(r["mcnemar_p"], r["mcnemar_n"], "exact")
+    return rec
+
+
 def format_table(table: pd.DataFrame) -> str:
     """The table as people read it (paper format: mean ± SD, Wilson CI, p with its n)."""
     if table.empty:
         return "(no finished episodes)"
     has_base = table["baseline"].notna().any()
+    probe = (table["kind"] == "probe").all()
     show_wb = table["wrong_board"].notna().any()
-    lines = []
+    show_pos = table[BY_POSITION].notna().any().any()
     envs_per_group = table[table["level"] == "env"].groupby(["suite", "group"]).size()
+    lines = []
     for _, r in table.iterrows():
         if r["level"] == "group" and envs_per_group.get((r["suite"], r["group"]), 0) <= 1:
             continue  # a group of one env repeats that env's line (kept in the CSV)
-        name = {"env": r["env"], "group": f"[{r['group']}]", "suite": f"== {r['suite']} =="}[
-            r["level"]
-        ]
-        rec = {
-            "": name,
-            "n": f"{r['episodes']}",
-            "seeds": f"{r['seeds']}",
-            "success (mean ± SD)": _pm(r["success"], r["success_sd"]),
-            "95% Wilson": f"[{_f(r['ci_low'])}, {_f(r['ci_high'])}]",
-            "at end": _pm(r["success_end"], r["success_end_sd"]),
-        }
-        if show_wb:
-            rec["wrong board"] = _f(r["wrong_board"])
-        rec["errors"] = str(r["errors"]) if r["errors"] else ""
-        if has_base:
-            rec["Wilcoxon p (n)"] = (
-                f"{r['p_value']:.3f} ({int(r['p_n'])})" if not _isnan(r["p_value"])
-                else (f"— ({int(r['p_n'])})" if not _isnan(r["p_n"]) else "")
-            )
-            rec["McNemar p (n)"] = (
-                f"{r['mcnemar_p']:.3f} ({int(r['mcnemar_n'])})" if not _isnan(r["mcnemar_p"])
-                else (f"— ({int(r['mcnemar_n'])})" if not _isnan(r["mcnemar_n"]) else "")
-            )
-        lines.append(rec)
+        lines.append(_row_cells(r, probe, show_wb, show_pos, has_base))
     frame = pd.DataFrame(lines)
-    title = f"policy: {table['policy'].iloc[0]}"
+    title = f"policy: {table['policy'].iloc[0]}" + (" (probe)" if probe else "")
     if has_base:
         title += f"   baseline: {table['baseline'].dropna().iloc[0]}"
     text = title + "\n" + frame.to_string(index=False, justify="left")
+    return text + "".join("\nnote: " + n for n in _notes(table, probe, show_pos, has_base))
+
+
+def _notes(table: pd.DataFrame, probe: bool, show_pos: bool, has_base: bool) -> list[str]:
     notes = []
     if (table["seeds"] < 2).any():
         notes.append("SD is blank where a row has one seed (SD over seeds is undefined).")
+    if probe:
+        notes.append(
+            "probe: success = said yes and named the target's position; said yes = "
+            "rate of yes to the present target; position ok = right position among "
+            "those yes; absent no = rate of no to a concept absent from the scene."
+        )
+        low = table[(table["level"] == "env") & (table["absent_correct"] < ABSENT_FLAG)]
+        if len(low):
+            notes.append(
+                f"! this probe says yes to absent concepts more often than not "
+                f"({', '.join(low['env'])}): its yes answers carry little information."
+            )
+    if show_pos:
+        notes.append(
+            "L / C / R: success when the target is on the left / centre / right; "
+            "a policy that ignores the instruction shows a position bias here."
+        )
     if has_base:
         base = table["baseline"].dropna().iloc[0]
         alt = table["alternative"].dropna().iloc[0]
         notes.append(
             f"p: paired Wilcoxon signed-rank vs {base} over (env, seed) cells, H1: "
-            f"{_H1.get(alt, alt)}; "
-            "n = non-zero differences (min. attainable p = 2^-n). McNemar: exact, matched "
-            "episodes; n = discordant episodes. — = no test possible (all ties)."
+            f"{_H1.get(alt, alt)}; n = non-zero differences (min. attainable p = 2^-n); exact "
+            "(enumeration) or approx (normal). McNemar: exact binomial over matched episodes; "
+            "n = discordant episodes. — = no test possible (all ties)."
         )
     if table["errors"].sum():
-        notes.append("errors: episodes that crashed/timed out; counted as failures.")
-    return text + ("\n" + "\n".join("note: " + n for n in notes) if notes else "")
+        notes.append(
+            "errors: episodes whose env raised or hung; counted as failures "
+            "(rerun with --retry-errors)."
+        )
+    return notes
 
 
 def write_csv(table: pd.DataFrame, path) -> None:
     table.to_csv(path, index=False, float_format="%.6g")
 
 
-def expected_keys(manifest: dict[str, Any]):
-    """Every episode the manifest's plan asks for (respecting a shard)."""
-    from vlthink.harness.episodes import plan_episodes, select_shard
-
-    plan = manifest["plan"]
-    keys = plan_episodes(plan["envs"], int(plan["episodes"]), [int(s) for s in plan["seeds"]])
-    shard = plan.get("shard")
-    if shard:
-        keys = select_shard(keys, int(shard[0]), int(shard[1]))
-    return keys
-
-
-def completeness(manifest: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[int, int]:
-    """(finished, planned) episodes."""
-    from vlthink.harness.results import row_key
-
-    planned = set(expected_keys(manifest))
-    done = {row_key(r) for r in rows} & planned
-    return len(done), len(planned)
-
-
 __all__ = [
-    "summarize", "format_table", "write_csv", "check_pairable", "PairingError", "completeness",
-    "expected_keys",
+    "summarize",
+    "format_table",
+    "format_p",
+    "write_csv",
+    "check_pairable",
+    "PairingError",
+    "policy_kind",
 ]

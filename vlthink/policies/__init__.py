@@ -14,6 +14,13 @@ from vlthink.policies.registry import (
 )
 
 __all__ = [
-    "ACTION_DIM", "EpisodeSpec", "Observation", "Policy", "PolicyError", "PolicyConfigError",
-    "available_policies", "load_policy", "register_adapter",
+    "ACTION_DIM",
+    "EpisodeSpec",
+    "Observation",
+    "Policy",
+    "PolicyError",
+    "PolicyConfigError",
+    "available_policies",
+    "load_policy",
+    "register_adapter",
 ]

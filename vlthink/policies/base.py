@@ -17,7 +17,7 @@ them so), both in the robot base frame, and a gripper command in [-1, 1] with -1
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -53,18 +53,102 @@ class Observation:
 
 @runtime_checkable
 class Policy(Protocol):
-    """A batched policy. ``name`` appears in results files and leaderboards."""
+    """A batched action policy. ``name`` appears in results files and leaderboards.
+
+    The capabilities the harness reads are declared as class attributes; :class:`PolicyBase`
+    gives the defaults, and :func:`traits` reads them (with the same defaults) from any object:
+
+    * ``kind = "action"`` (acts every step) or ``"probe"`` (answers a question on the first
+      frame through ``probe``, see :class:`ProbePolicy`);
+    * ``uses_images = True``; ``False`` says the policy never looks at ``Observation.image``
+      (scripted policies on privileged state), so the harness skips the camera render;
+    * ``per_slot_reset = False``; ``True`` says ``reset_slots(slots, episodes)`` resets only
+      those batch slots and keeps the others' state, so a slot whose episode ends is refilled
+      at once (otherwise episodes run in rounds that start together).
+    """
 
     name: str
-    # Optional: ``uses_images = False`` says the policy never looks at ``Observation.image``
-    # (scripted policies on privileged state); the harness then skips the camera render, which
-    # is two thirds of a CPU step. Absent means True.
 
     def reset(self, episodes: list[EpisodeSpec]) -> None: ...
 
     def act(self, observations: list[Observation]) -> np.ndarray: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ProbePolicy(Protocol):
+    """A policy that does not act: it judges each episode's first frame.
+
+    ``probe`` returns one dict per episode with at least ``success`` (bool); the VLM probe adds
+    ``said_yes``, ``position``, ``absent_correct``, the answers and the questions.
+    """
+
+    name: str
+
+    def reset(self, episodes: list[EpisodeSpec]) -> None: ...
+
+    def probe(
+        self, episodes: list[EpisodeSpec], observations: list[Observation]
+    ) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+class PolicyBase:
+    """Optional base class for a policy: the declared capabilities and their defaults."""
+
+    name: str = "policy"
+    kind: ClassVar[str] = "action"
+    uses_images: ClassVar[bool] = True
+    per_slot_reset: ClassVar[bool] = False
+
+    def reset(self, episodes: list[EpisodeSpec]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+KINDS = ("action", "probe")
+
+
+@dataclass(frozen=True)
+class PolicyTraits:
+    """What the harness needs to know about a policy, read once from its declarations."""
+
+    kind: str = "action"
+    uses_images: bool = True
+    per_slot_reset: bool = False
+
+    @classmethod
+    def of(cls, policy: Any) -> PolicyTraits:
+        """The declared traits of ``policy``; a declaration the policy cannot honour is a
+        :class:`TypeError` naming the missing method."""
+        default = cls()
+        found = cls(
+            kind=str(getattr(policy, "kind", default.kind)),
+            uses_images=bool(getattr(policy, "uses_images", default.uses_images)),
+            per_slot_reset=bool(getattr(policy, "per_slot_reset", default.per_slot_reset)),
+        )
+        needs = {"action": "act", "probe": "probe"}
+        if found.kind not in needs:
+            raise TypeError(
+                f"policy {getattr(policy, 'name', policy)!r}: kind must be one of "
+                f"{KINDS}, got {found.kind!r}"
+            )
+        missing = [
+            m
+            for m in ("reset", needs[found.kind])
+            + (("reset_slots",) if found.per_slot_reset else ())
+            if not callable(getattr(policy, m, None))
+        ]
+        if missing:
+            raise TypeError(
+                f"policy {getattr(policy, 'name', policy)!r} ({found.kind}) has no "
+                f"{', '.join(missing)}() method"
+            )
+        return found
 
 
 class PolicyError(RuntimeError):

@@ -30,63 +30,31 @@ from __future__ import annotations
 
 import numpy as np
 
+# The rotation maths lives in vlthink.geometry; the names stay importable from here.
+from vlthink.geometry import (
+    matrix_to_rotvec,
+    matrix_to_xyz_euler,
+    sxyz_euler_to_matrix,
+    xyz_euler_to_matrix,
+)
+
+__all__ = [
+    "BRIDGE_ORIG_ACTION_STATS",
+    "GRIPPER_CONVENTIONS",
+    "ROTATION_CONVENTIONS",
+    "binarize_gripper",
+    "convert_rotation",
+    "load_action_stats",
+    "matrix_to_rotvec",
+    "matrix_to_xyz_euler",
+    "sxyz_euler_to_matrix",
+    "to_env_actions",
+    "unnormalize_actions",
+    "xyz_euler_to_matrix",
+]
+
 ROTATION_CONVENTIONS = ("euler", "axis-angle")
 GRIPPER_CONVENTIONS = ("open-1", "signed")
-
-
-# --- rotation helpers (numpy, batched over leading axes) ----------------------------------------
-
-
-def _rx(t: np.ndarray) -> np.ndarray:
-    c, s, o, z = np.cos(t), np.sin(t), np.ones_like(t), np.zeros_like(t)
-    return np.stack([o, z, z, z, c, -s, z, s, c], -1).reshape(t.shape + (3, 3))
-
-
-def _ry(t: np.ndarray) -> np.ndarray:
-    c, s, o, z = np.cos(t), np.sin(t), np.ones_like(t), np.zeros_like(t)
-    return np.stack([c, z, s, z, o, z, -s, z, c], -1).reshape(t.shape + (3, 3))
-
-
-def _rz(t: np.ndarray) -> np.ndarray:
-    c, s, o, z = np.cos(t), np.sin(t), np.ones_like(t), np.zeros_like(t)
-    return np.stack([c, -s, z, s, c, z, z, z, o], -1).reshape(t.shape + (3, 3))
-
-
-def xyz_euler_to_matrix(angles: np.ndarray) -> np.ndarray:
-    """The controller's reading: ``Rx(a) @ Ry(b) @ Rz(c)`` for angles ``(..., 3)``."""
-    a = np.asarray(angles, dtype=np.float64)
-    return _rx(a[..., 0]) @ _ry(a[..., 1]) @ _rz(a[..., 2])
-
-
-def sxyz_euler_to_matrix(rpy: np.ndarray) -> np.ndarray:
-    """SimplerEnv's reading of roll/pitch/yaw (static axes): ``Rz(yaw) @ Ry(pitch) @ Rx(roll)``."""
-    a = np.asarray(rpy, dtype=np.float64)
-    return _rz(a[..., 2]) @ _ry(a[..., 1]) @ _rx(a[..., 0])
-
-
-def matrix_to_xyz_euler(m: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`xyz_euler_to_matrix` (``b`` in [-pi/2, pi/2]).
-
-    With ``R = Rx(a) Ry(b) Rz(c)``: ``R[0,2] = sin b``, ``R[1,2] = -sin a cos b``,
-    ``R[2,2] = cos a cos b``, ``R[0,1] = -cos b sin c``, ``R[0,0] = cos b cos c``.
-    """
-    m = np.asarray(m, dtype=np.float64)
-    b = np.arcsin(np.clip(m[..., 0, 2], -1.0, 1.0))
-    a = np.arctan2(-m[..., 1, 2], m[..., 2, 2])
-    c = np.arctan2(-m[..., 0, 1], m[..., 0, 0])
-    return np.stack([a, b, c], -1)
-
-
-def matrix_to_rotvec(m: np.ndarray) -> np.ndarray:
-    """Axis-angle vector (axis * angle) of rotation matrices ``(..., 3, 3)``; angle in [0, pi)."""
-    m = np.asarray(m, dtype=np.float64)
-    cos = np.clip((np.trace(m, axis1=-2, axis2=-1) - 1.0) / 2.0, -1.0, 1.0)
-    angle = np.arccos(cos)
-    axis = np.stack([m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0],
-                     m[..., 1, 0] - m[..., 0, 1]], -1)
-    sin = np.sin(angle)
-    scale = np.where(sin > 1e-9, angle / (2.0 * np.where(sin > 1e-9, sin, 1.0)), 0.5)
-    return axis * scale[..., None]
 
 
 # --- conversions --------------------------------------------------------------------------------
@@ -116,9 +84,7 @@ def binarize_gripper(g: np.ndarray, convention: str = "open-1") -> np.ndarray:
     )
 
 
-def to_env_actions(
-    raw: np.ndarray, rotation: str = "euler", gripper: str = "open-1"
-) -> np.ndarray:
+def to_env_actions(raw: np.ndarray, rotation: str = "euler", gripper: str = "open-1") -> np.ndarray:
     """Raw model actions ``(B, >=7)`` -> env actions ``(B, 7)`` float32."""
     raw = np.asarray(raw, dtype=np.float64)
     out = np.empty(raw.shape[:-1] + (7,), dtype=np.float64)
@@ -133,23 +99,65 @@ def to_env_actions(
 # OpenVLA's ``norm_stats["bridge_orig"]["action"]`` (BridgeData V2 as used by OpenVLA / Octo),
 # as published in the openvla/openvla-7b config.json. Dimensions: dx, dy, dz, droll, dpitch,
 # dyaw, gripper; ``mask`` False = the dimension is not normalised (the gripper, already 0/1).
+# fmt: off  (a table of 7 numbers per statistic)
 BRIDGE_ORIG_ACTION_STATS: dict[str, list] = {
-    "mean": [0.0002334194869035855, 0.00013004911306779832, -0.00012762474943883717,
-             -0.0001556558854645118, -0.0004039328487124294, 0.00023557482927571982,
-             0.5764579176902771],
-    "std": [0.009765930473804474, 0.013689135201275349, 0.012667362578213215,
-            0.028534092009067535, 0.030637972056865692, 0.07691419124603271,
-            0.4973701536655426],
-    "max": [0.41691166162490845, 0.25864794850349426, 0.21218234300613403, 3.122201919555664,
-            1.8618112802505493, 6.280478477478027, 1.0],
-    "min": [-0.4007510244846344, -0.13874775171279907, -0.22553899884223938,
-            -3.2010786533355713, -1.8618112802505493, -6.279075622558594, 0.0],
-    "q01": [-0.02872725307941437, -0.04170349963009357, -0.026093858778476715,
-            -0.08092105075716972, -0.09288699507713317, -0.20718276381492615, 0.0],
-    "q99": [0.028309678435325586, 0.040855254605412394, 0.040161586627364146,
-            0.08192047759890528, 0.07792850524187081, 0.20382574498653397, 1.0],
+    "mean": [
+        0.0002334194869035855,
+        0.00013004911306779832,
+        -0.00012762474943883717,
+        -0.0001556558854645118,
+        -0.0004039328487124294,
+        0.00023557482927571982,
+        0.5764579176902771,
+    ],
+    "std": [
+        0.009765930473804474,
+        0.013689135201275349,
+        0.012667362578213215,
+        0.028534092009067535,
+        0.030637972056865692,
+        0.07691419124603271,
+        0.4973701536655426,
+    ],
+    "max": [
+        0.41691166162490845,
+        0.25864794850349426,
+        0.21218234300613403,
+        3.122201919555664,
+        1.8618112802505493,
+        6.280478477478027,
+        1.0,
+    ],
+    "min": [
+        -0.4007510244846344,
+        -0.13874775171279907,
+        -0.22553899884223938,
+        -3.2010786533355713,
+        -1.8618112802505493,
+        -6.279075622558594,
+        0.0,
+    ],
+    "q01": [
+        -0.02872725307941437,
+        -0.04170349963009357,
+        -0.026093858778476715,
+        -0.08092105075716972,
+        -0.09288699507713317,
+        -0.20718276381492615,
+        0.0,
+    ],
+    "q99": [
+        0.028309678435325586,
+        0.040855254605412394,
+        0.040161586627364146,
+        0.08192047759890528,
+        0.07792850524187081,
+        0.20382574498653397,
+        1.0,
+    ],
     "mask": [True, True, True, True, True, True, False],
 }
+# fmt: on
 
 
 def load_action_stats(path: str, unnorm_key: str) -> dict[str, list]:
@@ -168,7 +176,8 @@ def load_action_stats(path: str, unnorm_key: str) -> dict[str, list]:
         return data["action"]
     if unnorm_key not in data:
         raise KeyError(
-            f"{path} has no statistics for unnorm_key {unnorm_key!r}; it has: {', '.join(sorted(data))}"
+            f"{path} has no statistics for unnorm_key {unnorm_key!r}; "
+            f"it has: {', '.join(sorted(data))}"
         )
     return data[unnorm_key]["action"]
 

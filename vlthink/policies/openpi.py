@@ -30,6 +30,8 @@ from vlthink.policies.base import ACTION_DIM, EpisodeSpec, Observation, PolicyEr
 from vlthink.policies.conventions import to_env_actions
 from vlthink.policies.serving import (
     ThreadFanOut,
+    api_key,
+    check_api_key_settings,
     check_image,
     msgpack_packb,
     msgpack_unpackb,
@@ -40,7 +42,8 @@ from vlthink.policies.serving import (
 @dataclass
 class OpenPIConfig:
     endpoint: str  # "ws://127.0.0.1:8000"
-    api_key: str | None = None
+    api_key: str | None = None  # prefer api_key_env: a key in a file ends up in copies
+    api_key_env: str | None = None  # the environment variable that holds the key
     image_key: str = "observation/image"
     prompt_key: str = "prompt"
     state_key: str | None = None
@@ -54,12 +57,20 @@ class OpenPIConfig:
     max_concurrency: int = 8
 
     def validate(self) -> tuple[str, str] | None:
+        if check_api_key_settings(self):
+            return check_api_key_settings(self)
         if not self.endpoint.startswith(("ws://", "wss://")):
-            return ("endpoint", f"must be a websocket URL such as \"ws://127.0.0.1:8000\", got {self.endpoint!r}")
+            return (
+                "endpoint",
+                f'must be a websocket URL such as "ws://127.0.0.1:8000", got {self.endpoint!r}',
+            )
         if self.replan_steps < 1:
             return ("replan_steps", "must be >= 1")
         if len(self.image_size) != 2 or min(self.image_size) <= 0:
-            return ("image_size", f"must be [height, width] with positive sizes, got {self.image_size}")
+            return (
+                "image_size",
+                f"must be [height, width] with positive sizes, got {self.image_size}",
+            )
         if self.timeout_s <= 0:
             return ("timeout_s", "must be > 0")
         return None
@@ -96,15 +107,22 @@ class OpenPIPolicy:
         return self._slots[0].metadata if self._slots else None
 
     def _fix(self) -> str:
-        return (f"start it with openpi's `scripts/serve_policy.py` or fix `endpoint` in {self.source}")
+        return (
+            f"start it with openpi's `scripts/serve_policy.py` or fix `endpoint` in {self.source}"
+        )
 
     def healthy(self) -> bool:
         """``GET /healthz`` on the server's port."""
         import requests
 
         try:
-            return requests.get(_http_url(self.cfg.endpoint).rstrip("/") + "/healthz",
-                                timeout=self.cfg.timeout_s).status_code == 200
+            return (
+                requests.get(
+                    _http_url(self.cfg.endpoint).rstrip("/") + "/healthz",
+                    timeout=self.cfg.timeout_s,
+                ).status_code
+                == 200
+            )
         except requests.exceptions.RequestException:
             return False
 
@@ -113,22 +131,40 @@ class OpenPIPolicy:
         from websockets.sync.client import connect
 
         url = self.cfg.endpoint
-        headers = {"Authorization": f"Api-Key {self.cfg.api_key}"} if self.cfg.api_key else None
+        key = api_key(self.cfg, self.source)
+        headers = {"Authorization": f"Api-Key {key}"} if key else None
         try:
-            ws = connect(url, additional_headers=headers, compression=None, max_size=None,
-                         open_timeout=self.cfg.timeout_s, close_timeout=1)
+            ws = connect(
+                url,
+                additional_headers=headers,
+                compression=None,
+                max_size=None,
+                open_timeout=self.cfg.timeout_s,
+                close_timeout=1,
+            )
+            # The connection outlives this call (one per batch slot, closed by ``ws.close()``), so
+            # it is entered here as websockets asks; a bare ``connect()`` is deprecated (17.1).
+            ws.__enter__()
         except InvalidStatus as exc:
             code = exc.response.status_code
-            hint = ("check `api_key`" if code in (401, 403) else "is it an openpi server?")
-            raise PolicyError(f"openpi server at {url} refused the websocket (HTTP {code}): "
-                              f"{hint} in {self.source}") from exc
+            hint = "check `api_key`" if code in (401, 403) else "is it an openpi server?"
+            raise PolicyError(
+                f"openpi server at {url} refused the websocket (HTTP {code}): "
+                f"{hint} in {self.source}"
+            ) from exc
         except ConnectionRefusedError as exc:
-            raise PolicyError(f"cannot reach openpi server at {url} (connection refused): {self._fix()}") from exc
+            raise PolicyError(
+                f"cannot reach openpi server at {url} (connection refused): {self._fix()}"
+            ) from exc
         except TimeoutError as exc:
-            raise PolicyError(f"openpi server at {url} did not complete the handshake within "
-                              f"{self.cfg.timeout_s:g} s (timeout): raise `timeout_s` or {self._fix()}") from exc
+            raise PolicyError(
+                f"openpi server at {url} did not complete the handshake within "
+                f"{self.cfg.timeout_s:g} s (timeout): raise `timeout_s` or {self._fix()}"
+            ) from exc
         except (OSError, WebSocketException) as exc:
-            raise PolicyError(f"cannot reach openpi server at {url} ({type(exc).__name__}: {exc}): {self._fix()}") from exc
+            raise PolicyError(
+                f"cannot reach openpi server at {url} ({type(exc).__name__}: {exc}): {self._fix()}"
+            ) from exc
         try:
             first = ws.recv(timeout=self.cfg.timeout_s)
             slot.metadata = self._decode(first, "metadata")
@@ -141,15 +177,21 @@ class OpenPIPolicy:
         url = self.cfg.endpoint
         if isinstance(frame, str):
             last = frame.strip().splitlines()[-1] if frame.strip() else "(empty message)"
-            raise PolicyError(f"openpi server at {url} reported an error: {last[:300]} "
-                              "(the full traceback is in the server log)")
+            raise PolicyError(
+                f"openpi server at {url} reported an error: {last[:300]} "
+                "(the full traceback is in the server log)"
+            )
         try:
             msg = msgpack_unpackb(frame)
         except Exception as exc:
-            raise PolicyError(f"openpi server at {url} sent a malformed {what} frame "
-                              f"(not msgpack-numpy): {frame[:40]!r}") from exc
+            raise PolicyError(
+                f"openpi server at {url} sent a malformed {what} frame "
+                f"(not msgpack-numpy): {frame[:40]!r}"
+            ) from exc
         if not isinstance(msg, dict):
-            raise PolicyError(f"openpi server at {url} sent a {what} frame that is not a map: {msg!r:.100}")
+            raise PolicyError(
+                f"openpi server at {url} sent a {what} frame that is not a map: {msg!r:.100}"
+            )
         return msg
 
     def reset(self, episodes: list[EpisodeSpec]) -> None:
@@ -186,11 +228,15 @@ class OpenPIPolicy:
         except TimeoutError as exc:
             slot.ws.close()
             slot.ws = None
-            raise PolicyError(f"openpi server at {url} did not answer within {self.cfg.timeout_s:g} s "
-                              f"(timeout): raise `timeout_s` in {self.source} or check the server") from exc
+            raise PolicyError(
+                f"openpi server at {url} did not answer within {self.cfg.timeout_s:g} s "
+                f"(timeout): raise `timeout_s` in {self.source} or check the server"
+            ) from exc
         except ConnectionClosed as exc:
             slot.ws = None
-            raise PolicyError(f"openpi server at {url} closed the connection ({exc}): {self._fix()}") from exc
+            raise PolicyError(
+                f"openpi server at {url} closed the connection ({exc}): {self._fix()}"
+            ) from exc
         try:
             reply = self._decode(frame, "action")
         except PolicyError:
@@ -198,22 +244,28 @@ class OpenPIPolicy:
             slot.ws = None
             raise
         if "actions" not in reply:
-            raise PolicyError(f"openpi server at {url} sent a reply without 'actions' "
-                              f"(keys: {', '.join(map(str, reply))})")
+            raise PolicyError(
+                f"openpi server at {url} sent a reply without 'actions' "
+                f"(keys: {', '.join(map(str, reply))})"
+            )
         chunk = np.asarray(reply["actions"], dtype=np.float64)
         if chunk.ndim == 1:
             chunk = chunk[None]
         if chunk.ndim != 2 or chunk.shape[1] < ACTION_DIM or len(chunk) == 0:
-            raise PolicyError(f"openpi server at {url} returned actions of shape {chunk.shape}, "
-                              f"expected (horizon, >= {ACTION_DIM}): [dx, dy, dz, droll, dpitch, dyaw, gripper, ...]")
+            raise PolicyError(
+                f"openpi server at {url} returned actions of shape {chunk.shape}, "
+                f"expected (horizon, >= {ACTION_DIM}): [dx, dy, dz, droll, dpitch, dyaw, gripper, ...]"
+            )
         if not np.all(np.isfinite(chunk[:, :ACTION_DIM])):
             raise PolicyError(f"openpi server at {url} returned non-finite actions")
         return chunk[:, :ACTION_DIM]
 
     def act(self, observations: list[Observation]) -> np.ndarray:
         if len(observations) != len(self._slots):
-            raise PolicyError(f"{self.name}: act() got {len(observations)} observations after "
-                              f"reset() with {len(self._slots)} episodes")
+            raise PolicyError(
+                f"{self.name}: act() got {len(observations)} observations after "
+                f"reset() with {len(self._slots)} episodes"
+            )
 
         def step(i: int) -> np.ndarray:
             slot = self._slots[i]

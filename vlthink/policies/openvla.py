@@ -9,7 +9,7 @@ episodes the client sends K requests concurrently (a thread pool, ``max_concurre
 GPU serialises them. ``batch_endpoint`` names an optional batched route, a vlthink extension
 (not part of OpenVLA): ``POST /act_batch`` with ``{"images": uint8 (B, H, W, 3),
 "instructions": [str] * B, "unnorm_key": str}`` answered by a (B, 7) array; the loopback server
-in :mod:`vlthink.policies.testing_servers` implements it. One request per step then.
+in :mod:`vlthink.testing.servers` implements it. One request per step then.
 
 In process (``checkpoint``): ``AutoProcessor`` + the checkpoint's remote-code model class
 (``AutoModelForVision2Seq`` in OpenVLA's ``auto_map``) with ``trust_remote_code=True``, the prompt
@@ -79,26 +79,48 @@ class OpenVLAConfig:
     def validate(self) -> tuple[str, str] | None:
         remote = self.endpoint or self.batch_endpoint
         if not remote and not self.checkpoint:
-            return ("endpoint", "set `endpoint` (an OpenVLA REST server, e.g. "
-                    "\"http://127.0.0.1:8000/act\") or `checkpoint` (a model folder, in process)")
+            return (
+                "endpoint",
+                "set `endpoint` (an OpenVLA REST server, e.g. "
+                '"http://127.0.0.1:8000/act") or `checkpoint` (a model folder, in process)',
+            )
         if remote and self.checkpoint:
-            return ("checkpoint", "set either `endpoint` (REST) or `checkpoint` (in process), not both")
+            return (
+                "checkpoint",
+                "set either `endpoint` (REST) or `checkpoint` (in process), not both",
+            )
         for key in ("endpoint", "batch_endpoint"):
             url = getattr(self, key)
             if url and not url.startswith(("http://", "https://")):
-                return (key, f"must be an http(s) URL such as \"http://127.0.0.1:8000/act\", got {url!r}")
+                return (
+                    key,
+                    f'must be an http(s) URL such as "http://127.0.0.1:8000/act", got {url!r}',
+                )
         if "{instruction}" not in self.prompt_template:
             return ("prompt_template", "must contain the placeholder {instruction}")
         if len(self.image_size) != 2 or min(self.image_size) <= 0:
-            return ("image_size", f"must be [height, width] with positive sizes, got {self.image_size}")
+            return (
+                "image_size",
+                f"must be [height, width] with positive sizes, got {self.image_size}",
+            )
         if self.temperature < 0:
             return ("temperature", f"must be >= 0, got {self.temperature}")
         if remote and self.temperature > 0:
-            return ("temperature", "the OpenVLA REST server always decodes greedily; "
-                    "temperature > 0 needs `checkpoint` (in process)")
-        if self.denormalize and self.dataset_statistics is None and self.unnorm_key != "bridge_orig":
-            return ("dataset_statistics", f"denormalize = true with unnorm_key {self.unnorm_key!r} "
-                    "needs the path of its dataset_statistics.json (only bridge_orig is built in)")
+            return (
+                "temperature",
+                "the OpenVLA REST server always decodes greedily; "
+                "temperature > 0 needs `checkpoint` (in process)",
+            )
+        if (
+            self.denormalize
+            and self.dataset_statistics is None
+            and self.unnorm_key != "bridge_orig"
+        ):
+            return (
+                "dataset_statistics",
+                f"denormalize = true with unnorm_key {self.unnorm_key!r} "
+                "needs the path of its dataset_statistics.json (only bridge_orig is built in)",
+            )
         if self.timeout_s <= 0 or self.max_concurrency < 1:
             return ("timeout_s" if self.timeout_s <= 0 else "max_concurrency", "must be positive")
         return None
@@ -134,7 +156,9 @@ class _OpenVLABase:
             if self._stats_cache is None:
                 self._stats_cache = (
                     load_action_stats(self.cfg.dataset_statistics, self.cfg.unnorm_key)
-                    if self.cfg.dataset_statistics else BRIDGE_ORIG_ACTION_STATS)
+                    if self.cfg.dataset_statistics
+                    else BRIDGE_ORIG_ACTION_STATS
+                )
             raw = unnormalize_actions(raw, self._stats_cache)
         self.stats["steps"] += 1
         return to_env_actions(raw, self.cfg.action_convention, self.cfg.gripper_convention)
@@ -153,8 +177,10 @@ class OpenVLARestPolicy(_OpenVLABase):
         self._fan = ThreadFanOut(cfg.max_concurrency)
 
     def _fix(self, key: str) -> str:
-        return ("start it with `python vla-scripts/deploy.py --openvla_path <checkpoint>` "
-                f"(or `python -m vlthink.policies.testing_servers openvla`) or fix `{key}` in {self.source}")
+        return (
+            "start it with `python vla-scripts/deploy.py --openvla_path <checkpoint>` "
+            f"(or `python -m vlthink.testing.servers openvla`) or fix `{key}` in {self.source}"
+        )
 
     def _post(self, url: str, key: str, body: dict[str, Any]) -> Any:
         import json_numpy
@@ -164,25 +190,35 @@ class OpenVLARestPolicy(_OpenVLABase):
         with self._lock:
             self.stats["requests"] += 1
         try:
-            r = self._sessions.get().post(url, data=data, timeout=self.cfg.timeout_s,
-                                          headers={"Content-Type": "application/json"})
+            r = self._sessions.get().post(
+                url,
+                data=data,
+                timeout=self.cfg.timeout_s,
+                headers={"Content-Type": "application/json"},
+            )
         except requests.exceptions.RequestException as exc:
-            raise PolicyError(http_failure(exc, "OpenVLA server", url, self.cfg.timeout_s,
-                                           self._fix(key))) from exc
+            raise PolicyError(
+                http_failure(exc, "OpenVLA server", url, self.cfg.timeout_s, self._fix(key))
+            ) from exc
         if r.status_code != 200:
-            raise PolicyError(f"OpenVLA server at {url} answered HTTP {r.status_code}: "
-                              f"{r.text[:200]!r}; is `{key}` the server's /act route? ({self.source})")
+            raise PolicyError(
+                f"OpenVLA server at {url} answered HTTP {r.status_code}: "
+                f"{r.text[:200]!r}; is `{key}` the server's /act route? ({self.source})"
+            )
         try:
             reply = json_numpy.loads(r.text)
         except ValueError as exc:
-            raise PolicyError(f"OpenVLA server at {url} sent a malformed reply (not json-numpy): "
-                              f"{r.text[:200]!r}; is `{key}` in {self.source} an OpenVLA server?") from exc
+            raise PolicyError(
+                f"OpenVLA server at {url} sent a malformed reply (not json-numpy): "
+                f"{r.text[:200]!r}; is `{key}` in {self.source} an OpenVLA server?"
+            ) from exc
         if isinstance(reply, str):
             if reply == "error":
                 raise PolicyError(
-                    f"OpenVLA server at {url} answered \"error\" (inference failed; its log has the "
+                    f'OpenVLA server at {url} answered "error" (inference failed; its log has the '
                     f"traceback): check that unnorm_key {self.cfg.unnorm_key!r} is in the "
-                    f"checkpoint's norm_stats and that the server runs the model named in {self.source}")
+                    f"checkpoint's norm_stats and that the server runs the model named in {self.source}"
+                )
             raise PolicyError(f"OpenVLA server at {url} sent a malformed reply: {reply[:200]!r}")
         return reply
 
@@ -192,17 +228,29 @@ class OpenVLARestPolicy(_OpenVLABase):
         b = len(observations)
         if self.cfg.batch_endpoint:
             url = self.cfg.batch_endpoint
-            reply = self._post(url, "batch_endpoint", {
-                "images": np.stack(imgs), "instructions": prompts_in,
-                "unnorm_key": self.cfg.unnorm_key})
+            reply = self._post(
+                url,
+                "batch_endpoint",
+                {
+                    "images": np.stack(imgs),
+                    "instructions": prompts_in,
+                    "unnorm_key": self.cfg.unnorm_key,
+                },
+            )
             raw = check_actions(reply, b, f"OpenVLA server at {url}")
         else:
             url = self.cfg.endpoint
 
             def one(i: int) -> np.ndarray:
-                reply = self._post(url, "endpoint", {
-                    "image": imgs[i], "instruction": prompts_in[i],
-                    "unnorm_key": self.cfg.unnorm_key})
+                reply = self._post(
+                    url,
+                    "endpoint",
+                    {
+                        "image": imgs[i],
+                        "instruction": prompts_in[i],
+                        "unnorm_key": self.cfg.unnorm_key,
+                    },
+                )
                 return check_actions(reply, 1, f"OpenVLA server at {url}")[0]
 
             raw = np.stack(self._fan.map(one, range(b)))
@@ -267,9 +315,12 @@ class OpenVLAInProcessPolicy(_OpenVLABase):
             device, dtype = _torch_device_dtype(self.cfg.device, self.cfg.dtype)
             self.processor = AutoProcessor.from_pretrained(ckpt, trust_remote_code=True)
             cls = _model_class(ckpt, self.source)
-            dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
-            model = cls.from_pretrained(ckpt, trust_remote_code=True, low_cpu_mem_usage=True,
-                                        **{dtype_kw: dtype})
+            dtype_kw = (
+                "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+            )
+            model = cls.from_pretrained(
+                ckpt, trust_remote_code=True, low_cpu_mem_usage=True, **{dtype_kw: dtype}
+            )
         except (OSError, ValueError, ImportError, RuntimeError) as exc:
             raise PolicyError(
                 f"cannot load OpenVLA checkpoint {ckpt!r} ({type(exc).__name__}: {str(exc)[:200]}): "
@@ -289,12 +340,18 @@ class OpenVLAInProcessPolicy(_OpenVLABase):
         import torch
 
         single = len(prompts) == 1
-        inputs = self.processor(prompts[0] if single else prompts,
-                                images[0] if single else images,
-                                return_tensors="pt", padding=not single)
+        inputs = self.processor(
+            prompts[0] if single else prompts,
+            images[0] if single else images,
+            return_tensors="pt",
+            padding=not single,
+        )
         inputs = inputs.to(self._device, dtype=self._dtype)
-        gen = ({"do_sample": False} if self.cfg.temperature == 0
-               else {"do_sample": True, "temperature": self.cfg.temperature})
+        gen = (
+            {"do_sample": False}
+            if self.cfg.temperature == 0
+            else {"do_sample": True, "temperature": self.cfg.temperature}
+        )
         self.stats["model_calls"] += 1
         with torch.inference_mode():
             out = self.model.predict_action(**inputs, unnorm_key=self.cfg.unnorm_key, **gen)
@@ -319,18 +376,23 @@ class OpenVLAInProcessPolicy(_OpenVLABase):
                     self.batched = True
             except Exception as exc:  # the model's predict_action may only take one sample
                 if self.batched:
-                    raise PolicyError(f"{what}: batched predict_action failed ({exc}); "
-                                      f"set batch_inference = \"off\" in {self.source}") from exc
+                    raise PolicyError(
+                        f"{what}: batched predict_action failed ({exc}); "
+                        f'set batch_inference = "off" in {self.source}'
+                    ) from exc
                 log.info("%s: batched predict_action failed (%s); one call per episode", what, exc)
             if raw is None:
                 if self.batched:
-                    raise PolicyError(f"{what}: batched predict_action returned shape "
-                                      f"{np.shape(out)}, expected ({b}, {ACTION_DIM}); set "
-                                      f"batch_inference = \"off\" in {self.source}")
+                    raise PolicyError(
+                        f"{what}: batched predict_action returned shape "
+                        f"{np.shape(out)}, expected ({b}, {ACTION_DIM}); set "
+                        f'batch_inference = "off" in {self.source}'
+                    )
                 self.batched = False
         if raw is None:
-            raw = np.concatenate([
-                check_actions(self._predict([p], [im]), 1, what) for p, im in zip(prompts, images)])
+            raw = np.concatenate(
+                [check_actions(self._predict([p], [im]), 1, what) for p, im in zip(prompts, images)]
+            )
         return self._finish(raw, what)
 
     def close(self) -> None:

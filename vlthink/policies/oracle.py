@@ -25,11 +25,13 @@ moved before it was lifted. Without those keys it behaves as it always did (VL-T
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from vlthink.policies.base import EpisodeSpec, Observation
+from vlthink.geometry import wxyz_to_matrix
+from vlthink.policies.base import EpisodeSpec, Observation, PolicyBase
 
 GRIPPER_OPEN, GRIPPER_CLOSED = 1.0, -1.0
 
@@ -51,17 +53,6 @@ PALM_CLEARANCE = 0.006  # m between the bar and the top of a tall object
 FINGERTIP_FRACTION = 0.6  # fingertips close this fraction of the half-height above the table
 MIN_FINGERTIP_HEIGHT = 0.005  # m above the table
 RELEASE_CLEARANCE = 0.015  # m between the held object's bottom and the goal surface at release
-
-
-def _quat_to_matrix(q: np.ndarray) -> np.ndarray:
-    w, x, y, z = q
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-        ]
-    )
 
 
 @dataclass
@@ -107,13 +98,22 @@ def _angle_between(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(Rotation.from_matrix(a @ b.T).as_rotvec()))
 
 
-class OraclePolicy:
+@dataclass(frozen=True)
+class OracleConfig:
+    """Policy-file settings of the ``oracle`` adapter."""
+
+    target: Literal["instructed", "random"] = "instructed"  # "random": a uniformly drawn board
+    max_step: float = MAX_STEP  # m of TCP target motion per control step
+
+
+class OraclePolicy(PolicyBase):
     """Pick the object and place it on the goal, from privileged state."""
 
-    kind = "action"
     uses_images = False  # plans from privileged state only
 
-    def __init__(self, target: str = "instructed", max_step: float = MAX_STEP, name: str = "oracle"):
+    def __init__(
+        self, target: str = "instructed", max_step: float = MAX_STEP, name: str = "oracle"
+    ):
         if target not in ("instructed", "random"):
             raise ValueError(f"oracle: target must be 'instructed' or 'random', got {target!r}")
         self.name = name
@@ -128,12 +128,14 @@ class OraclePolicy:
         self.plans = []
         for ep in episodes:
             rng = np.random.default_rng([ep.seed, ep.episode, 7919])
-            self.plans.append(_Plan(goal_index=int(rng.integers(1 << 30)) if self.aim == "random" else None))
+            self.plans.append(
+                _Plan(goal_index=int(rng.integers(1 << 30)) if self.aim == "random" else None)
+            )
 
     def close(self) -> None:
         pass
 
-    # ---- planning ---------------------------------------------------------------------------------
+    # ---- planning ----------------------------------------------------------------------------
     def _goal_pose(self, plan: _Plan, priv: dict) -> np.ndarray:
         if plan.goal_index is None:
             return priv["target_pose"]
@@ -171,7 +173,9 @@ class OraclePolicy:
         table = float(obj[2]) - half
         tip = max(MIN_FINGERTIP_HEIGHT, FINGERTIP_FRACTION * half)
         # Fingertips low on the object, but the bar between the fingers above its top (soda can).
-        grasp_z = max(table + tip + TCP_ABOVE_FINGERTIPS, table + 2 * half - PALM_ABOVE_TCP + PALM_CLEARANCE)
+        grasp_z = max(
+            table + tip + TCP_ABOVE_FINGERTIPS, table + 2 * half - PALM_ABOVE_TCP + PALM_CLEARANCE
+        )
         carry = table + CARRY_HEIGHT
         release = top + max(RELEASE_HEIGHT, grasp_z - table + RELEASE_CLEARANCE)
         # Put the object's centre, not the grasp point, over the goal.
@@ -195,7 +199,7 @@ class OraclePolicy:
         tcp = priv["tcp_pose"][:3]
         if plan.target is None or obs.step == 0:
             plan.target = tcp.copy()
-            plan.rotation = _quat_to_matrix(priv["tcp_pose"][3:7])
+            plan.rotation = wxyz_to_matrix(priv["tcp_pose"][3:7])
             self._replan(plan, priv)
             plan.phase, plan.wait = 0, 0
         if bool(priv.get("replan", False)) and plan.phase <= 2:
@@ -223,8 +227,10 @@ class OraclePolicy:
         return self._action(step, grip, priv, rot_step)
 
     @staticmethod
-    def _action(world_step: np.ndarray, grip: float, priv: dict, world_rot: np.ndarray | None = None) -> np.ndarray:
-        base_rot = _quat_to_matrix(priv["robot_base_pose"][3:7])
+    def _action(
+        world_step: np.ndarray, grip: float, priv: dict, world_rot: np.ndarray | None = None
+    ) -> np.ndarray:
+        base_rot = wxyz_to_matrix(priv["robot_base_pose"][3:7])
         root_step = base_rot.T @ world_step  # the controller reads translations in the base frame
         euler = np.zeros(3)
         if world_rot is not None:

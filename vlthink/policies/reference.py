@@ -6,7 +6,7 @@ from ``(seed, EpisodeSpec.seed)``, so an episode's actions do not depend on the 
 how many workers run.
 
 ``oracle``: a scripted policy on privileged simulator state, in :mod:`vlthink.policies.oracle`;
-its policy-file keys are that class's keyword arguments.
+its policy-file keys are the fields of :class:`~vlthink.policies.oracle.OracleConfig`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from vlthink.policies.base import EpisodeSpec, Observation, PolicyError
-from vlthink.policies.registry import PolicyConfigError, check_kwargs
+from vlthink.policies.base import EpisodeSpec, Observation, PolicyBase, PolicyError
 
 
 @dataclass
@@ -33,8 +32,7 @@ class RandomConfig:
         return None
 
 
-class RandomPolicy:
-    kind = "action"
+class RandomPolicy(PolicyBase):
     uses_images = False
 
     def __init__(self, cfg: RandomConfig, name: str = "random"):
@@ -44,13 +42,16 @@ class RandomPolicy:
         self._rngs: list[np.random.Generator] = []
 
     def reset(self, episodes: list[EpisodeSpec]) -> None:
-        self._rngs = [np.random.default_rng([self.cfg.seed, int(e.seed) & 0xFFFFFFFF])
-                      for e in episodes]
+        self._rngs = [
+            np.random.default_rng([self.cfg.seed, int(e.seed) & 0xFFFFFFFF]) for e in episodes
+        ]
 
     def act(self, observations: list[Observation]) -> np.ndarray:
         if len(observations) != len(self._rngs):
-            raise PolicyError(f"{self.name}: act() got {len(observations)} observations after "
-                              f"reset() with {len(self._rngs)} episodes")
+            raise PolicyError(
+                f"{self.name}: act() got {len(observations)} observations after "
+                f"reset() with {len(self._rngs)} episodes"
+            )
         p, r = self.cfg.pos_bound, self.cfg.rot_bound
         low = np.array([-p] * 3 + [-r] * 3 + [-1.0])
         high = -low
@@ -64,19 +65,7 @@ def make_random(cfg: RandomConfig, *, name: str, source: str) -> RandomPolicy:
     return RandomPolicy(cfg, name)
 
 
-def make_oracle(settings: dict[str, Any], *, name: str, source: str):
-    try:
-        from vlthink.policies.oracle import OraclePolicy
-    except ImportError as exc:
-        raise PolicyConfigError(f"{source}: adapter 'oracle' is unavailable ({exc})") from exc
-    check_kwargs(OraclePolicy.__init__, settings, source)
-    try:
-        policy = OraclePolicy(**settings)
-    except (TypeError, ValueError) as exc:
-        raise PolicyConfigError(f"{source}: {exc}") from exc
-    if not getattr(policy, "name", None) or policy.name != name:
-        try:
-            policy.name = name
-        except AttributeError:
-            pass
-    return policy
+def make_oracle(cfg: Any, *, name: str, source: str):
+    from vlthink.policies.oracle import OraclePolicy
+
+    return OraclePolicy(target=cfg.target, max_step=cfg.max_step, name=name)

@@ -14,7 +14,9 @@ one of that adapter's settings (the fields of its config dataclass)::
 mistyped setting raises :class:`PolicyConfigError` naming the file and the key.
 
 Adding an adapter: ``register_adapter("mine", MyConfig, make_mine)`` where ``MyConfig`` is a
-dataclass and ``make_mine(config, name=..., source=...)`` returns a :class:`~vlthink.policies.base.Policy`.
+dataclass and ``make_mine(config, name=..., source=...)`` returns a
+:class:`~vlthink.policies.base.Policy`. Users' own policies need no registration: name them by
+an import string (``adapter = "mypkg.policies:MyPolicy"``, or ``--policy mypkg.policies:MyPolicy``).
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import dataclasses
 import difflib
 import importlib
 import inspect
-import tomllib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+import tomllib
 
 from vlthink.paths import policies_dir
 
@@ -38,7 +42,7 @@ _SECRET_KEYS = ("api_key",)
 
 
 class PolicyConfigError(ValueError):
-    """A policy file (or override) is missing a key, has an unknown one, or one of the wrong type."""
+    """A policy file (or override) is missing a key, has an unknown one, or a wrong type."""
 
 
 @dataclass(frozen=True)
@@ -73,16 +77,36 @@ def adapters() -> dict[str, AdapterSpec]:
 
 
 _P = "vlthink.policies."
-register_adapter("openvla", _P + "openvla:OpenVLAConfig", _P + "openvla:make_openvla",
-                 "OpenVLA via its REST server (vla-scripts/deploy.py) or in process (transformers)")
-register_adapter("openpi", _P + "openpi:OpenPIConfig", _P + "openpi:make_openpi",
-                 "openpi policy server over websockets (msgpack-numpy)")
-register_adapter("vlm-probe", _P + "vlm_probe:VLMProbeConfig", _P + "vlm_probe:make_vlm_probe",
-                 "asks a VLM whether it sees the target and where (OpenAI-compatible or transformers)")
-register_adapter("random", _P + "reference:RandomConfig", _P + "reference:make_random",
-                 "uniform random actions, seeded per episode (the floor)")
-register_adapter("oracle", None, _P + "reference:make_oracle",
-                 "scripted policy on privileged state (the ceiling)")
+register_adapter(
+    "openvla",
+    _P + "openvla:OpenVLAConfig",
+    _P + "openvla:make_openvla",
+    "OpenVLA via its REST server (vla-scripts/deploy.py) or in process (transformers)",
+)
+register_adapter(
+    "openpi",
+    _P + "openpi:OpenPIConfig",
+    _P + "openpi:make_openpi",
+    "openpi policy server over websockets (msgpack-numpy)",
+)
+register_adapter(
+    "vlm-probe",
+    _P + "vlm_probe:VLMProbeConfig",
+    _P + "vlm_probe:make_vlm_probe",
+    "asks a VLM whether it sees the target and where (OpenAI-compatible or transformers)",
+)
+register_adapter(
+    "random",
+    _P + "reference:RandomConfig",
+    _P + "reference:make_random",
+    "uniform random actions, seeded per episode (the floor)",
+)
+register_adapter(
+    "oracle",
+    _P + "oracle:OracleConfig",
+    _P + "reference:make_oracle",
+    "scripted policy on privileged state (the ceiling)",
+)
 
 
 # --- locating and reading files -----------------------------------------------------------------
@@ -193,14 +217,14 @@ def build_config(config_cls: type, settings: dict[str, Any], source: str) -> Any
         if key not in fields:
             hint = difflib.get_close_matches(key, list(fields), n=1)
             raise PolicyConfigError(
-                f"{source}: unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                f"{source}: unknown key {key!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
                 + f"; valid keys: {valid}"
             )
     kwargs = {}
     for name, f in fields.items():
         if name not in settings:
-            required = (f.default is dataclasses.MISSING
-                        and f.default_factory is dataclasses.MISSING)  # type: ignore[misc]
+            required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING  # type: ignore[misc]
             if required:
                 raise PolicyConfigError(
                     f"{source}: missing required key {name!r} ({_type_name(hints[name])}); "
@@ -230,18 +254,23 @@ def check_kwargs(fn: Callable[..., Any], settings: dict[str, Any], source: str) 
     params = sig.parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
-    names = [n for n, p in params.items()
-             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n != "self"]
+    names = [
+        n
+        for n, p in params.items()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n != "self"
+    ]
     for key in settings:
         if key not in names:
             hint = difflib.get_close_matches(key, names, n=1)
             raise PolicyConfigError(
-                f"{source}: unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                f"{source}: unknown key {key!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
                 + f"; valid keys: {', '.join(names) or 'none'}"
             )
 
 
 def redact(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as a manifest may record them: a secret's value never, only that it was set."""
     return {k: ("***" if k in _SECRET_KEYS and v else v) for k, v in settings.items()}
 
 
@@ -256,6 +285,63 @@ class PolicyFile:
     source: str  # the file (and "+ overrides") for error messages and the manifest
 
 
+def is_import_string(text: str) -> bool:
+    """``module.path:attr`` (a policy class or factory), as opposed to a name or a file path."""
+    module, sep, attr = str(text).partition(":")
+    return bool(
+        sep
+        and module
+        and attr
+        and "/" not in text
+        and not text.endswith(".toml")
+        and all(p.isidentifier() for p in module.split(".") + attr.split("."))
+    )
+
+
+def import_target(target: str, source: str) -> Any:
+    """The object an import string names, or one error naming what is missing."""
+    module, _, attr = target.partition(":")
+    try:
+        obj: Any = importlib.import_module(module)
+    except ImportError as exc:
+        raise PolicyConfigError(
+            f"{source}: cannot import module {module!r} ({exc}). Fix: install the package that "
+            "provides it, or put its folder on PYTHONPATH"
+        ) from None
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise PolicyConfigError(
+                f"{source}: module {module!r} has no attribute {attr!r}. Fix: check the name "
+                f"after the colon in {target!r}"
+            )
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise PolicyConfigError(f"{source}: {target!r} is not a class or function")
+    return obj
+
+
+def _user_policy(target: str, settings: dict[str, Any], name: str | None, source: str) -> Any:
+    """A policy from a user's class or factory: called with the file's settings as keywords."""
+    from vlthink.policies.base import PolicyTraits
+
+    make = import_target(target, source)
+    check_kwargs(make, settings, source)
+    try:
+        policy = make(**settings)
+    except (TypeError, ValueError) as exc:
+        raise PolicyConfigError(f"{source}: {target}({', '.join(settings)}): {exc}") from exc
+    try:
+        PolicyTraits.of(policy)
+    except TypeError as exc:
+        raise PolicyConfigError(f"{source}: {target} made {exc}") from None
+    name = name or getattr(policy, "name", None) or target.rpartition(":")[2].lower()
+    try:
+        policy.name = name
+    except AttributeError:
+        pass
+    return policy
+
+
 def read_policy(name_or_path: str, **overrides: Any) -> PolicyFile:
     path = find_policy_file(name_or_path)
     data = read_policy_file(path)
@@ -265,12 +351,12 @@ def read_policy(name_or_path: str, **overrides: Any) -> PolicyFile:
         raise PolicyConfigError(
             f"{source}: missing required key 'adapter'; valid adapters: {', '.join(_ADAPTERS)}"
         )
-    if adapter not in _ADAPTERS:
+    if adapter not in _ADAPTERS and not is_import_string(str(adapter)):
         hint = difflib.get_close_matches(str(adapter), list(_ADAPTERS), n=1)
         raise PolicyConfigError(
             f"{source}: key 'adapter': unknown adapter {adapter!r}"
             + (f" (did you mean {hint[0]!r}?)" if hint else "")
-            + f"; valid adapters: {', '.join(_ADAPTERS)}"
+            + f"; valid adapters: {', '.join(_ADAPTERS)}, or an import string module:attr"
         )
     name = data.get("name", path.stem)
     if not isinstance(name, str) or not name:
@@ -288,7 +374,20 @@ def load_policy(name_or_path: str, **overrides: Any):
     Constructing a policy does not contact a server or load weights; that happens on the first
     ``reset``. Raises :class:`PolicyConfigError` for any problem with the file's contents.
     """
+    if is_import_string(name_or_path) and not Path(name_or_path).is_file():
+        policy = _user_policy(name_or_path, dict(overrides), None, f"--policy {name_or_path}")
+        policy.config = {"name": policy.name, "adapter": name_or_path, **redact(overrides)}
+        return policy
     pf = read_policy(name_or_path, **overrides)
+    if pf.adapter not in _ADAPTERS:  # an import string in the file
+        policy = _user_policy(pf.adapter, pf.settings, pf.name, pf.source)
+        policy.config = {
+            "name": pf.name,
+            "adapter": pf.adapter,
+            "source": pf.source,
+            **redact(pf.settings),
+        }
+        return policy
     config_cls, factory = _ADAPTERS[pf.adapter].resolve()
     if config_cls is None:
         cfg = dict(pf.settings)
@@ -296,6 +395,10 @@ def load_policy(name_or_path: str, **overrides: Any):
         cfg = build_config(config_cls, pf.settings, pf.source)
     policy = factory(cfg, name=pf.name, source=pf.source)
     settings = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg)
-    policy.config = {"name": pf.name, "adapter": pf.adapter, "source": pf.source,
-                     **redact(settings)}
+    policy.config = {
+        "name": pf.name,
+        "adapter": pf.adapter,
+        "source": pf.source,
+        **redact(settings),
+    }
     return policy

@@ -11,8 +11,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,8 +29,12 @@ def _pack_default(obj: Any) -> Any:
         raise TypeError(f"msgpack-numpy cannot carry arrays of dtype {obj.dtype}")
     if isinstance(obj, np.ndarray):
         arr = np.ascontiguousarray(obj)
-        return {b"__ndarray__": True, b"data": arr.tobytes(), b"dtype": arr.dtype.str,
-                b"shape": list(arr.shape)}
+        return {
+            b"__ndarray__": True,
+            b"data": arr.tobytes(),
+            b"dtype": arr.dtype.str,
+            b"shape": list(arr.shape),
+        }
     if isinstance(obj, np.generic):
         return {b"__npgeneric__": True, b"data": obj.item(), b"dtype": obj.dtype.str}
     raise TypeError(f"cannot msgpack an object of type {type(obj).__name__}")
@@ -85,7 +90,7 @@ class ThreadFanOut:
 
 
 class SessionPerThread:
-    """A ``requests.Session`` per thread (sessions keep connections alive but are not thread-safe)."""
+    """A ``requests.Session`` per thread (sessions keep connections alive, not thread-safe)."""
 
     def __init__(self, headers: dict[str, str] | None = None):
         self._local = threading.local()
@@ -117,8 +122,10 @@ def http_failure(exc: BaseException, what: str, url: str, timeout_s: float, fix:
     import requests
 
     if isinstance(exc, requests.exceptions.Timeout):
-        return (f"{what} at {url} did not answer within {timeout_s:g} s (timeout): is the model "
-                f"overloaded or stuck? raise `timeout_s` or {fix}")
+        return (
+            f"{what} at {url} did not answer within {timeout_s:g} s (timeout): is the model "
+            f"overloaded or stuck? raise `timeout_s` or {fix}"
+        )
     if isinstance(exc, requests.exceptions.ConnectionError):
         reason = "connection refused" if "refused" in str(exc).lower() else "connection failed"
         return f"cannot reach {what} at {url} ({reason}): {fix}"
@@ -133,8 +140,9 @@ def check_image(image: Any, source: str) -> np.ndarray:
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
         from vlthink.policies.base import PolicyError
 
-        raise PolicyError(f"{source}: expected an RGB uint8 image (H, W, 3), got "
-                          f"{arr.dtype} {arr.shape}")
+        raise PolicyError(
+            f"{source}: expected an RGB uint8 image (H, W, 3), got {arr.dtype} {arr.shape}"
+        )
     return arr
 
 
@@ -148,3 +156,33 @@ def resize_image(image: np.ndarray, size: list[int] | tuple[int, int] | None) ->
     from PIL import Image
 
     return np.asarray(Image.fromarray(image).resize((w, h), Image.LANCZOS))
+
+
+def api_key(cfg: Any, source: str) -> str | None:
+    """The API key a config asks for: ``api_key`` itself, or the environment variable that
+    ``api_key_env`` names (so that the key never sits in a policy file, a manifest or a log).
+    The key's value never appears in an error message."""
+    import os
+
+    from vlthink.policies.registry import PolicyConfigError
+
+    var = getattr(cfg, "api_key_env", None)
+    if not var:
+        return cfg.api_key
+    value = os.environ.get(var)
+    if not value:
+        raise PolicyConfigError(
+            f"{source}: the environment variable {var} (named by `api_key_env`) is "
+            f"not set. Fix: export {var}=<your key> before running"
+        )
+    return value
+
+
+def check_api_key_settings(cfg: Any) -> tuple[str, str] | None:
+    if getattr(cfg, "api_key", None) and getattr(cfg, "api_key_env", None):
+        return (
+            "api_key_env",
+            "set either api_key or api_key_env, not both (prefer api_key_env: "
+            "a key in a file ends up in copies of it)",
+        )
+    return None

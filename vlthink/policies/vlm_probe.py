@@ -35,13 +35,17 @@ from vlthink.policies.base import EpisodeSpec, Observation, PolicyError
 from vlthink.policies.serving import (
     SessionPerThread,
     ThreadFanOut,
+    api_key,
+    check_api_key_settings,
     check_image,
     http_failure,
     resize_image,
 )
 
-PROBE_PROMPT = ("Do you see {target}? Answer 'yes' or 'no'. If 'yes', specify the position: "
-                "'left', 'center', or 'right'.")
+PROBE_PROMPT = (
+    "Do you see {target}? Answer 'yes' or 'no'. If 'yes', specify the position: "
+    "'left', 'center', or 'right'."
+)
 POSITIONS = ("left", "center", "right")
 _POSITION_WORDS = {"left": "left", "center": "center", "centre": "center", "right": "right"}
 
@@ -79,7 +83,8 @@ class VLMProbeConfig:
     backend: Literal["openai", "transformers"] = "openai"
     endpoint: str | None = None  # OpenAI-compatible base URL, e.g. "http://127.0.0.1:8000/v1"
     model: str | None = None  # served model name; unset = the first of GET {endpoint}/models
-    api_key: str | None = None
+    api_key: str | None = None  # prefer api_key_env: a key in a file ends up in copies
+    api_key_env: str | None = None  # the environment variable that holds the key
     checkpoint: str | None = None  # transformers: a local folder or hub id
     prompt_template: str = PROBE_PROMPT
     temperature: float = 0.0
@@ -93,20 +98,34 @@ class VLMProbeConfig:
     extra_body: dict[str, Any] = field(default_factory=dict)  # merged into each chat request
 
     def validate(self) -> tuple[str, str] | None:
+        if check_api_key_settings(self):
+            return check_api_key_settings(self)
         if self.backend == "openai":
             if not self.endpoint:
-                return ("endpoint", "backend \"openai\" needs the server's base URL, e.g. "
-                        "\"http://127.0.0.1:8000/v1\"")
+                return (
+                    "endpoint",
+                    'backend "openai" needs the server\'s base URL, e.g. '
+                    '"http://127.0.0.1:8000/v1"',
+                )
             if not self.endpoint.startswith(("http://", "https://")):
                 return ("endpoint", f"must be an http(s) URL, got {self.endpoint!r}")
         if self.backend == "transformers" and not self.checkpoint:
-            return ("checkpoint", "backend \"transformers\" needs a model folder or hub id")
+            return ("checkpoint", 'backend "transformers" needs a model folder or hub id')
         if "{target}" not in self.prompt_template:
             return ("prompt_template", "must contain the placeholder {target}")
         if self.image_size is not None and (len(self.image_size) != 2 or min(self.image_size) <= 0):
-            return ("image_size", f"must be [height, width] with positive sizes, got {self.image_size}")
+            return (
+                "image_size",
+                f"must be [height, width] with positive sizes, got {self.image_size}",
+            )
         if self.temperature < 0 or self.max_tokens < 1 or self.timeout_s <= 0:
-            key = "temperature" if self.temperature < 0 else "max_tokens" if self.max_tokens < 1 else "timeout_s"
+            key = (
+                "temperature"
+                if self.temperature < 0
+                else "max_tokens"
+                if self.max_tokens < 1
+                else "timeout_s"
+            )
             return (key, "out of range")
         return None
 
@@ -126,7 +145,8 @@ class _OpenAIChat:
     def __init__(self, cfg: VLMProbeConfig, source: str):
         self.cfg = cfg
         self.source = source
-        headers = {"Authorization": f"Bearer {cfg.api_key}"} if cfg.api_key else {}
+        key = api_key(cfg, source)
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._sessions = SessionPerThread(headers)
         self._fan = ThreadFanOut(cfg.max_concurrency)
         self.model = cfg.model
@@ -138,8 +158,10 @@ class _OpenAIChat:
         return self.cfg.endpoint.rstrip("/")
 
     def _fix(self) -> str:
-        return (f"start an OpenAI-compatible server (e.g. `vllm serve Qwen/Qwen2.5-VL-7B-Instruct`) "
-                f"or fix `endpoint` in {self.source}")
+        return (
+            f"start an OpenAI-compatible server (e.g. `vllm serve Qwen/Qwen2.5-VL-7B-Instruct`) "
+            f"or fix `endpoint` in {self.source}"
+        )
 
     def _call(self, method: str, url: str, **kw) -> dict:
         import requests
@@ -149,7 +171,9 @@ class _OpenAIChat:
         try:
             r = self._sessions.get().request(method, url, timeout=self.cfg.timeout_s, **kw)
         except requests.exceptions.RequestException as exc:
-            raise PolicyError(http_failure(exc, "VLM server", url, self.cfg.timeout_s, self._fix())) from exc
+            raise PolicyError(
+                http_failure(exc, "VLM server", url, self.cfg.timeout_s, self._fix())
+            ) from exc
         try:
             body = r.json()
         except ValueError:
@@ -157,10 +181,16 @@ class _OpenAIChat:
         if r.status_code != 200:
             msg = body.get("error") if isinstance(body, dict) else None
             msg = msg.get("message", msg) if isinstance(msg, dict) else (msg or r.text[:200])
-            hint = "check `api_key`" if r.status_code in (401, 403) else "check `model` and `endpoint`"
-            raise PolicyError(f"VLM server at {url} answered HTTP {r.status_code}: {msg!r}; {hint} in {self.source}")
+            hint = (
+                "check `api_key`" if r.status_code in (401, 403) else "check `model` and `endpoint`"
+            )
+            raise PolicyError(
+                f"VLM server at {url} answered HTTP {r.status_code}: {msg!r}; {hint} in {self.source}"
+            )
         if not isinstance(body, (dict, list)):
-            raise PolicyError(f"VLM server at {url} sent a malformed reply (not JSON): {r.text[:200]!r}")
+            raise PolicyError(
+                f"VLM server at {url} sent a malformed reply (not JSON): {r.text[:200]!r}"
+            )
         return body
 
     def start(self) -> None:
@@ -170,7 +200,9 @@ class _OpenAIChat:
             try:
                 self.model = body["data"][0]["id"]
             except (KeyError, IndexError, TypeError) as exc:
-                raise PolicyError(f"VLM server at {url} lists no model; set `model` in {self.source}") from exc
+                raise PolicyError(
+                    f"VLM server at {url} lists no model; set `model` in {self.source}"
+                ) from exc
 
     def ask(self, items: list[tuple[np.ndarray, str]]) -> list[str]:
         url = self.base + "/chat/completions"
@@ -179,9 +211,15 @@ class _OpenAIChat:
             image, question = item
             body = {
                 "model": self.model,
-                "messages": [{"role": "user", "content": [
-                    {"type": "image_url", "image_url": {"url": _png_data_url(image)}},
-                    {"type": "text", "text": question}]}],
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "image_url", "image_url": {"url": _png_data_url(image)}},
+                            {"type": "text", "text": question},
+                        ],
+                    }
+                ],
                 "temperature": self.cfg.temperature,
                 "max_tokens": self.cfg.max_tokens,
                 **self.cfg.extra_body,
@@ -190,8 +228,10 @@ class _OpenAIChat:
             try:
                 content = reply["choices"][0]["message"]["content"]
             except (KeyError, IndexError, TypeError) as exc:
-                raise PolicyError(f"VLM server at {url} sent a malformed reply (no "
-                                  f"choices[0].message.content): {str(reply)[:200]}") from exc
+                raise PolicyError(
+                    f"VLM server at {url} sent a malformed reply (no "
+                    f"choices[0].message.content): {str(reply)[:200]}"
+                ) from exc
             if isinstance(content, list):  # some servers return content parts
                 content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
             if not isinstance(content, str):
@@ -225,11 +265,15 @@ class _TransformersChat:
 
             device, dtype = _torch_device_dtype(self.cfg.device, self.cfg.dtype)
             self.processor = AutoProcessor.from_pretrained(ckpt)
-            dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+            dtype_kw = (
+                "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+            )
             model = AutoModelForImageTextToText.from_pretrained(ckpt, **{dtype_kw: dtype})
         except (OSError, ValueError, ImportError, RuntimeError) as exc:
-            raise PolicyError(f"cannot load VLM checkpoint {ckpt!r} ({type(exc).__name__}: "
-                              f"{str(exc)[:200]}): fix `checkpoint` in {self.source}") from exc
+            raise PolicyError(
+                f"cannot load VLM checkpoint {ckpt!r} ({type(exc).__name__}: "
+                f"{str(exc)[:200]}): fix `checkpoint` in {self.source}"
+            ) from exc
         self.model = model.to(device).eval()
         self._device, self._dtype = device, dtype
         tok = getattr(self.processor, "tokenizer", None)
@@ -245,18 +289,23 @@ class _TransformersChat:
         prompts = [
             proc.apply_chat_template(
                 [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": q}]}],
-                add_generation_prompt=True, tokenize=False)
+                add_generation_prompt=True,
+                tokenize=False,
+            )
             for _, q in items
         ]
         images = [Image.fromarray(img) for img, _ in items]
         inputs = proc(text=prompts, images=images, return_tensors="pt", padding=True)
         inputs = inputs.to(self._device, dtype=self._dtype)
-        gen = ({"do_sample": False} if self.cfg.temperature == 0
-               else {"do_sample": True, "temperature": self.cfg.temperature})
+        gen = (
+            {"do_sample": False}
+            if self.cfg.temperature == 0
+            else {"do_sample": True, "temperature": self.cfg.temperature}
+        )
         self.requests += 1
         with torch.inference_mode():
             out = self.model.generate(**inputs, max_new_tokens=self.cfg.max_tokens, **gen)
-        new_tokens = out[:, inputs["input_ids"].shape[1]:]
+        new_tokens = out[:, inputs["input_ids"].shape[1] :]
         return [t.strip() for t in proc.batch_decode(new_tokens, skip_special_tokens=True)]
 
     def close(self) -> None:
@@ -288,22 +337,30 @@ class VLMProbePolicy:
     def question(self, concept: str) -> str:
         return self.cfg.prompt_template.format(target=concept)
 
-    def probe(self, episodes: list[EpisodeSpec], observations: list[Observation]) -> list[dict[str, Any]]:
+    def probe(
+        self, episodes: list[EpisodeSpec], observations: list[Observation]
+    ) -> list[dict[str, Any]]:
         """Ask about each episode's target (and an absent concept) on its first frame."""
         if len(episodes) != len(observations):
-            raise PolicyError(f"{self.name}: probe() got {len(episodes)} episodes and "
-                              f"{len(observations)} observations")
+            raise PolicyError(
+                f"{self.name}: probe() got {len(episodes)} episodes and "
+                f"{len(observations)} observations"
+            )
         items: list[tuple[np.ndarray, str]] = []
         plan = []
         for ep, obs in zip(episodes, observations):
             task = ep.task or {}
             for key in ("target", "target_position"):
                 if not task.get(key):
-                    raise PolicyError(f"{self.name}: episode {ep.env_id}#{ep.episode} has no task[{key!r}]; "
-                                      "the probe needs a VL-Think episode (target concept and position)")
+                    raise PolicyError(
+                        f"{self.name}: episode {ep.env_id}#{ep.episode} has no task[{key!r}]; "
+                        "the probe needs a VL-Think episode (target concept and position)"
+                    )
             if task["target_position"] not in POSITIONS:
-                raise PolicyError(f"{self.name}: task['target_position'] must be one of {POSITIONS}, "
-                                  f"got {task['target_position']!r}")
+                raise PolicyError(
+                    f"{self.name}: task['target_position'] must be one of {POSITIONS}, "
+                    f"got {task['target_position']!r}"
+                )
             image = resize_image(check_image(obs.image, self.name), self.cfg.image_size)
             t_idx = len(items)
             items.append((image, self.question(task["target"])))

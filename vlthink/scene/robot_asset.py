@@ -28,17 +28,24 @@ def ensure_robot_asset(download: bool = True) -> Path:
     path = urdf_path()
     if path.exists():
         return path
-    where = f"MS_ASSET_DIR={os.environ['MS_ASSET_DIR']}" if os.environ.get("MS_ASSET_DIR") else "ManiSkill's default asset folder"
+    where = (
+        f"MS_ASSET_DIR={os.environ['MS_ASSET_DIR']}"
+        if os.environ.get("MS_ASSET_DIR")
+        else "ManiSkill's default asset folder"
+    )
     fix = (
         "Fix: point MS_ASSET_DIR at a folder holding data/robots/widowx (an offline copy), or, "
-        f"with internet access, run `python -m mani_skill.utils.download_asset {ROBOT_ASSET_ID} -y`."
+        "with internet access, run "
+        f"`python -m mani_skill.utils.download_asset {ROBOT_ASSET_ID} -y`."
     )
     if not download:
         raise RobotAssetError(f"WidowX robot description not found at {path} ({where}). {fix}")
     from mani_skill.utils import assets, download_asset
 
     try:
-        download_asset.download(assets.DATA_SOURCES[ROBOT_ASSET_ID], verbose=False, non_interactive=True)
+        download_asset.download(
+            assets.DATA_SOURCES[ROBOT_ASSET_ID], verbose=False, non_interactive=True
+        )
     except Exception as exc:  # network errors come in many types (URLError, HTTPError, OSError)
         raise RobotAssetError(
             f"WidowX robot description not found at {path} ({where}) and downloading it failed "

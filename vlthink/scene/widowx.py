@@ -6,7 +6,8 @@ Physics runs at 500 Hz, the policy acts at 5 Hz, and an episode lasts 80 control
 
 Tasks subclass ``WidowXTableEnv`` and add their objects in ``_load_scene`` (after calling
 ``self._load_table()``), place them in ``_initialize_episode`` (then call ``self._settle()`` and
-``self._reset_robot()``), and judge success in ``evaluate``.
+``self._reset_robot()``), and judge success in ``evaluate`` with the one rule of
+:mod:`vlthink.scene.success`; their ``privileged_state`` starts from ``self._robot_state()``.
 """
 
 from __future__ import annotations
@@ -15,27 +16,38 @@ import numpy as np
 import sapien
 import torch
 from gymnasium.utils import seeding
+from mani_skill.envs.sapien_env import BaseEnv
 
 # Importing this module registers ManiSkill's real-to-sim tuned Bridge WidowX agent.
 from mani_skill.envs.tasks.digital_twins.bridge_dataset_eval.base_env import (  # noqa: F401
     WidowX250SBridgeDatasetFlatTable,
 )
-from mani_skill.envs.sapien_env import BaseEnv
 from mani_skill.sensors.camera import CameraConfig
 from mani_skill.utils.structs.actor import Actor
 from mani_skill.utils.structs.pose import Pose
 from mani_skill.utils.structs.types import SimConfig
 
-from vlthink.scene import tables
+from vlthink.assets import table_looks
 from vlthink.scene.meshes import textured_slab_obj
 from vlthink.scene.robot_asset import ensure_robot_asset
+
+# --- Grasp reporting (read-only: contact queries never change the physics) --------------------
+GRASP_NEAR = 0.08  # m between object centre and TCP before the finger contacts are queried
+CONSECUTIVE_GRASP_STEPS = 5  # SimplerEnv's "consecutive_grasp": held for this many steps
 
 # --- Robot (the paper's released set-up; facts, keep as they are) ------------------------------
 ROBOT_UID = "widowx250s_bridgedataset_flat_table"
 ROBOT_BASE_P = (0.147, 0.028, 0.870)  # m, world frame
 ROBOT_BASE_Q = (0.0, 0.0, 0.0, 1.0)  # wxyz: yawed 180 deg, the arm faces -x
 ROBOT_INIT_QPOS = (
-    -0.01840777, 0.0398835, 0.22242722, -0.00460194, 1.36524296, 0.00153398, 0.037, 0.037,
+    -0.01840777,
+    0.0398835,
+    0.22242722,
+    -0.00460194,
+    1.36524296,
+    0.00153398,
+    0.037,
+    0.037,
 )  # rad (6 arm joints), m (2 fingers, open)
 CONTROL_MODE = "arm_pd_ee_target_delta_pose_align2_gripper_pd_joint_pos"
 SIM_FREQ = 500  # Hz
@@ -74,8 +86,10 @@ class WidowXTableEnv(BaseEnv):
     SUPPORTED_OBS_MODES = ["rgb+segmentation", "rgb", "state", "none", "state_dict"]
     SUPPORTED_REWARD_MODES = ["none", "sparse"]
 
-    def __init__(self, *args, robot_uids=ROBOT_UID, table_look: str = tables.DEFAULT_LOOK, **kwargs):
-        tables.table_texture(table_look)  # fail early, with the list of known looks
+    def __init__(
+        self, *args, robot_uids=ROBOT_UID, table_look: str = table_looks.DEFAULT_LOOK, **kwargs
+    ):
+        table_looks.table_texture(table_look)  # fail early, with the list of known looks
         ensure_robot_asset()
         self.table_look = table_look
         kwargs.setdefault("control_mode", CONTROL_MODE)
@@ -114,6 +128,7 @@ class WidowXTableEnv(BaseEnv):
         self.scene.add_directional_light([1, 1, -1], [0.6, 0.6, 0.6])
 
     def reset(self, seed=None, options=None):
+        self._grasp_steps = None  # the episode's consecutive-grasp count starts again
         if seed is not None:
             # ManiSkill draws from its own episode RNGs; Gymnasium's `np_random` is set from the
             # same seed so gymnasium's env_checker and wrappers see a seeded env.
@@ -139,7 +154,9 @@ class WidowXTableEnv(BaseEnv):
         builder.initial_pose = sapien.Pose(p=[*TABLE_CENTER_XY, TABLE_TOP_Z - hz])
         self.table = builder.build_static(name="table")
         self._textures: dict[str, sapien.render.RenderTexture2D] = {}
-        self.set_actor_texture(self.table, "table:" + self.table_look, tables.table_texture(self.table_look))
+        self.set_actor_texture(
+            self.table, "table:" + self.table_look, table_looks.table_texture(self.table_look)
+        )
         return self.table
 
     def texture(self, key: str, image: np.ndarray | None = None, path: str | None = None):
@@ -152,7 +169,9 @@ class WidowXTableEnv(BaseEnv):
                 rgba = np.concatenate(
                     [image, np.full(image.shape[:2] + (1,), 255, np.uint8)], axis=-1
                 )
-                tex = sapien.render.RenderTexture2D(np.ascontiguousarray(rgba), "R8G8B8A8Unorm", srgb=True)
+                tex = sapien.render.RenderTexture2D(
+                    np.ascontiguousarray(rgba), "R8G8B8A8Unorm", srgb=True
+                )
             self._textures[key] = tex
         return tex
 
@@ -186,10 +205,12 @@ class WidowXTableEnv(BaseEnv):
 
     def _reset_robot(self, env_idx: torch.Tensor):
         qpos = torch.tensor(ROBOT_INIT_QPOS, dtype=torch.float32, device=self.device)
-        self.agent.robot.set_pose(Pose.create_from_pq(p=torch.tensor(ROBOT_BASE_P), q=torch.tensor(ROBOT_BASE_Q)))
+        self.agent.robot.set_pose(
+            Pose.create_from_pq(p=torch.tensor(ROBOT_BASE_P), q=torch.tensor(ROBOT_BASE_Q))
+        )
         self.agent.reset(init_qpos=qpos.expand(len(env_idx), -1) if self.num_envs > 1 else qpos)
 
-    # ---- observations for policies ----------------------------------------------------------------
+    # ---- observations for policies ---------------------------------------------------------------
     def get_obs(self, *args, **kwargs):
         # ManiSkill hands out some tensors it later edits in place (the controller's target pose)
         # or reuses (camera parameters); copy, so a returned observation never changes after the
@@ -199,6 +220,44 @@ class WidowXTableEnv(BaseEnv):
     def _get_obs_extra(self, info: dict):
         # Proprioception a learned policy may use; scene state stays out (see privileged_state).
         return {"tcp_pose": self.tcp_pose.raw_pose}
+
+    # ---- the SimplerEnv / ManiSkill Bridge interface (eval loops written for those run here) ---
+    def get_language_instruction(self) -> list[str]:
+        """One instruction per sub-env."""
+        return [t["instruction"] for t in self.task_info()]
+
+    def is_final_subtask(self) -> bool:
+        return True  # every vlthink task is a single pick-and-place
+
+    def _object_grasped(self) -> torch.Tensor:
+        """(N,) bool: the gripper holds the task's object (tasks that have one override this)."""
+        return torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
+
+    def _grasp_near(self, object_p: torch.Tensor) -> torch.Tensor:
+        """(N,) bool: the object is close enough to the gripper for a grasp to be possible; the
+        contact query behind ``is_grasping`` walks every contact, so it runs only then."""
+        return torch.linalg.norm(object_p - self.tcp_pose.p, dim=1) < GRASP_NEAR
+
+    def grasp_info(self) -> dict[str, torch.Tensor]:
+        """``is_src_obj_grasped`` and ``consecutive_grasp`` (held for CONSECUTIVE_GRASP_STEPS
+        evaluations in a row), the keys of ManiSkill's Bridge envs; for a task's ``evaluate``."""
+        grasped = self._object_grasped()
+        steps = getattr(self, "_grasp_steps", None)
+        if steps is None or steps.shape != grasped.shape:
+            steps = torch.zeros(grasped.shape, dtype=torch.int32, device=grasped.device)
+        self._grasp_steps = torch.where(grasped, steps + 1, torch.zeros_like(steps))
+        return {
+            "is_src_obj_grasped": grasped,
+            "consecutive_grasp": self._grasp_steps >= CONSECUTIVE_GRASP_STEPS,
+        }
+
+    def _robot_state(self) -> dict[str, torch.Tensor]:
+        """The robot's part of a task's ``privileged_state`` (the same in every task)."""
+        return {
+            "tcp_pose": self.tcp_pose.raw_pose,
+            "robot_base_pose": self.agent.robot.pose.raw_pose,
+            "gripper_qpos": self.agent.robot.get_qpos()[:, -2:],
+        }
 
     @property
     def tcp_pose(self) -> Pose:

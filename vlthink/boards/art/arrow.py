@@ -7,7 +7,15 @@ from .canvas import BLACK, Canvas, transform
 BACKGROUND = (248, 248, 246)
 
 # block arrow pointing up, centred on the origin (unit coords)
-UP = [(0.0, -0.38), (0.29, -0.06), (0.11, -0.06), (0.11, 0.38), (-0.11, 0.38), (-0.11, -0.06), (-0.29, -0.06)]
+UP = [
+    (0.0, -0.38),
+    (0.29, -0.06),
+    (0.11, -0.06),
+    (0.11, 0.38),
+    (-0.11, 0.38),
+    (-0.11, -0.06),
+    (-0.29, -0.06),
+]
 ROTATION = {"up": 0, "right": 90, "down": 180, "left": 270}  # clockwise on screen
 
 

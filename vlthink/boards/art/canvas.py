@@ -11,7 +11,7 @@ same code gives the same pixels wherever the same Pillow version runs.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -57,7 +57,9 @@ class Canvas:
         x, y = c
         self.draw.ellipse(self.pts([(x - rx, y - ry), (x + rx, y + ry)]), fill=fill)
 
-    def rect(self, x0: float, y0: float, x1: float, y1: float, fill: RGB, radius: float = 0.0) -> None:
+    def rect(
+        self, x0: float, y0: float, x1: float, y1: float, fill: RGB, radius: float = 0.0
+    ) -> None:
         box = self.pts([(x0, y0), (x1, y1)])
         if radius > 0:
             self.draw.rounded_rectangle(box, radius=self.px(radius), fill=fill)
@@ -68,7 +70,9 @@ class Canvas:
         """Circle outline whose outer radius is ``r``."""
         x, y = c
         self.draw.ellipse(
-            self.pts([(x - r, y - r), (x + r, y + r)]), outline=fill, width=max(1, round(self.px(width)))
+            self.pts([(x - r, y - r), (x + r, y + r)]),
+            outline=fill,
+            width=max(1, round(self.px(width))),
         )
 
     def rounded_poly(self, points: Sequence[Point], radius: float, fill: RGB) -> None:
@@ -89,12 +93,22 @@ class Canvas:
             r = w / 2
             self.draw.ellipse([x - r, y - r, x + r, y + r], fill=fill)
 
-    def arc(self, c: Point, r: float, a0: float, a1: float, width: float, fill: RGB, caps: bool = True) -> None:
+    def arc(
+        self, c: Point, r: float, a0: float, a1: float, width: float, fill: RGB, caps: bool = True
+    ) -> None:
         """Stroke along a circle arc; angles in degrees, 0 = +x (right), 90 = +y (down)."""
         self.line(arc_points(c, r, a0, a1), width, fill, caps)
 
     # -- text ----------------------------------------------------------------------------------
-    def text(self, s: str, c: Point, height: float, fill: RGB, weight: float = 0.0, width: float | None = None) -> None:
+    def text(
+        self,
+        s: str,
+        c: Point,
+        height: float,
+        fill: RGB,
+        weight: float = 0.0,
+        width: float | None = None,
+    ) -> None:
         """Text centred on ``c`` whose ink is ``height`` tall (unit coords).
 
         ``weight`` emboldens by stroking the glyph outlines (fraction of the height);
@@ -117,7 +131,10 @@ class Canvas:
         offsets = [(0.0, 0.0)]
         if grow > 0:
             for ring in (grow, grow * 0.5):
-                offsets += [(ring * math.cos(2 * math.pi * i / 32), ring * math.sin(2 * math.pi * i / 32)) for i in range(32)]
+                offsets += [
+                    (ring * math.cos(2 * math.pi * i / 32), ring * math.sin(2 * math.pi * i / 32))
+                    for i in range(32)
+                ]
         for dx, dy in offsets:
             ld.text((4 + g - x0 + dx, 4 + g - y0 + dy), s, fill=255, font=font)
         tw, th = layer.width - 8, layer.height - 8
@@ -140,7 +157,9 @@ def _segment(draw: ImageDraw.ImageDraw, a, b, w: float, fill: RGB) -> None:
     if n == 0:
         return
     nx, ny = -dy / n * w / 2, dx / n * w / 2
-    draw.polygon([(x0 + nx, y0 + ny), (x1 + nx, y1 + ny), (x1 - nx, y1 - ny), (x0 - nx, y0 - ny)], fill=fill)
+    draw.polygon(
+        [(x0 + nx, y0 + ny), (x1 + nx, y1 + ny), (x1 - nx, y1 - ny), (x0 - nx, y0 - ny)], fill=fill
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,19 +167,30 @@ def _segment(draw: ImageDraw.ImageDraw, a, b, w: float, fill: RGB) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def arc_points(c: Point, r: float, a0: float, a1: float, n: int | None = None, ry: float | None = None) -> list[Point]:
+def arc_points(
+    c: Point, r: float, a0: float, a1: float, n: int | None = None, ry: float | None = None
+) -> list[Point]:
     """Points along an arc from angle ``a0`` to ``a1`` (degrees, y-down: 90 = straight down)."""
     ry = r if ry is None else ry
     n = n or max(8, int(abs(a1 - a0) / 3))
     return [
-        (c[0] + r * math.cos(math.radians(a0 + (a1 - a0) * i / n)), c[1] + ry * math.sin(math.radians(a0 + (a1 - a0) * i / n)))
+        (
+            c[0] + r * math.cos(math.radians(a0 + (a1 - a0) * i / n)),
+            c[1] + ry * math.sin(math.radians(a0 + (a1 - a0) * i / n)),
+        )
         for i in range(n + 1)
     ]
 
 
 def regular_polygon(c: Point, r: float, n: int, rot: float = -90.0) -> list[Point]:
     """Vertices of a regular n-gon; the first vertex at angle ``rot`` (−90 = pointing up)."""
-    return [(c[0] + r * math.cos(math.radians(rot + 360 * i / n)), c[1] + r * math.sin(math.radians(rot + 360 * i / n))) for i in range(n)]
+    return [
+        (
+            c[0] + r * math.cos(math.radians(rot + 360 * i / n)),
+            c[1] + r * math.sin(math.radians(rot + 360 * i / n)),
+        )
+        for i in range(n)
+    ]
 
 
 def inset(points: Sequence[Point], d: float) -> list[Point]:
@@ -184,7 +214,13 @@ def inset(points: Sequence[Point], d: float) -> list[Point]:
     return out
 
 
-def transform(points: Iterable[Point], scale: float = 1.0, rot: float = 0.0, at: Point = (0.0, 0.0), flip_x: bool = False) -> list[Point]:
+def transform(
+    points: Iterable[Point],
+    scale: float = 1.0,
+    rot: float = 0.0,
+    at: Point = (0.0, 0.0),
+    flip_x: bool = False,
+) -> list[Point]:
     """Scale, optionally mirror left-right, rotate (degrees, clockwise on screen), translate."""
     cr, sr = math.cos(math.radians(rot)), math.sin(math.radians(rot))
     out = []
@@ -201,7 +237,15 @@ def mirror(points: Iterable[Point]) -> list[Point]:
     return [(1 - x, y) for x, y in points]
 
 
-def arrow_path(c: Canvas, path: Sequence[Point], width: float, head_len: float, head_w: float, fill: RGB, tail_cap: bool = False) -> None:
+def arrow_path(
+    c: Canvas,
+    path: Sequence[Point],
+    width: float,
+    head_len: float,
+    head_w: float,
+    fill: RGB,
+    tail_cap: bool = False,
+) -> None:
     """A stroked path (``width`` thick) that ends in a triangular arrowhead at ``path[-1]``."""
     (xa, ya), (xb, yb) = path[-2], path[-1]
     n = math.hypot(xb - xa, yb - ya)
@@ -213,6 +257,10 @@ def arrow_path(c: Canvas, path: Sequence[Point], width: float, head_len: float, 
         c.circle(shaft[0], width / 2, fill)
     px_, py_ = -uy, ux
     c.poly(
-        [(xb, yb), (base[0] + px_ * head_w / 2, base[1] + py_ * head_w / 2), (base[0] - px_ * head_w / 2, base[1] - py_ * head_w / 2)],
+        [
+            (xb, yb),
+            (base[0] + px_ * head_w / 2, base[1] + py_ * head_w / 2),
+            (base[0] - px_ * head_w / 2, base[1] - py_ * head_w / 2),
+        ],
         fill,
     )

@@ -26,7 +26,10 @@ def _tub(c: Canvas, dy: float = 0.0, water: bool = True) -> None:
         wy = top + 0.09
         x0 = 0.12 + 0.11 * (wy - top) / (bot - top)
         x1 = 1 - x0
-        pts = [(x0 + (x1 - x0) * i / 80, wy + 0.028 * math.sin(2 * math.pi * 3 * i / 80)) for i in range(81)]
+        pts = [
+            (x0 + (x1 - x0) * i / 80, wy + 0.028 * math.sin(2 * math.pi * 3 * i / 80))
+            for i in range(81)
+        ]
         c.line(pts, LW, BLACK)
 
 
@@ -63,7 +66,10 @@ def _circle(c: Canvas, letter: str | None = None) -> None:
 def _iron(c: Canvas) -> None:
     body = [(0.86, 0.72), (0.86, 0.47), (0.36, 0.47)]
     # the curved nose down to the pointed front
-    nose = [(0.36 - 0.24 * math.sin(math.radians(a)), 0.47 + 0.25 * (1 - math.cos(math.radians(a)))) for a in range(0, 91, 6)]
+    nose = [
+        (0.36 - 0.24 * math.sin(math.radians(a)), 0.47 + 0.25 * (1 - math.cos(math.radians(a))))
+        for a in range(0, 91, 6)
+    ]
     sole = [(0.12, 0.72), (0.86, 0.72)]
     c.line(body + nose + sole, LW, BLACK)
     c.line([(0.42, 0.47), (0.46, 0.31), (0.80, 0.31), (0.80, 0.47)], LW, BLACK)  # handle

@@ -26,7 +26,11 @@ def two(c):
 
 
 def three(c):
-    c.line(arc_points((0.49, 0.345), 0.14, 200, 450) + arc_points((0.49, 0.635), 0.16, 270, 520)[1:], W, BLACK)
+    c.line(
+        arc_points((0.49, 0.345), 0.14, 200, 450) + arc_points((0.49, 0.635), 0.16, 270, 520)[1:],
+        W,
+        BLACK,
+    )
 
 
 def four(c):
@@ -34,7 +38,11 @@ def four(c):
 
 
 def five(c):
-    c.line([(0.66, 0.2), (0.395, 0.2), (0.375, 0.455)] + arc_points((0.49, 0.61), 0.18, 232, 505), W, BLACK)
+    c.line(
+        [(0.66, 0.2), (0.395, 0.2), (0.375, 0.455)] + arc_points((0.49, 0.61), 0.18, 232, 505),
+        W,
+        BLACK,
+    )
 
 
 def six(c):

@@ -84,13 +84,17 @@ def disabled_access(c):
     filled(c, SIGN_BLUE)
     c.ring((0.46, 0.64), 0.215, 0.055, WHITE)  # wheel
     c.circle((0.44, 0.19), 0.065, WHITE)  # head
-    c.line([(0.43, 0.31), (0.43, 0.52), (0.62, 0.52), (0.68, 0.72), (0.78, 0.70)], 0.085, WHITE)  # body, thigh, shin
+    c.line(
+        [(0.43, 0.31), (0.43, 0.52), (0.62, 0.52), (0.68, 0.72), (0.78, 0.70)], 0.085, WHITE
+    )  # body, thigh, shin
     c.line([(0.43, 0.37), (0.58, 0.42)], 0.06, WHITE)  # arm
 
 
 def escalator(c):
     frame(c)
-    c.line([(0.14, 0.82), (0.30, 0.82), (0.66, 0.46), (0.86, 0.46)], 0.08, BLACK)  # the moving steps
+    c.line(
+        [(0.14, 0.82), (0.30, 0.82), (0.66, 0.46), (0.86, 0.46)], 0.08, BLACK
+    )  # the moving steps
     c.line([(0.22, 0.64), (0.30, 0.64), (0.64, 0.30), (0.80, 0.30)], 0.03, BLACK)  # handrail
     person(c, STANDING, 0.44, (0.47, 0.43))
 
@@ -109,7 +113,11 @@ def hairdresser(c):
     pivot = (0.40, 0.47)
     for tip, ring in (((0.24, 0.15), (0.55, 0.74)), ((0.56, 0.15), (0.25, 0.74))):
         c.poly([tip, (pivot[0] - 0.035, pivot[1]), (pivot[0] + 0.035, pivot[1])], BLACK)
-        c.line([pivot, (ring[0] + (pivot[0] - ring[0]) * 0.35, ring[1] + (pivot[1] - ring[1]) * 0.35)], 0.045, BLACK)
+        c.line(
+            [pivot, (ring[0] + (pivot[0] - ring[0]) * 0.35, ring[1] + (pivot[1] - ring[1]) * 0.35)],
+            0.045,
+            BLACK,
+        )
         c.ring(ring, 0.085, 0.04, BLACK)
     c.circle(pivot, 0.035, BLACK)
     # comb
@@ -129,10 +137,25 @@ def information(c):
 
 def _dog(c: Canvas, scale: float, at) -> None:
     """Dog in side view, facing left (local box ≈ 1 wide)."""
-    T = lambda pts: transform(pts, scale, at=at)  # noqa: E731
+
+    def T(pts):
+        return transform(pts, scale, at=at)
+
     c.line(T([(-0.22, -0.02), (0.24, -0.02)]), 0.20 * scale, BLACK)  # body
     c.line(T([(-0.24, -0.02), (-0.30, -0.22)]), 0.13 * scale, BLACK)  # neck
-    c.poly(T([(-0.38, -0.34), (-0.22, -0.34), (-0.20, -0.20), (-0.40, -0.18), (-0.50, -0.20), (-0.50, -0.26)]), BLACK)  # head + snout
+    c.poly(
+        T(
+            [
+                (-0.38, -0.34),
+                (-0.22, -0.34),
+                (-0.20, -0.20),
+                (-0.40, -0.18),
+                (-0.50, -0.20),
+                (-0.50, -0.26),
+            ]
+        ),
+        BLACK,
+    )  # head + snout
     c.poly(T([(-0.29, -0.33), (-0.22, -0.44), (-0.20, -0.30)]), BLACK)  # ear
     lw = 0.075 * scale
     for x0, x1 in ((-0.18, -0.22), (-0.09, -0.10), (0.17, 0.14), (0.26, 0.30)):
@@ -162,7 +185,9 @@ def no_smoking(c):
     c.rect(0.17, 0.55, 0.70, 0.63, BLACK)  # cigarette
     c.rect(0.72, 0.55, 0.78, 0.63, BLACK)  # lit end, after a gap
     for x in (0.66, 0.74):  # smoke
-        pts = [(x + 0.025 * math.sin(i / 20 * 2 * math.pi), 0.50 - 0.24 * i / 20) for i in range(21)]
+        pts = [
+            (x + 0.025 * math.sin(i / 20 * 2 * math.pi), 0.50 - 0.24 * i / 20) for i in range(21)
+        ]
         c.line(pts, 0.025, BLACK)
     prohibition_ring(c)
     prohibition_bar(c)
@@ -171,7 +196,10 @@ def no_smoking(c):
 def recycle(c):
     frame(c)
     ctr, r = (0.5, 0.55), 0.37
-    v = [(ctr[0] + r * math.cos(math.radians(a)), ctr[1] + r * math.sin(math.radians(a))) for a in (-90, 30, 150)]
+    v = [
+        (ctr[0] + r * math.cos(math.radians(a)), ctr[1] + r * math.sin(math.radians(a)))
+        for a in (-90, 30, 150)
+    ]
 
     def at(p, q, t):
         return (p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t)
@@ -228,11 +256,31 @@ def toilets(c):
     # woman: head, a trapezoid dress, arms and legs
     s, x0, y0 = 0.56, 0.71, 0.56
     c.circle((x0, y0 - 0.58 * s), HEAD * s, BLACK)
-    c.poly([(x0 - 0.07 * s, y0 - 0.47 * s), (x0 + 0.07 * s, y0 - 0.47 * s), (x0 + 0.20 * s, y0 + 0.16 * s), (x0 - 0.20 * s, y0 + 0.16 * s)], BLACK)
+    c.poly(
+        [
+            (x0 - 0.07 * s, y0 - 0.47 * s),
+            (x0 + 0.07 * s, y0 - 0.47 * s),
+            (x0 + 0.20 * s, y0 + 0.16 * s),
+            (x0 - 0.20 * s, y0 + 0.16 * s),
+        ],
+        BLACK,
+    )
     c.rect(x0 - 0.07 * s, y0 - 0.50 * s, x0 + 0.07 * s, y0 - 0.40 * s, BLACK, radius=0.03 * s)
     for sx in (-1, 1):
-        c.line([(x0 + sx * 0.07 * s, y0 - 0.42 * s), (x0 + sx * 0.14 * s, y0 - 0.22 * s), (x0 + sx * 0.16 * s, y0 - 0.04 * s)], LIMB * 0.85 * s, BLACK)
-        c.line([(x0 + sx * 0.06 * s, y0 + 0.14 * s), (x0 + sx * 0.06 * s, y0 + 0.44 * s)], LIMB * s, BLACK)
+        c.line(
+            [
+                (x0 + sx * 0.07 * s, y0 - 0.42 * s),
+                (x0 + sx * 0.14 * s, y0 - 0.22 * s),
+                (x0 + sx * 0.16 * s, y0 - 0.04 * s),
+            ],
+            LIMB * 0.85 * s,
+            BLACK,
+        )
+        c.line(
+            [(x0 + sx * 0.06 * s, y0 + 0.14 * s), (x0 + sx * 0.06 * s, y0 + 0.44 * s)],
+            LIMB * s,
+            BLACK,
+        )
 
 
 DRAW = {

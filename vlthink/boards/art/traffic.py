@@ -11,8 +11,17 @@ from __future__ import annotations
 import math
 
 from .canvas import (
-    BLACK, SIGN_BLUE, SIGN_RED, WHITE, Canvas, arc_points, arrow_path, inset, mirror,
-    regular_polygon, transform,
+    BLACK,
+    SIGN_BLUE,
+    SIGN_RED,
+    WHITE,
+    Canvas,
+    arc_points,
+    arrow_path,
+    inset,
+    mirror,
+    regular_polygon,
+    transform,
 )  # fmt: skip
 
 BACKGROUND = (246, 246, 244)
@@ -69,25 +78,51 @@ def _turn_left_path(scale=1.0):
 def _car_rear(c: Canvas, cx: float, cy: float, fill, w: float = 0.17) -> None:
     """A car seen from behind (for "no overtaking")."""
     h = w * 0.55
-    c.poly([(cx - w * 0.36, cy - h * 0.15), (cx - w * 0.28, cy - h * 0.95), (cx + w * 0.28, cy - h * 0.95), (cx + w * 0.36, cy - h * 0.15)], fill)
+    c.poly(
+        [
+            (cx - w * 0.36, cy - h * 0.15),
+            (cx - w * 0.28, cy - h * 0.95),
+            (cx + w * 0.28, cy - h * 0.95),
+            (cx + w * 0.36, cy - h * 0.15),
+        ],
+        fill,
+    )
     c.rect(cx - w / 2, cy - h * 0.25, cx + w / 2, cy + h * 0.55, fill, radius=w * 0.08)
     c.rect(cx - w * 0.44, cy + h * 0.4, cx - w * 0.22, cy + h * 0.9, fill, radius=w * 0.04)
     c.rect(cx + w * 0.22, cy + h * 0.4, cx + w * 0.44, cy + h * 0.9, fill, radius=w * 0.04)
-    c.poly([(cx - w * 0.25, cy - h * 0.25), (cx - w * 0.2, cy - h * 0.8), (cx + w * 0.2, cy - h * 0.8), (cx + w * 0.25, cy - h * 0.25)], WHITE)
+    c.poly(
+        [
+            (cx - w * 0.25, cy - h * 0.25),
+            (cx - w * 0.2, cy - h * 0.8),
+            (cx + w * 0.2, cy - h * 0.8),
+            (cx + w * 0.25, cy - h * 0.25),
+        ],
+        WHITE,
+    )
     c.rect(cx - w * 0.42, cy + h * 0.02, cx - w * 0.28, cy + h * 0.18, WHITE)
     c.rect(cx + w * 0.28, cy + h * 0.02, cx + w * 0.42, cy + h * 0.18, WHITE)
 
 
 def _car_side(c: Canvas, pts_at, scale, fill=BLACK) -> None:
     """A car in side view facing left, in a local box x∈[0,1], y∈[0,0.5]."""
-    body = [(0.0, 0.30), (0.04, 0.20), (0.22, 0.16), (0.34, 0.02), (0.70, 0.02), (0.84, 0.17), (1.0, 0.20), (1.0, 0.38), (0.0, 0.38)]
+    body = [
+        (0.0, 0.30),
+        (0.04, 0.20),
+        (0.22, 0.16),
+        (0.34, 0.02),
+        (0.70, 0.02),
+        (0.84, 0.17),
+        (1.0, 0.20),
+        (1.0, 0.38),
+        (0.0, 0.38),
+    ]
     c.poly(transform(body, scale, at=pts_at), fill)
     win = [(0.38, 0.07), (0.52, 0.07), (0.52, 0.17), (0.27, 0.17)]
     win2 = [(0.57, 0.07), (0.68, 0.07), (0.77, 0.17), (0.57, 0.17)]
     c.poly(transform(win, scale, at=pts_at), WHITE)
     c.poly(transform(win2, scale, at=pts_at), WHITE)
     for wx in (0.2, 0.8):
-        (x, y), = transform([(wx, 0.38)], scale, at=pts_at)
+        ((x, y),) = transform([(wx, 0.38)], scale, at=pts_at)
         c.circle((x, y), 0.12 * scale, WHITE)
         c.circle((x, y), 0.095 * scale, fill)
 
@@ -200,7 +235,14 @@ def roundabout(c):
         bx, by = shaft[-1]
         tx, ty = -math.sin(ang), math.cos(ang)  # tangent, clockwise
         nx, ny = math.cos(ang), math.sin(ang)  # radial
-        c.poly([(bx + tx * hl, by + ty * hl), (bx + nx * hw / 2, by + ny * hw / 2), (bx - nx * hw / 2, by - ny * hw / 2)], WHITE)
+        c.poly(
+            [
+                (bx + tx * hl, by + ty * hl),
+                (bx + nx * hw / 2, by + ny * hw / 2),
+                (bx - nx * hw / 2, by - ny * hw / 2),
+            ],
+            WHITE,
+        )
 
 
 def sharp_route_deviation(c):
@@ -208,7 +250,17 @@ def sharp_route_deviation(c):
     c.rect(0.085, 0.295, 0.915, 0.705, WHITE, radius=0.02)
     c.rect(0.105, 0.315, 0.895, 0.685, BLACK, radius=0.01)
     for x in (0.25, 0.47, 0.69):  # white chevrons pointing left
-        c.poly([(x - 0.1, 0.5), (x + 0.04, 0.34), (x + 0.14, 0.34), (x, 0.5), (x + 0.14, 0.66), (x + 0.04, 0.66)], WHITE)
+        c.poly(
+            [
+                (x - 0.1, 0.5),
+                (x + 0.04, 0.34),
+                (x + 0.14, 0.34),
+                (x, 0.5),
+                (x + 0.14, 0.66),
+                (x + 0.04, 0.66),
+            ],
+            WHITE,
+        )
 
 
 def _steep(c, up: bool):
@@ -260,23 +312,59 @@ def road_works(c):
 def loose_chippings(c):
     warning(c)
     _car_side(c, (0.25, 0.575), 0.36)
-    for x, y, s in [(0.67, 0.59, 0.026), (0.73, 0.53, 0.02), (0.72, 0.665, 0.024), (0.64, 0.51, 0.018), (0.77, 0.61, 0.018), (0.66, 0.755, 0.02), (0.735, 0.755, 0.018)]:
+    for x, y, s in [
+        (0.67, 0.59, 0.026),
+        (0.73, 0.53, 0.02),
+        (0.72, 0.665, 0.024),
+        (0.64, 0.51, 0.018),
+        (0.77, 0.61, 0.018),
+        (0.66, 0.755, 0.02),
+        (0.735, 0.755, 0.018),
+    ]:
         c.poly(regular_polygon((x, y), s, 5, rot=17 * x * 100), BLACK)
 
 
 def falling_rocks(c):
     warning(c)
-    cliff = [(0.26, 0.77), (0.43, 0.40), (0.475, 0.44), (0.44, 0.52), (0.48, 0.60), (0.44, 0.69), (0.47, 0.77)]
+    cliff = [
+        (0.26, 0.77),
+        (0.43, 0.40),
+        (0.475, 0.44),
+        (0.44, 0.52),
+        (0.48, 0.60),
+        (0.44, 0.69),
+        (0.47, 0.77),
+    ]
     c.poly(cliff, BLACK)
-    for x, y, s in [(0.555, 0.47, 0.036), (0.62, 0.585, 0.034), (0.545, 0.625, 0.026), (0.59, 0.74, 0.036), (0.67, 0.745, 0.03), (0.525, 0.75, 0.024)]:
+    for x, y, s in [
+        (0.555, 0.47, 0.036),
+        (0.62, 0.585, 0.034),
+        (0.545, 0.625, 0.026),
+        (0.59, 0.74, 0.036),
+        (0.67, 0.745, 0.03),
+        (0.525, 0.75, 0.024),
+    ]:
         c.poly(regular_polygon((x, y), s, 6, rot=x * 300), BLACK)
 
 
 def wild_animals(c):
     warning(c)
     s, at = 0.50, (0.245, 0.415)
-    T = lambda pts: transform(pts, s, at=at)  # noqa: E731
-    body = [(0.18, 0.44), (0.28, 0.33), (0.52, 0.30), (0.68, 0.24), (0.78, 0.32), (0.74, 0.47), (0.56, 0.55), (0.30, 0.57), (0.18, 0.52)]
+
+    def T(pts):
+        return transform(pts, s, at=at)
+
+    body = [
+        (0.18, 0.44),
+        (0.28, 0.33),
+        (0.52, 0.30),
+        (0.68, 0.24),
+        (0.78, 0.32),
+        (0.74, 0.47),
+        (0.56, 0.55),
+        (0.30, 0.57),
+        (0.18, 0.52),
+    ]
     c.poly(T(body), BLACK)
     c.line(T([(0.70, 0.32), (0.83, 0.13)]), 0.11 * s, BLACK)  # neck
     c.poly(T([(0.76, 0.08), (0.88, 0.06), (1.0, 0.15), (0.98, 0.20), (0.84, 0.20)]), BLACK)  # head

@@ -21,12 +21,20 @@ WIND = (82, 128, 168)
 
 def _cloud(c: Canvas, cx: float, cy: float, s: float, fill, outline=None) -> None:
     """A cloud centred near (cx, cy): three puffs on a flat rounded base, ``s`` ≈ half width."""
+
     def parts(grow: float):
         k = s / 0.28
         c.circle((cx - 0.13 * k, cy + 0.01 * k), 0.115 * k + grow, col)
         c.circle((cx + 0.01 * k, cy - 0.06 * k), 0.155 * k + grow, col)
         c.circle((cx + 0.15 * k, cy + 0.03 * k), 0.10 * k + grow, col)
-        c.rect(cx - 0.27 * k - grow, cy + 0.01 * k - grow, cx + 0.27 * k + grow, cy + 0.13 * k + grow, col, radius=0.06 * k + grow)
+        c.rect(
+            cx - 0.27 * k - grow,
+            cy + 0.01 * k - grow,
+            cx + 0.27 * k + grow,
+            cy + 0.13 * k + grow,
+            col,
+            radius=0.06 * k + grow,
+        )
 
     if outline is not None:
         col = outline
@@ -49,7 +57,9 @@ def _flake(c: Canvas, x: float, y: float, r: float) -> None:
     c.circle((x, y), 0.028, SNOW)
 
 
-def _wind(c: Canvas, y: float, x0: float, x1: float, curl: float, color=WIND, w: float = 0.045) -> None:
+def _wind(
+    c: Canvas, y: float, x0: float, x1: float, curl: float, color=WIND, w: float = 0.045
+) -> None:
     """A wind streak from x0 to x1 ending in a curl that turns up and back."""
     pts = [(x0, y), (x1, y)] + arc_points((x1, y - curl), curl, 90, -180)[1:]
     c.line(pts, w, color)
@@ -91,7 +101,15 @@ def snowing(c):
 
 def storm(c):
     _cloud(c, 0.5, 0.36, 0.32, CLOUD_DARK)
-    bolt = [(0.52, 0.50), (0.40, 0.70), (0.49, 0.70), (0.43, 0.90), (0.63, 0.63), (0.535, 0.63), (0.60, 0.50)]
+    bolt = [
+        (0.52, 0.50),
+        (0.40, 0.70),
+        (0.49, 0.70),
+        (0.43, 0.90),
+        (0.63, 0.63),
+        (0.535, 0.63),
+        (0.60, 0.50),
+    ]
     c.poly(bolt, BOLT)
     for x, y in [(0.30, 0.66), (0.70, 0.66), (0.26, 0.80), (0.74, 0.80)]:
         c.line([(x + 0.03, y - 0.04), (x - 0.015, y + 0.04)], 0.038, RAIN)

@@ -2,7 +2,7 @@
 
 A :class:`Config` says which assets, cells, yaws and perturbations a split uses; the variants
 (:mod:`vlthink.envs.ood.variants`) are rows that change a few fields of the training config.
-:func:`draw_episode` turns a config and the episode RNG into an :class:`Episode`, with no
+:func:`draw_episode` turns a config and the episode RNG into an :class:`EpisodeLayout`, with no
 simulator involved, so the sampling rules are testable over thousands of seeds.
 """
 
@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from vlthink.assets.objects import OBJECTS_HELDOUT, OBJECTS_TRAIN
+from vlthink.assets.overlay_textures import OVERLAY_TEXTURES
+from vlthink.assets.receptacles import RECEPTACLES_HELDOUT, RECEPTACLES_TRAIN
+from vlthink.assets.table_looks import TABLE_LOOKS_HELDOUT, TABLE_LOOKS_TRAIN
 from vlthink.envs.ood import layout
 from vlthink.envs.ood.overlays import Overlay, draw_overlay
-from vlthink.ood.objects import OBJECTS_HELDOUT, OBJECTS_TRAIN
-from vlthink.ood.overlays import OVERLAY_TEXTURES
-from vlthink.ood.receptacles import RECEPTACLES_HELDOUT, RECEPTACLES_TRAIN
-from vlthink.scene.tables import TABLE_LOOKS_HELDOUT, TABLE_LOOKS_TRAIN
 
 # --- Instructions ---------------------------------------------------------------------------------
 TEMPLATE_TRAIN = "put {object} on {receptacle}"
@@ -46,10 +46,12 @@ TEMPLATES_SPARE = (  # held out from the suite too, for users who want more para
     "Bring the {object} to the {receptacle} and let go of it",
 )
 
-# --- Arm start (EEPose) ------------------------------------------------------------------------------
-ARM_OFFSETS = ((0.0, 0.08, -0.08, 0.15, -0.15),) * 5 + ((0.0, 0.3, -0.3, 0.6, -0.6),)  # rad per joint
+# --- Arm start (EEPose) ---------------------------------------------------------------------------
+ARM_OFFSETS = ((0.0, 0.08, -0.08, 0.15, -0.15),) * 5 + (
+    (0.0, 0.3, -0.3, 0.6, -0.6),
+)  # rad per joint
 
-# --- Mid-episode move (PosChangeTo) ------------------------------------------------------------------
+# --- Mid-episode move (PosChangeTo) ---------------------------------------------------------------
 MOVE_STEP = 5  # control step after which the object is moved
 
 
@@ -70,7 +72,7 @@ class Config:
     perturb_arm: bool = False
     move_at_step: int | None = None
 
-    def but(self, **changes) -> "Config":
+    def but(self, **changes) -> Config:
         return replace(self, **changes)
 
 
@@ -86,7 +88,7 @@ HELDOUT = {  # the held-out sets, for tests and docs
 
 
 @dataclass(frozen=True)
-class Episode:
+class EpisodeLayout:
     """Everything one episode shows, as drawn from its seed."""
 
     object: str
@@ -121,7 +123,7 @@ def draw_arm_offsets(rng) -> tuple[float, ...]:
     return tuple(float(_choice(rng, options)) for options in ARM_OFFSETS)
 
 
-def draw_episode(cfg: Config, rng: np.random.RandomState, frame_hw=(480, 640)) -> Episode:
+def draw_episode(cfg: Config, rng: np.random.RandomState, frame_hw=(480, 640)) -> EpisodeLayout:
     """The episode a config and an RNG give (see the module docstring of layout for the cells)."""
     if cfg.distractor_object:
         obj, other_obj = _two(rng, cfg.objects)  # never the target as its own distractor
@@ -163,7 +165,7 @@ def draw_episode(cfg: Config, rng: np.random.RandomState, frame_hw=(480, 640)) -
     def xy(key):
         return tuple(float(v) for v in cells[key])
 
-    return Episode(
+    return EpisodeLayout(
         object=obj,
         receptacle=rec,
         table_look=look,

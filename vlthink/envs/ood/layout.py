@@ -28,13 +28,13 @@ come from the episode RNG, so the layout is a function of the seed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from scipy.spatial import ConvexHull
 
-from vlthink.ood.objects import object_parts, object_spec
-from vlthink.ood.receptacles import receptacle_parts
+from vlthink.assets.objects import object_parts, object_spec
+from vlthink.assets.receptacles import receptacle_parts
 
 # --- Cells (m, world frame) -----------------------------------------------------------------------
 GRID_CENTER = (-0.16, 0.0)
@@ -43,14 +43,14 @@ GRID_SHAPE = (6, 6)  # cells along (x, y)
 RING_SHAPE = (8, 8)  # the ring is this grid minus GRID_SHAPE
 WIDE_SHAPE = (6, 12)
 
-# --- Rules ------------------------------------------------------------------------------------------
+# --- Rules ----------------------------------------------------------------------------------------
 MIN_CENTRE_DISTANCE = 0.07  # m between the centres of any two things
 MIN_OBJECT_DISTANCE = 0.15  # m between target and distractor object (MultiCarrot)
 CLEARANCE = 0.01  # m between any two footprints
 FINGER_BOX = (0.02, 0.05)  # m, half-extents (along the object's x, y) of the open fingers' reach
 MAX_DRAWS = 200  # restarts before the backtracking search
 
-# --- Yaws (rad) --------------------------------------------------------------------------------------
+# --- Yaws (rad) -----------------------------------------------------------------------------------
 YAWS_TRAIN = (0.0, np.pi / 4, np.pi / 2, 3 * np.pi / 4)
 YAWS_HELDOUT = (np.pi / 8, 3 * np.pi / 8, 5 * np.pi / 8, 7 * np.pi / 8)  # halfway between
 
@@ -69,15 +69,19 @@ def _ring() -> np.ndarray:
     return outer[np.asarray(keep)]
 
 
-CELLS: dict[str, np.ndarray] = {"grid": _cells(GRID_SHAPE), "ring": _ring(), "wide": _cells(WIDE_SHAPE)}
+CELLS: dict[str, np.ndarray] = {
+    "grid": _cells(GRID_SHAPE),
+    "ring": _ring(),
+    "wide": _cells(WIDE_SHAPE),
+}
 
 
-# --- Footprints -------------------------------------------------------------------------------------
+# --- Footprints -----------------------------------------------------------------------------------
 def _hull_xy(xy: np.ndarray) -> np.ndarray:
     return xy[ConvexHull(xy).vertices]
 
 
-@lru_cache(maxsize=None)
+@cache
 def footprint(kind: str, name: str) -> np.ndarray:
     """(K, 2) convex footprint of an object or receptacle in its own frame (counter-clockwise)."""
     parts = object_parts(name) if kind == "object" else receptacle_parts(name)
@@ -85,7 +89,9 @@ def footprint(kind: str, name: str) -> np.ndarray:
     if kind == "object":
         gx, gy = object_spec(name).grasp_point
         fx, fy = FINGER_BOX
-        points = np.vstack([points, [[gx + sx * fx, gy + sy * fy] for sx in (-1, 1) for sy in (-1, 1)]])
+        points = np.vstack(
+            [points, [[gx + sx * fx, gy + sy * fy] for sx in (-1, 1) for sy in (-1, 1)]]
+        )
     hull = _hull_xy(points)
     hull.setflags(write=False)
     return hull
@@ -113,7 +119,7 @@ def separation(a: np.ndarray, b: np.ndarray) -> float:
     return best
 
 
-# --- Sampling ---------------------------------------------------------------------------------------
+# --- Sampling -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Thing:
     """One thing to place: its kind ("object"/"receptacle"), name, yaw and allowed cells."""
@@ -168,7 +174,9 @@ def _fits(i, cell, things, polys, chosen) -> bool:
     return True
 
 
-def move_cell(rng, thing: Thing, current, others: list[tuple[Thing, np.ndarray]]) -> np.ndarray | None:
+def move_cell(
+    rng, thing: Thing, current, others: list[tuple[Thing, np.ndarray]]
+) -> np.ndarray | None:
     """A new cell for ``thing`` (PosChangeTo): at least MIN_CENTRE_DISTANCE from where it stood,
     clear of every other thing by the same rules as at reset."""
     fixed = [t for t, _ in others]
@@ -181,7 +189,8 @@ def move_cell(rng, thing: Thing, current, others: list[tuple[Thing, np.ndarray]]
             continue
         mine = placed(polys[0], c, thing.yaw)
         clear = all(
-            np.linalg.norm(c - oc) >= (MIN_OBJECT_DISTANCE if t.kind == "object" else MIN_CENTRE_DISTANCE)
+            np.linalg.norm(c - oc)
+            >= (MIN_OBJECT_DISTANCE if t.kind == "object" else MIN_CENTRE_DISTANCE)
             and separation(mine, placed(polys[k + 1], oc, t.yaw)) >= CLEARANCE
             for k, (t, oc) in enumerate(zip(fixed, cells_fixed))
         )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vlthink.ood.overlays import OVERLAY_SIZE, overlay_texture
+from vlthink.assets.overlay_textures import OVERLAY_SIZE, overlay_texture
 
 WINDOW_SPEED_PX = (6.0, 14.0)  # px per control step, uniform; direction uniform (whole mode)
 
@@ -30,7 +30,7 @@ class Overlay:
     """What one episode blends into its frames."""
 
     mode: str  # "tex" or "whole"
-    name: str  # one of vlthink.ood.overlays.OVERLAY_TEXTURES
+    name: str  # one of vlthink.assets.overlay_textures.OVERLAY_TEXTURES
     alpha: float  # weight of the overlay in the blend
     start: tuple[float, float]  # window's top-left corner at step 0 (px, x then y)
     velocity: tuple[float, float]  # px per control step; (0, 0) for "tex"
@@ -72,7 +72,9 @@ def _texture(name: str, device) -> torch.Tensor:
     return _TEXTURES[key]
 
 
-def blend(rgb: torch.Tensor, ov: Overlay, step: int, mask: torch.Tensor | None = None) -> torch.Tensor:
+def blend(
+    rgb: torch.Tensor, ov: Overlay, step: int, mask: torch.Tensor | None = None
+) -> torch.Tensor:
     """One (H, W, 3) uint8 frame with the overlay blended in (where ``mask`` is True, if given)."""
     h, w = rgb.shape[:2]
     x, y = window(ov, step, (h, w))

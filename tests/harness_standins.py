@@ -1,0 +1,172 @@
+"""In-process stand-ins for the harness's scheduling tests (no SAPIEN, milliseconds).
+
+``ScriptedEpisodes`` speaks the worker protocol's env interface (:class:`EpisodeEnv`): an episode
+succeeds when the policy pushed ``+x`` on the step its seed names, and ends (truncates) after
+``length(seed)`` steps. Faults are a table keyed by episode seed or env id, so a test can make one
+episode raise at step M, hang, kill its worker, or make a whole env id fail to build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vlthink.harness.episodes import EpisodeKey, episode_seed
+from vlthink.harness.worker import InProcessWorker, Ready, Stepped, Unresponsive
+from vlthink.policies.base import Observation, PolicyBase
+
+STEPS = 6
+POSITIONS = ("left", "center", "right")
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str  # "raise" (env_step error), "raise_reset", "hang", "die"
+    at_step: int = 0  # the step whose request faults (0 = the reset)
+    times: int = 10**9  # how many times it happens (a "die" once, then fine: a lost worker)
+
+
+@dataclass
+class Faults:
+    by_seed: dict[int, Fault] = field(default_factory=dict)
+    build_fails: set[str] = field(default_factory=set)
+    hits: dict[int, int] = field(default_factory=dict)
+
+    def for_key(self, key: EpisodeKey, fault: Fault) -> Faults:
+        self.by_seed[episode_seed(*key)] = fault
+        return self
+
+    def fire(self, seed: int, step: int) -> None:
+        f = self.by_seed.get(seed)
+        if f is None or f.at_step != step or self.hits.get(seed, 0) >= f.times:
+            return
+        self.hits[seed] = self.hits.get(seed, 0) + 1
+        if f.kind in ("hang", "die"):
+            raise Unresponsive("timeout" if f.kind == "hang" else "worker_died")
+        raise RuntimeError(f"scripted {f.kind} at step {step}")
+
+
+def target_step(seed: int) -> int:
+    """The step on which the episode of this seed can be won."""
+    return 1 + seed % (STEPS - 2)
+
+
+def length(seed: int) -> int:
+    """Episodes end after STEPS - 1 or STEPS steps, so that slots free at different times."""
+    return STEPS - seed % 2
+
+
+class ScriptedEpisodes:
+    """``num_envs`` scripted episodes of one env id, in lock-step."""
+
+    def __init__(self, env_id: str, num_envs: int = 1, faults: Faults | None = None):
+        self.faults = faults or Faults()
+        if env_id in self.faults.build_fails:
+            raise FileNotFoundError(f"scripted build failure of {env_id}")
+        self.env_id, self.num_envs = env_id, num_envs
+        self.seeds: list[int] = []
+        self.steps = 0
+        self.closed = False
+
+    def _obs(self, i: int) -> Observation:
+        seed = self.seeds[i]
+        image = np.full((32, 32, 3), seed % 251, np.uint8)
+        image[:, : 4 * (seed % 8)] = 255  # something to see in a video
+        return Observation(
+            image=image,
+            instruction=f"touch {seed % 7}",
+            step=self.steps,
+            privileged={"seed": np.array(seed)},
+        )
+
+    def reset(self, episode_seeds: list[int]) -> list[Ready]:
+        self.seeds, self.steps = list(episode_seeds), 0
+        for s in self.seeds:
+            self.faults.fire(s, 0)
+        return [
+            Ready(
+                self._obs(i),
+                {
+                    "instruction": f"touch {s % 7}",
+                    "target": str(s % 7),
+                    "target_position": POSITIONS[s % 3],
+                    "absent": "nothing",
+                },
+            )
+            for i, s in enumerate(self.seeds)
+        ]
+
+    def step(self, actions: np.ndarray) -> list[Stepped]:
+        self.steps += 1
+        actions = np.asarray(actions).reshape(self.num_envs, 7)
+        out = []
+        for i, s in enumerate(self.seeds):
+            self.faults.fire(s, self.steps)
+            hit = self.steps == target_step(s) and actions[i, 0] > 0
+            grasped = self.steps < target_step(s)  # held until the step it can be won
+            out.append(
+                Stepped(self._obs(i), bool(hit), 1 if hit else 0, self.steps >= length(s), grasped)
+            )
+        return out
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def workers(k: int, faults: Faults | None = None) -> list[InProcessWorker]:
+    faults = faults or Faults()
+    return [InProcessWorker(lambda env_id: ScriptedEpisodes(env_id, 1, faults)) for _ in range(k)]
+
+
+class SeedPolicy(PolicyBase):
+    """Pushes +x exactly on the step its episode's seed names: success iff it sees the step."""
+
+    name = "seed-policy"
+    uses_images = False
+
+    def __init__(self, fail_calls: tuple[int, ...] = ()):
+        self.calls = 0
+        self.fail_calls = set(fail_calls)  # act() call numbers (1-based) that raise
+        self.specs: dict[int, object] = {}
+        self.resets = 0
+
+    def reset(self, episodes):
+        self.resets += 1
+        self.specs = dict(enumerate(episodes))
+
+    def act(self, observations):
+        self.calls += 1
+        if self.calls in self.fail_calls:
+            raise ConnectionError("scripted policy server failure")
+        out = np.zeros((len(observations), 7), np.float32)
+        for j, o in enumerate(observations):
+            if o is not None and o.step + 1 == target_step(int(o.privileged["seed"])):
+                out[j, 0] = 1.0
+        return out
+
+
+class SlotSeedPolicy(SeedPolicy):
+    per_slot_reset = True
+
+    def reset_slots(self, slots, episodes):
+        self.resets += 1
+        self.specs.update(zip(slots, episodes))
+
+
+class YesProbe(PolicyBase):
+    """Says yes, on the left, to everything (a degenerate VLM)."""
+
+    name = "yes-probe"
+    kind = "probe"
+
+    def probe(self, episodes, observations):
+        return [
+            {
+                "success": e.task["target_position"] == "left",
+                "said_yes": True,
+                "position": "left",
+                "absent_correct": False,
+            }
+            for e in episodes
+        ]

@@ -1,0 +1,16 @@
+"""Procedural assets of the OOD suite, all made by this project's code (nothing downloaded).
+
+- :mod:`.objects` — graspable objects: ``OBJECTS_TRAIN``, ``OBJECTS_HELDOUT``, ``build_object``
+- :mod:`.receptacles` — ``RECEPTACLES_TRAIN``, ``RECEPTACLES_HELDOUT``, ``build_receptacle``
+- :mod:`.table_looks` — table-top textures: ``TABLE_LOOKS_TRAIN``, ``TABLE_LOOKS_HELDOUT``
+- :mod:`.overlay_textures` — the vision axis's overlay patterns: ``OVERLAY_TEXTURES``
+- :mod:`.parts` — mesh parts and their files on disk (visual GLB, convex collision pieces)
+- :mod:`.actors` — an asset's files -> a ManiSkill actor; :mod:`.noise` — texture noise
+- contact sheets of all of the above: :mod:`vlthink.sheets.assets` (``vlthink assets``)
+
+Every catalogue splits its rows into :data:`SPLITS`: the held-out split (``"ood"``, what an OOD
+variant measures) and ``"train"``. Nothing here registers environments or imports ``envs``.
+"""
+
+SPLITS = ("ood", "train")
+"""The two splits, named as everywhere in vlthink: ``gym.make(id, split=...)``, task facts."""

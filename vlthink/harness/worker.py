@@ -1,0 +1,415 @@
+"""The worker protocol: what the executor says to an env worker and what it hears back.
+
+Requests (executor → worker)::
+
+    Reset(env_id, episode_seed)   start an episode (builds the env first if the id changed)
+    Step(action)                  one control step of the current episode
+    Close()                       shut down
+
+Replies (worker → executor)::
+
+    Ready(observation, task)                          the episode's first observation
+    Stepped(observation, success, placed_on, done, grasped)   after one step
+    Failed(kind, detail)                              why there is no answer
+
+``Failed.kind`` is one of :data:`FAILURE_KINDS`; what the harness does with each kind is the
+table in :mod:`vlthink.harness.executor`. A worker is anything with ``start / send / receive /
+kill / close``: :class:`ProcessWorker` runs one ManiSkill env in a spawned process (SAPIEN and
+torch do not survive a fork); :class:`InProcessWorker` runs the same request loop in this
+process over any :class:`EpisodeEnv`, so scheduling and failures can be tested in milliseconds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from vlthink.policies.base import Observation
+
+STARTUP_TIMEOUT = 600.0  # s; a worker's imports on a cold, busy machine can take tens of seconds
+
+#: Why a request got no answer. ``env_build``: the env could not be made; ``env_reset`` /
+#: ``env_step``: an exception inside the env; ``timeout``: no answer within the episode's
+#: budget; ``worker_died``: the worker process exited; ``worker_start``: it never came up.
+FAILURE_KINDS = ("env_build", "env_reset", "env_step", "timeout", "worker_died", "worker_start")
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reset:
+    env_id: str
+    episode_seed: int
+
+
+@dataclass(frozen=True)
+class Step:
+    action: np.ndarray
+
+
+@dataclass(frozen=True)
+class Close:
+    pass
+
+
+@dataclass(frozen=True)
+class Ready:
+    observation: Observation
+    task: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Stepped:
+    observation: Observation
+    success: bool
+    placed_on: int | None
+    done: bool
+    grasped: bool | None = None  # the gripper holds the object (None: the env does not say)
+
+
+@dataclass(frozen=True)
+class Failed:
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Started:
+    pid: int
+
+
+Request = Reset | Step | Close
+Reply = Ready | Stepped | Failed
+
+
+def short_exc(exc: BaseException, limit: int = 500) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --- envs a worker drives --------------------------------------------------------------------
+
+
+class EpisodeEnv(Protocol):
+    """A batch of ``num_envs`` episodes of one env id, run in lock-step."""
+
+    num_envs: int
+
+    def reset(self, episode_seeds: list[int]) -> list[Ready]: ...
+
+    def step(self, actions: np.ndarray) -> list[Stepped]: ...
+
+    def close(self) -> None: ...
+
+
+def as_list(x: Any, n: int, cast: Callable = bool) -> list:
+    """``n`` Python values from a per-sub-env tensor/array (a single value is broadcast)."""
+    if hasattr(x, "cpu"):
+        x = x.cpu().numpy()
+    arr = np.asarray(x).reshape(-1)
+    if arr.size == 1 and n > 1:
+        arr = np.repeat(arr, n)
+    return [cast(v) for v in arr[:n]]
+
+
+class ManiSkillEpisodes:
+    """A vlthink env made with ``gym.make``, spoken to in the worker protocol's terms."""
+
+    def __init__(self, env_id: str, obs_mode: str, sim_backend: str = "cpu", num_envs: int = 1):
+        import gymnasium as gym
+
+        import vlthink  # noqa: F401  (registers the env ids)
+
+        self.num_envs = num_envs
+        self.env = gym.make(env_id, obs_mode=obs_mode, sim_backend=sim_backend, num_envs=num_envs)
+
+    def reset(self, episode_seeds: list[int]) -> list[Ready]:
+        from vlthink.harness.bridge import episode_tasks, policy_observations
+
+        seed = episode_seeds[0] if self.num_envs == 1 else list(episode_seeds)
+        obs, _info = self.env.reset(seed=seed)
+        return [
+            Ready(o, t) for o, t in zip(policy_observations(self.env, obs), episode_tasks(self.env))
+        ]
+
+    def step(self, actions: np.ndarray) -> list[Stepped]:
+        import torch
+
+        from vlthink.harness.bridge import policy_observations
+
+        n = self.num_envs
+        batch = np.asarray(actions, np.float32).reshape(n, -1)
+        act = torch.as_tensor(batch) if n > 1 else batch
+        obs, _r, term, trunc, info = self.env.step(act)
+        success = as_list(info["success"], n) if "success" in info else [False] * n
+        placed = as_list(info["placed_on"], n, int) if "placed_on" in info else [None] * n
+        grasped = (
+            as_list(info["is_src_obj_grasped"], n) if "is_src_obj_grasped" in info else [None] * n
+        )
+        done = [a or b for a, b in zip(as_list(term, n), as_list(trunc, n))]
+        return [
+            Stepped(o, s, p, d, g)
+            for o, s, p, d, g in zip(
+                policy_observations(self.env, obs), success, placed, done, grasped
+            )
+        ]
+
+    def close(self) -> None:
+        self.env.close()
+
+
+# --- the request loop (one env, rebuilt when the id changes or after an error) ---------------
+
+
+class RequestLoop:
+    """A worker's side of the protocol, independent of how requests arrive."""
+
+    def __init__(self, make_env: Callable[[str], EpisodeEnv]):
+        self.make_env = make_env
+        self.env: EpisodeEnv | None = None
+        self.env_id: str | None = None
+
+    def handle(self, request: Request) -> Reply:
+        if isinstance(request, Reset):
+            return self._reset(request)
+        if isinstance(request, Step):
+            if self.env is None:
+                return Failed("env_step", "step before reset (the env was dropped after an error)")
+            try:
+                return self.env.step(np.asarray(request.action, np.float32)[None])[0]
+            except Exception as exc:
+                return self._failed("env_step", exc)
+        return Failed("env_step", f"unknown request {type(request).__name__}")
+
+    def _reset(self, request: Reset) -> Reply:
+        if self.env is None or self.env_id != request.env_id:
+            self.close()
+            try:
+                self.env = self.make_env(request.env_id)
+                self.env_id = request.env_id
+            except Exception as exc:
+                return self._failed("env_build", exc)
+        try:
+            return self.env.reset([request.episode_seed])[0]
+        except Exception as exc:
+            return self._failed("env_reset", exc)
+
+    def _failed(self, kind: str, exc: Exception) -> Failed:
+        # The env may be in any state after an exception: the next episode gets a fresh one.
+        detail = short_exc(exc) + " | " + traceback.format_exc(limit=3).strip()[-800:]
+        self.close()
+        return Failed(kind, detail)
+
+    def close(self) -> None:
+        env, self.env, self.env_id = self.env, None, None
+        if env is not None:
+            try:
+                env.close()
+            except Exception:
+                pass
+
+
+# --- a worker process ------------------------------------------------------------------------
+
+
+def _serve(conn, obs_mode: str) -> None:  # pragma: no cover - runs in the child
+    """Answer requests over ``conn`` until Close or the parent goes away.
+
+    Torch gets one intra-op thread: ManiSkill's controller maths on a single env is many tiny
+    tensor ops, faster without a thread pool to wake (bench/bench_harness.py). Lavapipe keeps
+    its default threads: workers step in lock-step, so while one waits the other can render on
+    every core. Set before SAPIEN or torch start; values the user exported win.
+    """
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+        import vlthink  # noqa: F401  (registers the env ids)
+    except BaseException as exc:
+        conn.send(
+            Failed("worker_start", short_exc(exc) + " | " + traceback.format_exc(limit=4)[-1500:])
+        )
+        conn.close()
+        return
+    loop = RequestLoop(lambda env_id: ManiSkillEpisodes(env_id, obs_mode))
+    conn.send(Started(os.getpid()))
+    try:
+        while True:
+            try:
+                request = conn.recv()
+            except (EOFError, OSError, KeyboardInterrupt):
+                break  # parent gone
+            if isinstance(request, Close):
+                break
+            try:
+                conn.send(loop.handle(request))
+            except (OSError, EOFError):
+                break
+    finally:
+        loop.close()
+        conn.close()
+
+
+class WorkerStartError(RuntimeError):
+    pass
+
+
+class ProcessWorker:
+    """One env process and its pipe; started lazily, killed and replaced on a timeout or death.
+
+    ``receive`` never raises and never blocks past its deadline: a dead or silent process is a
+    :class:`Failed` reply (``worker_died`` / ``timeout``), after which the process is killed and
+    the next ``send`` starts a fresh one.
+    """
+
+    def __init__(self, obs_mode: str, context: Any = None):
+        self.obs_mode = obs_mode
+        self.ctx = context or mp.get_context("spawn")
+        self.proc = None
+        self.conn = None
+        self.started = False
+        self._pending: Failed | None = None
+
+    def start(self) -> None:
+        """Start the process if none runs (its imports go on in the background)."""
+        if self.proc is not None and self.proc.is_alive():
+            return
+        self.kill()
+        parent, child = self.ctx.Pipe()
+        self.proc = self.ctx.Process(target=_serve, args=(child, self.obs_mode), daemon=True)
+        self.proc.start()
+        child.close()
+        self.conn = parent
+
+    def wait_started(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Wait for the imports (not counted against any episode's budget)."""
+        self.start()
+        if self.started:
+            return
+        reply = self._recv(time.monotonic() + timeout)
+        if isinstance(reply, Started):
+            self.started = True
+            return
+        self.kill()
+        why = f"it did not start within {timeout:g}s" if reply.kind == "timeout" else reply.detail
+        raise WorkerStartError(
+            f'a worker process could not start: {why}. Fix: check that `python -c "import '
+            'vlthink"` works in this environment (MS_ASSET_DIR set, board art present).'
+        )
+
+    def send(self, request: Request) -> None:
+        self.wait_started()
+        try:
+            self.conn.send(request)
+        except (OSError, EOFError) as exc:
+            self._pending = Failed("worker_died", f"could not send to the worker: {short_exc(exc)}")
+
+    def receive(self, deadline: float) -> Reply:
+        pending, self._pending = self._pending, None
+        reply = pending or self._recv(deadline)
+        if isinstance(reply, Failed) and reply.kind in ("timeout", "worker_died"):
+            self.kill()
+        return reply
+
+    def _recv(self, deadline: float):
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return Failed("timeout", "no answer within the deadline")
+                if self.conn.poll(min(left, 1.0)):
+                    return self.conn.recv()
+                if not self.proc.is_alive():
+                    return Failed(
+                        "worker_died", f"the worker process exited with code {self.proc.exitcode}"
+                    )
+        except (EOFError, OSError):
+            code = self.proc.exitcode if self.proc is not None else None
+            return Failed("worker_died", f"the worker process died (exit code {code})")
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            if self.proc.is_alive():
+                self.proc.kill()
+            self.proc.join(timeout=10)
+        if self.conn is not None:
+            self.conn.close()
+        self.proc, self.conn, self.started = None, None, False
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.is_alive() and self.started:
+            try:
+                self.conn.send(Close())
+                self.proc.join(timeout=10)
+            except (OSError, EOFError):
+                pass
+        self.kill()
+
+
+# --- the in-process stand-in -----------------------------------------------------------------
+
+
+class Unresponsive(BaseException):
+    """Raised by a stand-in env to act out a worker *process* that hangs or dies.
+
+    A ``BaseException`` so that the request loop (which turns every ``Exception`` into an env
+    failure) lets it through to :class:`InProcessWorker`, which answers as a process worker
+    would: ``Failed("timeout")`` or ``Failed("worker_died")``, and starts afresh.
+    """
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass
+class InProcessWorker:
+    """The worker protocol served in this process: same interface as :class:`ProcessWorker`."""
+
+    make_env: Callable[[str], EpisodeEnv]
+    fail_start: str | None = None  # a worker_start failure to act out
+    loop: RequestLoop = field(init=False)
+    _reply: Reply | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.loop = RequestLoop(self.make_env)
+
+    def start(self) -> None:
+        pass
+
+    def wait_started(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        if self.fail_start:
+            raise WorkerStartError(f"a worker process could not start: {self.fail_start}")
+
+    def send(self, request: Request) -> None:
+        self.wait_started()
+        try:
+            self._reply = self.loop.handle(request)
+        except Unresponsive as exc:
+            self.kill()
+            detail = (
+                "no answer within the deadline"
+                if exc.kind == "timeout"
+                else "the worker process exited with code -9"
+            )
+            self._reply = Failed(exc.kind, detail)
+
+    def receive(self, deadline: float) -> Reply:
+        reply, self._reply = self._reply, None
+        return reply if reply is not None else Failed("worker_died", "nothing was sent")
+
+    def kill(self) -> None:
+        self.loop.close()
+        self.loop = RequestLoop(self.make_env)
+
+    def close(self) -> None:
+        self.loop.close()

@@ -1,0 +1,50 @@
+"""Pictures of what the envs show: first frames of seeded episodes, laid out as a contact sheet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+
+def first_frame(env, seed: int) -> tuple[np.ndarray, dict]:
+    """The Bridge camera frame after reset(seed) and the episode's task facts."""
+    obs, _ = env.reset(seed=seed)
+    base = env.unwrapped
+    return base.camera_images(obs)[0], base.task_info()[0]
+
+
+def first_frames_sheet(
+    env_ids: Iterable[str], seeds: Iterable[int], out: Path, scale: float = 0.5
+) -> Path:
+    """One row per env, one column per seed, each frame captioned with its instruction."""
+    import gymnasium as gym
+
+    from vlthink.envs import register_all
+
+    register_all()  # the ids, for gym.make
+
+    rows = []
+    seeds = list(seeds)
+    for env_id in env_ids:
+        env = gym.make(env_id)
+        tiles = []
+        for seed in seeds:
+            frame, info = first_frame(env, seed)
+            img = Image.fromarray(frame).resize(
+                (int(frame.shape[1] * scale), int(frame.shape[0] * scale))
+            )
+            cap = Image.new("RGB", (img.width, img.height + 22), "white")
+            cap.paste(img, (0, 22))
+            where = f" [{info['target_position']}]" if info.get("target_position") else ""
+            text = f"{env_id} s{seed}: {info['instruction']}{where}"
+            ImageDraw.Draw(cap).text((4, 4), text, fill="black")
+            tiles.append(np.asarray(cap))
+        env.close()
+        rows.append(np.concatenate(tiles, axis=1))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.concatenate(rows, axis=0)).save(out)
+    return out
