@@ -265,23 +265,8 @@ def test_hung_episode_is_recorded_and_retry_errors_completes_it(tmp_path, capsys
     # A budget far below what building the env takes: the worker is killed, the row says why,
     # the run goes on to the next episode (which gets a fresh worker).
     out = tmp_path / "timeout"
-    code = cli.main(
-        [
-            "--policy",
-            "oracle",
-            "--suite",
-            ENVS[0],
-            "--episodes",
-            "2",
-            "--workers",
-            "1",
-            "--out",
-            str(out),
-            "--no-progress",
-            "--episode-timeout",
-            "0.05",
-        ]
-    )
+    run = f"--policy oracle --suite {ENVS[0]} --episodes 2 --workers 1 --no-progress".split()
+    code = cli.main([*run, "--out", str(out), "--episode-timeout", "0.05"])
     assert code == cli.EXIT_ERRORED
     rows, _ = store.read_rows(out / store.ROWS_FILE)
     assert len(rows) == 2
@@ -290,22 +275,7 @@ def test_hung_episode_is_recorded_and_retry_errors_completes_it(tmp_path, capsys
     err = capsys.readouterr().err
     assert "complete; 2 episode(s) errored" in err and "--retry-errors" in err
     # the errored episodes run again with --retry-errors, and the run completes cleanly
-    code = cli.main(
-        [
-            "--policy",
-            "oracle",
-            "--suite",
-            ENVS[0],
-            "--episodes",
-            "2",
-            "--workers",
-            "1",
-            "--out",
-            str(out),
-            "--no-progress",
-            "--retry-errors",
-        ]
-    )
+    code = cli.main([*run, "--out", str(out), "--retry-errors"])
     assert code == cli.EXIT_OK
     rows, _ = store.read_rows(out / store.ROWS_FILE)
     assert len(rows) == 2 and all(r["error"] is None and r["success_once"] for r in rows)

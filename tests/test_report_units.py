@@ -43,8 +43,8 @@ def test_grasp_split_only_when_rows_record_it():
 
 def test_p_marks():
     row = pd.Series({"baseline": "oracle-random", "p_value": 0.5, "mcnemar_p": 0.031})
-    assert p_note(row) == "W0.5 M0.031*"
-    assert p_note(pd.Series({"baseline": "b", "p_value": math.nan, "mcnemar_p": 0.5})) == "W– M0.5"
+    assert p_note(row) == "W0.5\nM0.031*"
+    assert p_note(pd.Series({"baseline": "b", "p_value": math.nan, "mcnemar_p": 0.5})) == "W–\nM0.5"
     assert p_note(pd.Series({"baseline": None, "p_value": 0.01, "mcnemar_p": 0.01})) == ""
 
 

@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="boards.png", help="output PNG (default: boards.png)")
     p.set_defaults(func=_boards)
 
-    p = sub.add_parser("assets", help="write contact sheets of the OOD objects, receptacles and textures")
+    p = sub.add_parser(
+        "assets", help="write contact sheets of the OOD objects, receptacles and textures"
+    )
     p.add_argument("--out", default=".", help="output folder (default: .)")
     p.set_defaults(func=_assets)
 

@@ -20,7 +20,7 @@ import numpy as np
 from vlthink.demos import layout
 from vlthink.demos.files import TMP_SUFFIX, write_json
 from vlthink.demos.processing import Processing, Selection, select, state_vector
-from vlthink.demos.video import VideoSettings, encode
+from vlthink.video import VideoSettings, encode
 
 ATTEMPT_FILE, EPISODE_FILE, ARRAYS_FILE, VIDEO_FILE = (
     "attempt.json",

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from vlthink.demos import layout, reader
-from vlthink.demos.files import read_jsonl
-from vlthink.demos.video import first_frame
+from vlthink.video import first_frame
 
 THUMB = (160, 120)  # px, width x height of one first frame on the sheet (a quarter of 640x480)
 SHEET_COLUMNS = 10
@@ -33,7 +32,9 @@ def summary(root: Path) -> tuple[list[str], list[dict]]:
     info, episodes = reader.open_dataset(root)
     sides = [reader.sidecar(root, e["episode_index"]) for e in episodes]
     lengths = [e["length"] for e in episodes]
-    ledger = read_jsonl(Path(root) / layout.LEDGER_FILE)
+    from vlthink.harness.results import read_rows
+
+    ledger, _ = read_rows(Path(root) / layout.LEDGER_FILE, repair=False)  # a torn line: skipped
     kept = sum(1 for r in ledger if r["demo"]["kept"])
     vl = info.get("vlthink", {})
     lines = [

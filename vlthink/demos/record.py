@@ -22,10 +22,10 @@ from typing import Any
 from vlthink.demos import layout
 from vlthink.demos.episode import stage
 from vlthink.demos.processing import Processing
-from vlthink.demos.store import RECORDING_FORMAT, DemoStore
-from vlthink.demos.video import VideoSettings, short_error, video_info
+from vlthink.demos.store import RECORDING_FORMAT, DatasetError, DemoStore
 from vlthink.harness.episodes import HARNESS_PROTOCOL, EpisodeKey
 from vlthink.harness.executor import RunOptions, RunOutcome, make_executor
+from vlthink.video import VideoSettings, short_error, video_info
 
 DEMO_SEED_BASE = 1_000_000  # run seeds of demonstrations live apart from evaluation seeds
 
@@ -108,6 +108,9 @@ class Tally:
     """What happened to attempts in this run (the ledger has the whole history)."""
 
     write_errors: list[str] = field(default_factory=list)
+    # attempts lost to the machine (a worker killed, an env that hung): not reproducible from
+    # the seed, so not resolved either way; the next run of the command tries them again
+    lost: list[str] = field(default_factory=list)
     outcome: RunOutcome | None = None
     capped: list[str] = field(default_factory=list)  # envs that hit --max-attempts
 
@@ -129,6 +132,15 @@ def plan_batch(store: DemoStore, cfg: RecordConfig, tally: Tally) -> list[Episod
     return keys
 
 
+#: Failure kinds that say nothing reproducible about an attempt (see executor.DISPOSITION:
+#: env_reset / env_step follow from the seed and resolve the attempt as not kept).
+NOT_THE_ATTEMPTS_DOING = ("timeout", "worker_died")
+
+
+class CommitFailed(Exception):
+    """A commit could not be written (disk full): the run stops; the next open repairs."""
+
+
 class Recorder:
     """Runs batches on the executor; stages each finished attempt and commits in order."""
 
@@ -137,6 +149,9 @@ class Recorder:
         self.tally = Tally()
 
     def on_finish(self, ep: Any, row: dict) -> None:
+        if ep.failure is not None and ep.failure.kind in NOT_THE_ATTEMPTS_DOING:
+            self.tally.lost.append(f"{ep.key.label()}: {ep.failure.kind}: {ep.failure.detail}")
+            return
         try:
             staged = stage(ep, row, self.store.staging_dir(), self.cfg.processing, self.cfg.video)
         except OSError as exc:  # disk full, quota: this attempt only; it runs again next time
@@ -147,18 +162,27 @@ class Recorder:
         self.store.add(staged)
 
     def emit(self, row: dict) -> None:
-        added = self.store.commit_ready(self.cfg.quotas())
+        try:
+            added = self.store.commit_ready(self.cfg.quotas())
+        except OSError as exc:  # the dataset's own files: stop here, the next open repairs
+            self.tally.write_errors.append(short_error(exc))
+            raise CommitFailed(str(exc)) from exc
         self.bar.update(added)
         attempts = len(self.store.ledger) + len(self.store.staged)
         failed = sum(1 for r in self.store.ledger if not r["demo"]["kept"])
         self.bar.set_postfix_str(f"attempts {attempts}, not kept {failed}", refresh=False)
 
     def run(self) -> Tally:
+        try:  # attempts staged by an earlier run whose turn has come
+            self.bar.update(self.store.commit_ready(self.cfg.quotas()))
+        except OSError as exc:
+            self.tally.write_errors.append(short_error(exc))
+            return self.tally
         while True:
             keys = plan_batch(self.store, self.cfg, self.tally)
             if not keys:
                 break
-            errors_before = len(self.tally.write_errors)
+            errors_before = len(self.tally.write_errors) + len(self.tally.lost)
             opts = RunOptions(
                 workers=min(self.cfg.workers, len(keys)),
                 obs_mode="rgb",
@@ -166,12 +190,17 @@ class Recorder:
                 on_finish=self.on_finish,
                 episode_timeout=self.cfg.episode_timeout,
             )
-            self.tally.outcome = make_executor(self.policy, opts, self.emit).run(keys)
-            self.store.commit_ready(self.cfg.quotas())
+            try:
+                self.tally.outcome = make_executor(self.policy, opts, self.emit).run(keys)
+                self.store.commit_ready(self.cfg.quotas())
+            except (CommitFailed, OSError) as exc:
+                if not isinstance(exc, CommitFailed):
+                    self.tally.write_errors.append(short_error(exc))
+                break
             if (
                 self.tally.outcome.stopped
                 or self.tally.outcome.left
-                or len(self.tally.write_errors) > errors_before
+                or len(self.tally.write_errors) + len(self.tally.lost) > errors_before
             ):
                 break  # not the attempts' doing: leave them for the next run of the command
         return self.tally
@@ -193,6 +222,11 @@ def outcome_line(cfg: RecordConfig, store: DemoStore, tally: Tally) -> tuple[int
             why = (
                 f"{len(tally.write_errors)} episode(s) could not be written "
                 f"({tally.write_errors[-1]}). Fix: free disk space and rerun the same command"
+            )
+        elif tally.lost:
+            why = (
+                f"{len(tally.lost)} attempt(s) were lost to the machine, not to their seed "
+                f"(last: {tally.lost[-1][:160]}); rerun the same command to try them again"
             )
         elif out is not None and out.stopped:
             why = f"the run stopped: {out.stopped}; rerun the same command to resume"
@@ -232,7 +266,14 @@ def record(cfg: RecordConfig, policy: Any, suite_specs: list[str]) -> int:
     preflight(RunPlan(tuple(cfg.envs), 1, (cfg.seed,)))
     with results.run_lock(cfg.out):
         store = DemoStore(cfg.out, facts)
-        for note in store.open(cfg.rerecord_from):
+        try:
+            notes = store.open(cfg.rerecord_from)
+        except OSError as exc:
+            raise DatasetError(
+                f"cannot write to {cfg.out} ({short_error(exc)}). Fix: free disk "
+                "space and rerun the same command; recorded episodes are kept."
+            ) from None
+        for note in notes:
             print(f"vlthink demos: {note}", file=sys.stderr)
         if store.n_episodes:
             print(
@@ -248,7 +289,6 @@ def record(cfg: RecordConfig, policy: Any, suite_specs: list[str]) -> int:
             dynamic_ncols=True,
         )
         try:
-            store.commit_ready(cfg.quotas())
             tally = Recorder(cfg, policy, store, bar).run()
         finally:
             bar.close()

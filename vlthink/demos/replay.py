@@ -15,7 +15,7 @@ import numpy as np
 
 from vlthink.demos import layout, reader
 from vlthink.demos.processing import state_vector
-from vlthink.demos.video import decode, psnr
+from vlthink.video import decode, psnr
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,8 @@ class DemoStore:
             (layout.VLTHINK_DIR + "/episodes", "*.json"),
         ):
             for p in (self.root / sub).rglob(pattern) if (self.root / sub).exists() else []:
-                if int(p.stem.rsplit("_", 1)[-1]) >= n:
+                index = p.stem.rsplit("_", 1)[-1]
+                if p.stem.startswith("episode_") and index.isdigit() and int(index) >= n:
                     p.unlink()
                     removed += 1
         for p in self.root.rglob("*" + TMP_SUFFIX):
@@ -198,7 +199,7 @@ class DemoStore:
     def _check_files(self, i: int, length: int) -> None:
         import pyarrow.parquet as pq
 
-        from vlthink.demos.video import frame_count
+        from vlthink.video import frame_count
 
         checks = (
             (

@@ -490,8 +490,8 @@ def _process_workers(policy: Any, opts: RunOptions) -> list[Any]:
     return [ProcessWorker(mode) for _ in range(max(1, opts.workers))]
 
 
-class CpuExecutor(Executor):
-    """Workers stepping in lock-step, one batched policy call per control step."""
+class PooledExecutor(Executor):
+    """An executor whose envs live in K workers (processes, or in-process stand-ins)."""
 
     def __init__(
         self,
@@ -502,6 +502,16 @@ class CpuExecutor(Executor):
     ):
         super().__init__(policy, opts, emit)
         self.pool = WorkerPool(workers or _process_workers(policy, opts), self)
+
+    def _close(self) -> None:
+        self.pool.close()
+
+
+class CpuExecutor(PooledExecutor):
+    """Workers stepping in lock-step, one batched policy call per control step."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
         self.slots: list[RunningEpisode | None] = [None] * len(self.pool.workers)
         self.refill = self.traits.per_slot_reset
 
@@ -516,9 +526,6 @@ class CpuExecutor(Executor):
                 continue
             self._step(active)
             self._release()
-
-    def _close(self) -> None:
-        self.pool.close()
 
     def _fill(self) -> None:
         free = [i for i, ep in enumerate(self.slots) if ep is None]
@@ -566,18 +573,8 @@ class CpuExecutor(Executor):
             self.slots = [None if gone else ep for ep, gone in zip(self.slots, over)]
 
 
-class ProbeExecutor(Executor):
+class ProbeExecutor(PooledExecutor):
     """Reset K episodes on the workers, ask the probe about their first frames, one row each."""
-
-    def __init__(
-        self,
-        policy: Any,
-        opts: RunOptions,
-        emit: Callable[[dict[str, Any]], None],
-        workers: list[Any] | None = None,
-    ):
-        super().__init__(policy, opts, emit)
-        self.pool = WorkerPool(workers or _process_workers(policy, opts), self)
 
     def _run(self) -> None:
         self.pool.start()
@@ -588,9 +585,6 @@ class ProbeExecutor(Executor):
             eps = [self.new_episode(k) for k in keys]
             self.pool.reset(list(range(len(eps))), eps)
             self.judge([ep for ep in eps if not ep.done])
-
-    def _close(self) -> None:
-        self.pool.close()
 
 
 # --- one batched env (GPU) -------------------------------------------------------------------

@@ -39,15 +39,8 @@ from vlthink.harness.results import HarnessError
 
 MEASURED = "measured"
 NEW_RATES = [*summary.BY_POSITION, *summary.PROBE_COLUMNS]
-RATES = [
-    "success_mean",
-    "success_sd",
-    "ci_low",
-    "ci_high",
-    "success_end_mean",
-    "wrong_board",
-    *NEW_RATES,
-]
+FIRST_RATES = ["success_mean", "success_sd", "ci_low", "ci_high", "success_end_mean", "wrong_board"]
+RATES = [*FIRST_RATES, *NEW_RATES]
 # Columns added after the first release go last, so that older boards keep their layout.
 COLUMNS = [
     "suite",
@@ -57,12 +50,7 @@ COLUMNS = [
     "source",
     "episodes",
     "seeds",
-    "success_mean",
-    "success_sd",
-    "ci_low",
-    "ci_high",
-    "success_end_mean",
-    "wrong_board",
+    *FIRST_RATES,
     "baseline",
     "p_value",
     "p_n",

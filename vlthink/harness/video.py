@@ -1,4 +1,4 @@
-"""Episode videos: MP4 (H.264 through PyAV, which bundles FFmpeg's libx264), one per episode.
+"""``--record-video``: one MP4 per episode (the encoder is :mod:`vlthink.video`).
 
 H.264 in yuv420p plays inline in every browser (the HTML report's ``<video>`` elements) and in
 any video player; 5 frames per second is the control rate, so a video plays in real time.
@@ -15,7 +15,6 @@ from vlthink.harness.episodes import EpisodeKey
 from vlthink.harness.results import HarnessError
 
 FPS = 5  # control steps per second of simulated time
-CRF = 23  # x264's default quality: visually clean at a few hundred kB per 80-step episode
 
 
 def video_path(video_dir: Path, key: EpisodeKey) -> Path:
@@ -33,23 +32,15 @@ def require_encoder() -> None:
 
 
 def write_mp4(frames: Sequence[np.ndarray], path: Path, fps: int = FPS) -> Path:
-    """Encode ``frames`` (H×W×3 uint8, even sizes) as an H.264 MP4 at ``path`` (atomically)."""
-    import av
+    """Encode ``frames`` (H×W×3 uint8) as an H.264 MP4 at ``path``, atomically (a killed run
+    leaves no half-written video under the final name). Odd sizes are cropped to even ones."""
+    from vlthink.video import VideoSettings, encode
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.mp4")
-    height, width = np.asarray(frames[0]).shape[:2]
-    with av.open(str(tmp), mode="w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height = width - width % 2, height - height % 2
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(CRF)}
-        for frame in frames:
-            img = np.ascontiguousarray(np.asarray(frame, np.uint8)[: stream.height, : stream.width])
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+    h, w = np.asarray(frames[0]).shape[:2]
+    even = [np.ascontiguousarray(np.asarray(f, np.uint8)[: h - h % 2, : w - w % 2]) for f in frames]
+    encode(even, tmp, fps, VideoSettings())
     tmp.replace(path)
     return path

@@ -109,7 +109,7 @@ def _draw_series(ax, i: int, s: Series, xs: np.ndarray, width: float, color: str
                 ha="center",
                 va="bottom",
                 fontsize=6.5,
-                rotation=90 if len(b.note) > 6 else 0,
+                linespacing=1.0,
             )
 
 
@@ -125,7 +125,7 @@ def grouped_bars(
     """Bars per x label, one per series side by side, with their intervals and notes;
     ``chance`` (per x) is drawn as a dashed line across that x's bars."""
     n = max(len(series), 1)
-    fig_w = max(3.2, 1.0 + width_per_x * len(xlabels) * max(1.0, n / 3))
+    fig_w = max(2.8, 0.9 + width_per_x * len(xlabels) * max(1.0, n / 3))
     fig, ax = plt.subplots(figsize=(fig_w, 3.4))
     width = 0.8 / n
     base = np.arange(len(xlabels), dtype=float)
@@ -161,7 +161,7 @@ def grouped_bars(
         fontsize=7,
         loc="upper center",
         bbox_to_anchor=(0.5, -0.25 if len(xlabels) > 3 else -0.12),
-        ncol=min(n + bool(chance), 3),
+        ncol=1 if len(xlabels) == 1 else min(n + bool(chance), 3),  # one bar group: narrow
         frameon=False,
     )
     if caption:

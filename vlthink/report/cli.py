@@ -8,6 +8,8 @@ from pathlib import Path
 
 from vlthink.harness.results import HarnessError
 
+GALLERY_PER_ENV = 24  # cards per run and env; failures come first, so they are the ones kept
+
 
 def add_report_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="one HTML page of charts and episodes from run directories")
@@ -31,7 +33,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--media-dir",
         action="store_true",
-        help="write images and videos into <out>_files/ beside the page instead of "
+        help="write images and videos into report_files/ (for --out report.html) beside the page instead of "
         "embedding them (the page stays offline-readable either way)",
     )
     p.add_argument(
@@ -43,9 +45,9 @@ def add_report_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--gallery-per-env",
         type=int,
-        default=24,
+        default=GALLERY_PER_ENV,
         metavar="N",
-        help="episode cards per run and env, failures first (default 24)",
+        help="episode cards per run and env, failures first (default %(default)s)",
     )
     p.set_defaults(func=run_report)
     return p

@@ -41,7 +41,7 @@ def p_note(r: pd.Series) -> str:
         return ""
     star = "*" if min(x for x in (w, m, 1.0) if not math.isnan(x)) < 0.05 else ""
     fmt = lambda x: "–" if math.isnan(x) else f"{x:.2g}"  # noqa: E731
-    return f"W{fmt(w)} M{fmt(m)}{star}"
+    return f"W{fmt(w)}\nM{fmt(m)}{star}"  # two short lines fit above a narrow bar
 
 
 def _bar(r: pd.Series | None, with_p: bool) -> Bar:
@@ -100,9 +100,9 @@ def figure(sink: MediaSink, data: bytes, alt: str, caption: str, **attrs: object
 
 CI_CAPTION = (
     "Bars: success rate; whiskers: 95% Wilson interval (pooled episodes). "
-    "Hatched: the paper's reported numbers, whiskers ± SD over seeds. Dashed: "
-    "chance (1 / boards) on VL-Think."
+    "Hatched: the paper's reported numbers, whiskers ± SD over seeds."
 )
+CHANCE_CAPTION = " Dashed: chance (1 / boards)."
 P_CAPTION = (
     " Above bars: paired one-sided p vs the baseline, W = Wilcoxon over (env, seed) "
     "cells, M = McNemar over matched episodes; * p < 0.05."
@@ -113,7 +113,7 @@ def success_section(runset: RunSet, sink: MediaSink, board_dir: Path | None) -> 
     """Per suite: one overview chart over its groups, then one chart per group over its envs."""
     tasks = runset.tasks()
     parts = []
-    cap = CI_CAPTION + (P_CAPTION if runset.baseline else "")
+    base_cap = CI_CAPTION + (P_CAPTION if runset.baseline else "")
     present = {t["suite"] for t in tasks.values()}
     for suite in [*(s for s in SUITE_ORDER if s in present), *sorted(present - set(SUITE_ORDER))]:
         envs_by_group: dict[str, list[str]] = {}
@@ -122,6 +122,8 @@ def success_section(runset: RunSet, sink: MediaSink, board_dir: Path | None) -> 
                 envs_by_group.setdefault(t["group"], []).append(env)
         groups = sorted(envs_by_group)
         board = read_reported(board_dir, suite)
+        has_chance = any(not math.isnan(charts.chance_of(suite, g)) for g in groups)
+        cap = base_cap + (CHANCE_CAPTION if has_chance else "")
         over = charts.grouped_bars(
             f"{suite}: success per group (mean over envs)",
             groups,
@@ -156,6 +158,12 @@ def _fmt(x: Any) -> str:
     return "" if math.isnan(x) else f"{x:.2f}"
 
 
+def _mean_sd(mean: Any, sd: Any) -> str:
+    """'0.50 ± 0.10'; the SD left out where it is undefined (one seed)."""
+    m, d = _nan(mean), _nan(sd)
+    return "" if math.isnan(m) else f"{m:.2f}" + ("" if math.isnan(d) else f" ± {d:.2f}")
+
+
 def summary_tables(runset: RunSet) -> str:
     out = []
     for run in runset.all_runs:
@@ -168,7 +176,7 @@ def summary_tables(runset: RunSet) -> str:
                     name[r["level"]],
                     r["episodes"],
                     r["seeds"],
-                    summary._pm(r["success"], r["success_sd"]),
+                    _mean_sd(r["success"], r["success_sd"]),
                     f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]",
                     _fmt(r["wrong_board"]),
                     " / ".join(_fmt(r[c]) or "-" for c in summary.BY_POSITION),
@@ -199,65 +207,56 @@ def _frame(run: Run) -> pd.DataFrame:
 
 def position_section(runset: RunSet, sink: MediaSink) -> str:
     """VL-Think: success by target position, and the target/distractor/nowhere choice matrix."""
-    figs = []
-    for run in runset.all_runs:
-        df = _frame(run)
-        df = df[(df["suite"] == "vl-think") & df["target_position"].isin(charts.POSITIONS)]
-        if df.empty or run.kind == "probe":
-            continue
-        envs = sorted(df["env"].unique())
-        rates = {
-            p: [
-                df[(df["env"] == e) & (df["target_position"] == p)]["success_once"].mean()
-                for e in envs
-            ]
-            for p in charts.POSITIONS
-        }
-        counts = {
-            p: [int(((df["env"] == e) & (df["target_position"] == p)).sum()) for e in envs]
-            for p in charts.POSITIONS
-        }
-        figs.append(
-            figure(
-                sink,
-                charts.position_chart(
-                    f"{run.label}: success by target position", envs, rates, counts
-                ),
-                "position",
-                "n = episodes with the target there.",
-                data_kind="position",
-            )
-        )
-        m = np.array(
-            [
-                [
-                    int(((df["target_position"] == p) & (df["placed_on"] == c)).sum())
-                    for c in CHOICES
-                ]
-                for p in charts.POSITIONS
-            ]
-        )
-        figs.append(
-            figure(
-                sink,
-                charts.matrix(
-                    f"{run.label}: where the object ended",
-                    m,
-                    charts.POSITIONS,
-                    ["target", "distractor", "nowhere"],
-                    "object ended on",
-                    "target position",
-                ),
-                "choice matrix",
-                "All VL-Think envs pooled. An instruction-blind "
-                "policy lands on the target about 1/3 of the time in every row; a "
-                "position bias shows as one row far above the others.",
-                data_kind="choice",
-            )
-        )
+    figs = [f for run in runset.all_runs for f in _position_figures(run, sink)]
     if not figs:
         return ""
     return tag("h2", "Position bias (VL-Think)") + tag("div", "".join(figs), cls="charts")
+
+
+def _count(df: pd.DataFrame, **equal: str) -> int:
+    """How many rows have every given column equal to its value."""
+    mask = pd.Series(True, index=df.index)
+    for col, value in equal.items():
+        mask &= df[col] == value
+    return int(mask.sum())
+
+
+CHOICE_NOTE = (
+    "All VL-Think envs pooled. An instruction-blind policy lands on the target about 1/3 of "
+    "the time in every row; a position bias shows as one row far above the others."
+)
+
+
+def _position_figures(run: Run, sink: MediaSink) -> list[str]:
+    df = _frame(run)
+    df = df[(df["suite"] == "vl-think") & df["target_position"].isin(charts.POSITIONS)]
+    if df.empty or run.kind == "probe":
+        return []
+    envs = sorted(df["env"].unique())
+    cells = {
+        p: [df[(df["env"] == e) & (df["target_position"] == p)] for e in envs]
+        for p in charts.POSITIONS
+    }
+    rates = {p: [c["success_once"].mean() for c in cs] for p, cs in cells.items()}
+    counts = {p: [len(c) for c in cs] for p, cs in cells.items()}
+    chart = charts.position_chart(f"{run.label}: success by target position", envs, rates, counts)
+    m = np.array(
+        [[_count(df, target_position=p, placed_on=c) for c in CHOICES] for p in charts.POSITIONS]
+    )
+    matrix = charts.matrix(
+        f"{run.label}: where the object ended",
+        m,
+        charts.POSITIONS,
+        ["target", "distractor", "nowhere"],
+        "object ended on",
+        "target position",
+    )
+    return [
+        figure(
+            sink, chart, "position", "n = episodes with the target there.", data_kind="position"
+        ),
+        figure(sink, matrix, "choice matrix", CHOICE_NOTE, data_kind="choice"),
+    ]
 
 
 def failure_section(runset: RunSet, sink: MediaSink) -> str:
@@ -295,78 +294,64 @@ def failure_section(runset: RunSet, sink: MediaSink) -> str:
 
 def probe_section(runset: RunSet, sink: MediaSink) -> str:
     """Probe runs: yes/no to present and absent concepts, and the position confusion."""
-    figs = []
-    for run in (r for r in runset.all_runs if r.kind == "probe"):
-        df = _frame(run)
-        yes = df["said_yes"].fillna(False).astype(bool)
-        absent = df["absent_correct"].dropna().astype(bool)
-        yn = np.array(
-            [[int(yes.sum()), int((~yes).sum())], [int((~absent).sum()), int(absent.sum())]]
-        )
-        figs.append(
-            figure(
-                sink,
-                charts.matrix(
-                    f"{run.label}: yes / no",
-                    yn,
-                    ["target present", "concept absent"],
-                    ["yes", "no"],
-                    "answer",
-                    "asked about",
-                ),
-                "yes/no",
-                "Right answers: yes to the present target, no to the absent concept.",
-                data_kind="probe-yesno",
-            )
-        )
-        said = df[yes]
-        pos = np.array(
-            [
-                [
-                    int(
-                        (
-                            (said["target_position"] == t) & (said["position"].fillna("none") == a)
-                        ).sum()
-                    )
-                    for a in ANSWERS
-                ]
-                for t in charts.POSITIONS
-            ]
-        )
-        figs.append(
-            figure(
-                sink,
-                charts.matrix(
-                    f"{run.label}: position (yes answers)",
-                    pos,
-                    charts.POSITIONS,
-                    ANSWERS,
-                    "position named",
-                    "target position",
-                ),
-                "position confusion",
-                "Among yes answers; none = no single position named.",
-                data_kind="probe-position",
-            )
-        )
-        envs = run.envs()
-        t = run.table[run.table["level"] == "env"].set_index("env")
-        series = [
-            Series(lab, "measured", [Bar(_nan(t.loc[e, col])) for e in envs])
-            for col, lab in (
-                ("said_yes", "yes to present target"),
-                ("absent_correct", "no to absent concept"),
-            )
-        ]
-        figs.append(
-            figure(
-                sink,
-                charts.grouped_bars(f"{run.label}: answers per env", envs, series, ylabel="rate"),
-                "probe rates",
-                "A probe below 0.5 on 'no to absent concept' says yes to anything.",
-                data_kind="probe-rates",
-            )
-        )
+    figs = [f for run in runset.all_runs if run.kind == "probe" for f in _probe_figures(run, sink)]
     if not figs:
         return ""
     return tag("h2", "Probe answers") + tag("div", "".join(figs), cls="charts")
+
+
+def _probe_figures(run: Run, sink: MediaSink) -> list[str]:
+    df = _frame(run)
+    yes = df["said_yes"].fillna(False).astype(bool)
+    absent = df["absent_correct"].dropna().astype(bool)
+    yn = np.array([[int(yes.sum()), int((~yes).sum())], [int((~absent).sum()), int(absent.sum())]])
+    said = df[yes].assign(position=df[yes]["position"].fillna("none"))
+    pos = np.array(
+        [[_count(said, target_position=t, position=a) for a in ANSWERS] for t in charts.POSITIONS]
+    )
+    envs = run.envs()
+    t = run.table[run.table["level"] == "env"].set_index("env")
+    series = [
+        Series(lab, "measured", [Bar(_nan(t.loc[e, col])) for e in envs])
+        for col, lab in (
+            ("said_yes", "yes to present target"),
+            ("absent_correct", "no to absent concept"),
+        )
+    ]
+    return [
+        figure(
+            sink,
+            charts.matrix(
+                f"{run.label}: yes / no",
+                yn,
+                ["target present", "concept absent"],
+                ["yes", "no"],
+                "answer",
+                "asked about",
+            ),
+            "yes/no",
+            "Right answers: yes to the present target, no to the absent concept.",
+            data_kind="probe-yesno",
+        ),
+        figure(
+            sink,
+            charts.matrix(
+                f"{run.label}: position (yes answers)",
+                pos,
+                charts.POSITIONS,
+                ANSWERS,
+                "position named",
+                "target position",
+            ),
+            "position confusion",
+            "Among yes answers; none = no single position named.",
+            data_kind="probe-position",
+        ),
+        figure(
+            sink,
+            charts.grouped_bars(f"{run.label}: answers per env", envs, series, ylabel="rate"),
+            "probe rates",
+            "A probe below 0.5 on 'no to absent concept' says yes to anything.",
+            data_kind="probe-rates",
+        ),
+    ]

@@ -113,17 +113,17 @@ def _labels(paths: Sequence[Path], policies: Sequence[str]) -> list[str]:
     return labels
 
 
-def check_protocols(runs: Sequence[Run]) -> None:
+def check_protocols(dirs: Sequence[tuple[Path, dict[str, Any]]]) -> None:
     """Runs of different protocols see different scenes: refuse to put them on one page."""
-    first = runs[0]
-    for run in runs[1:]:
+    first, first_manifest = dirs[0]
+    for path, manifest in dirs[1:]:
         for key, what in PROTOCOL_FIELDS.items():
-            a, b = first.manifest.get(key), run.manifest.get(key)
+            a, b = first_manifest.get(key), manifest.get(key)
             if a != b:
                 raise ReportError(
-                    f"{run.path} has {what} {b!r} but {first.path} has {a!r}: their scenes "
+                    f"{path} has {what} {b!r} but {first} has {a!r}: their scenes "
                     "differ, so their numbers are not comparable. Fix: rerun the older one "
-                    f"with this package version ({run.manifest.get('command', '?')})."
+                    f"with this package version ({manifest.get('command', '?')})."
                 )
 
 
@@ -177,19 +177,17 @@ def load_runs(paths: Sequence[Path | str], baseline: Path | str | None = None) -
         raise ReportError("no run directory given. Fix: vlthink report RUN_DIR [RUN_DIR ...]")
     paths = [Path(p) for p in paths]
     loaded = [_load(p) for p in paths]
+    base = _load(Path(baseline)) if baseline is not None else None
+    check_protocols(
+        [(p, m) for p, (m, _) in zip(paths, loaded)] + ([(Path(baseline), base[0])] if base else [])
+    )
     base_run = None
-    if baseline is not None:
-        bman, brows = _load(Path(baseline))
-        base_run = _make_run(Path(baseline), "", bman, brows, None)
+    if base is not None:
+        base_run = _make_run(Path(baseline), "", *base, None)
         base_run.label = f"{base_run.policy} (baseline)"
         base_run.is_baseline = True
     labels = _labels(paths, [str((m.get("policy") or {}).get("name", "?")) for m, _ in loaded])
-    probe = Run(paths[0], labels[0], loaded[0][0], loaded[0][1], pd.DataFrame())
-    check_protocols([probe, *([base_run] if base_run else [])])
-    runs = []
-    for p, label, (m, r) in zip(paths, labels, loaded):
-        check_protocols([probe, Run(p, label, m, r, pd.DataFrame())])
-        runs.append(_make_run(p, label, m, r, base_run))
+    runs = [_make_run(p, label, m, r, base_run) for p, label, (m, r) in zip(paths, labels, loaded)]
     runset = RunSet(runs, base_run)
     runset.warnings = provenance_warnings(runset.all_runs)
     return runset

@@ -1,4 +1,6 @@
-"""MP4 videos through PyAV: H.264 (libx264), yuv420p, no B-frames, a keyframe every 2 s.
+"""Episode videos as MP4 through PyAV: H.264 (libx264), yuv420p, no B-frames, a keyframe every 2 s.
+
+One encoder for every video vlthink writes (`vlthink-eval --record-video`, `vlthink demos`).
 
 Why H.264 and not lerobot's default AV1 (libsvtav1): every FFmpeg build decodes H.264 (the
 PyAV wheels, torchvision's ``pyav`` backend, torchcodec, decord, OpenCV), while AV1 needs
