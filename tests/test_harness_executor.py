@@ -236,7 +236,7 @@ def test_trace_keeps_every_observation_and_action_for_a_recorder(reference):
     rows, _ = _run(SlotSeedPolicy(), k=2, keep_trace=True, on_finish=on_finish)
     assert _stable(rows) == reference and len(seen) == len(KEYS)
     for ep, row in seen:
-        assert len(ep.trace) == row["steps"] and ep.final_obs is not None
+        assert len(ep.trace) == row["steps"] and ep.obs.step == row["steps"]
         wins = [i + 1 for i, (_obs, action, ok) in enumerate(ep.trace) if ok]
         assert wins == [target_step(ep.seed)]  # the step the success came back on
         obs, action, _ = ep.trace[wins[0] - 1]

@@ -25,7 +25,7 @@ from vlthink.diagnostics.forward import ensure_attention_weights, run_pass
 from vlthink.diagnostics.models import LoadedModel, ModelRef
 from vlthink.diagnostics.patch_grid import Geometry, region_shares
 from vlthink.diagnostics.rundir import RunDir, write_csv
-from vlthink.diagnostics.scenes import SceneSource, occlusion
+from vlthink.diagnostics.scenes import occlusion, scenes_to_do
 
 FIGURE_WIDTH_PX = 320  # frames are stored at this width for the overlays
 
@@ -112,18 +112,10 @@ def run_attention(ref: ModelRef, s: AttentionSettings, out: Path, progress: bool
     if todo:
         outcome = ensure_attention_weights(lm, s.attn)  # 'eager' or 'switched sdpa -> eager'
     bar = tqdm(total=len(todo), desc="attention", unit="scene", disable=not progress)
-    for env_id in s.envs:
-        seeds = [seed for e, seed in todo if e == env_id]
-        if not seeds:
-            continue
-        src = SceneSource(env_id)
-        try:
-            for seed in seeds:
-                row, arrays = _scene_item(lm, src.scene(seed), s, layers)
-                run.add(f"{env_id}/{seed}", {**row, "attention": outcome}, arrays)
-                bar.update(1)
-        finally:
-            src.close()
+    for env_id, seed, scene in scenes_to_do(s.envs, todo):
+        row, arrays = _scene_item(lm, scene, s, layers)
+        run.add(f"{env_id}/{seed}", {**row, "attention": outcome}, arrays)
+        bar.update(1)
     bar.close()
     write_attention_outputs(run, s)
     return run

@@ -130,7 +130,7 @@ def _collect_images(lm, s, layers, run, progress) -> None:
 def _collect_scenes(lm, s, layers, run, progress) -> None:
     from tqdm import tqdm
 
-    from vlthink.diagnostics.scenes import SceneSource
+    from vlthink.diagnostics.scenes import scenes_to_do
 
     todo = [
         (e, s.first_seed + i)
@@ -139,35 +139,26 @@ def _collect_scenes(lm, s, layers, run, progress) -> None:
         if not run.is_done(f"{e}/{s.first_seed + i}/done")
     ]
     bar = tqdm(total=len(todo), desc="features", unit="scene", disable=not progress)
-    for env_id in s.envs:
-        seeds = [seed for e, seed in todo if e == env_id]
-        if not seeds:
-            continue
-        src = SceneSource(env_id)
-        try:
-            for seed in seeds:
-                scene = src.scene(seed)
-                for pos, key in scene.task["boards"].items():
-                    item = f"{env_id}/{seed}/{pos}"
-                    if run.is_done(item):
-                        continue
-                    cls, phrase = board_concept(scene.domain, key)
-                    feats = _features(lm.load(), scene.image, phrase, scene.boards[pos], s, layers)
-                    run.add(
-                        item,
-                        {
-                            "domain": scene.domain,
-                            "class": cls,
-                            "group": seed,
-                            "position": pos,
-                            "board": key,
-                        },
-                        feats,
-                    )
-                run.add(f"{env_id}/{seed}/done", {"marker": True})
-                bar.update(1)
-        finally:
-            src.close()
+    for env_id, seed, scene in scenes_to_do(s.envs, todo):
+        for pos, key in scene.task["boards"].items():
+            item = f"{env_id}/{seed}/{pos}"
+            if run.is_done(item):
+                continue
+            cls, phrase = board_concept(scene.domain, key)
+            feats = _features(lm.load(), scene.image, phrase, scene.boards[pos], s, layers)
+            run.add(
+                item,
+                {
+                    "domain": scene.domain,
+                    "class": cls,
+                    "group": seed,
+                    "position": pos,
+                    "board": key,
+                },
+                feats,
+            )
+        run.add(f"{env_id}/{seed}/done", {"marker": True})
+        bar.update(1)
     bar.close()
 
 

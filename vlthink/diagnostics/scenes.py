@@ -11,6 +11,7 @@ right; Parity: left, right), as ``task_info()["boards"]`` lists them.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,6 +76,21 @@ class SceneSource:
         if self._env is not None:
             self._env.close()
             self._env = None
+
+
+def scenes_to_do(envs: list[str], todo: list[tuple[str, int]]) -> Iterator[tuple[str, int, Scene]]:
+    """``(env_id, seed, scene)`` for the ``todo`` pairs, one env at a time (each env is built
+    once and closed after its last scene, also when the caller stops early)."""
+    for env_id in envs:
+        seeds = [seed for e, seed in todo if e == env_id]
+        if not seeds:
+            continue
+        src = SceneSource(env_id)
+        try:
+            for seed in seeds:
+                yield env_id, seed, src.scene(seed)
+        finally:
+            src.close()
 
 
 def _ids(env) -> tuple[list[int], set[int], int]:

@@ -173,8 +173,8 @@ class RunningEpisode:
     frames: list = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     # with keep_trace: the observation before each step, the action sent, and what came back
+    # (the observation after the last step is ``obs``)
     trace: list[tuple[Any, np.ndarray, bool]] = field(default_factory=list)
-    final_obs: Any = None
 
     @classmethod
     def of(
@@ -202,7 +202,6 @@ class RunningEpisode:
         if self.keep_trace and self.trace:
             obs, action, _ = self.trace[-1]
             self.trace[-1] = (obs, action, bool(s.success))
-            self.final_obs = s.observation
         self.obs = s.observation
         self.steps += 1
         self.success_once = self.success_once or bool(s.success)

@@ -57,8 +57,8 @@ class OpenPIConfig:
     max_concurrency: int = 8
 
     def validate(self) -> tuple[str, str] | None:
-        if check_api_key_settings(self):
-            return check_api_key_settings(self)
+        if problem := check_api_key_settings(self):
+            return problem
         if not self.endpoint.startswith(("ws://", "wss://")):
             return (
                 "endpoint",

@@ -98,8 +98,8 @@ class VLMProbeConfig:
     extra_body: dict[str, Any] = field(default_factory=dict)  # merged into each chat request
 
     def validate(self) -> tuple[str, str] | None:
-        if check_api_key_settings(self):
-            return check_api_key_settings(self)
+        if problem := check_api_key_settings(self):
+            return problem
         if self.backend == "openai":
             if not self.endpoint:
                 return (
