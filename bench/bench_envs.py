@@ -8,6 +8,11 @@ observations of the 640x480 Bridge camera, as policies get them) and the mean ti
 reset. "bare" is a plain ManiSkill BaseEnv with the same agent, camera, table and
 number of dynamic box actors, no textures and no task logic: the floor our scenes cannot beat.
 Goal: every env >= 90% of the bare step rate, and resets that never reconfigure.
+
+Each env's row also splits a step into its shares (``StepClock``): physics (the controller and
+the 100 physics substeps), render (scene update, camera capture and image readback), evaluate
+(the success check), observation (the rest of the observation: overlays, state, copies) and
+other (what ManiSkill does around them), so a regression names its stage.
 """
 
 from __future__ import annotations
@@ -27,6 +32,44 @@ from mani_skill.utils.structs.types import SimConfig
 import vlthink
 from vlthink.scene import widowx
 
+STAGES = ("physics", "render", "evaluate", "observation")
+
+
+class StepClock:
+    """Times the stages of ``env.step`` by wrapping the env's own methods on the instance."""
+
+    def __init__(self, env):
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+        self.timing = True
+        u = env.unwrapped
+        self._wrap(u, "_step_action", "physics")
+        self._wrap(u, "evaluate", "evaluate")
+        self._wrap(u, "get_obs", "observation")
+        self._wrap(u.scene, "update_render", "render")
+        self._wrap(u, "capture_sensor_data", "render")
+        for sensor in u.scene.sensors.values():
+            self._wrap(sensor, "get_obs", "render")
+
+    def _wrap(self, obj, name: str, stage: str):
+        inner = getattr(obj, name)
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                if self.timing:
+                    self.seconds[stage] += time.perf_counter() - t0
+
+        setattr(obj, name, timed)
+
+    def shares(self, total_s: float) -> dict:
+        """Share of ``total_s`` per stage; observation excludes the render inside it."""
+        s = dict(self.seconds)
+        s["observation"] -= s["render"]
+        s["other"] = total_s - sum(s.values())
+        return {k: v / total_s for k, v in s.items()}
+
 
 @register_env("VLThinkBench-Bare-v0", max_episode_steps=widowx.MAX_EPISODE_STEPS)
 class BareScene(BaseEnv):
@@ -37,6 +80,7 @@ class BareScene(BaseEnv):
 
     def __init__(self, *args, num_actors: int = 4, **kwargs):
         self.num_actors = num_actors
+        kwargs.setdefault("sensor_configs", {"shader_pack": widowx.SHADER_PACK})  # as our envs
         super().__init__(
             *args, robot_uids=widowx.ROBOT_UID, control_mode=widowx.CONTROL_MODE, **kwargs
         )
@@ -93,10 +137,13 @@ def measure(env_id: str, steps: int, resets: int, **make_kwargs) -> dict:
         reconfigured += bool(info.get("reconfigure", False))
     reset_s = (time.perf_counter() - t0) / resets
     env.step(action)  # warm-up
+    clock = StepClock(env)
     t0 = time.perf_counter()
     for _ in range(steps):
         env.step(action)
-    step_s = (time.perf_counter() - t0) / steps
+    total_s = time.perf_counter() - t0
+    clock.timing = False
+    step_s = total_s / steps
     n = env.unwrapped.num_envs
     env.close()
     return {
@@ -105,6 +152,8 @@ def measure(env_id: str, steps: int, resets: int, **make_kwargs) -> dict:
         "reset_s": reset_s,
         "steps_per_s": n / step_s,
         "reconfigured": reconfigured,
+        "step_ms": step_s * 1e3,
+        "shares": clock.shares(total_s),
     }
 
 
@@ -132,6 +181,8 @@ def main() -> None:
             f"(bare {bare['reset_s'] * 1e3:5.1f})  reconfigured {row['reconfigured']}/{args.resets}",
             flush=True,
         )
+        shares = "  ".join(f"{k} {v:4.0%}" for k, v in row["shares"].items())
+        print(f"{'':<30} step {row['step_ms']:6.1f} ms: {shares}", flush=True)
     ratios = [r["steps_per_s"] / r["bare_steps_per_s"] for r in rows]
     print(
         f"\n{len(rows)} envs, backend={args.sim_backend}, num_envs={args.num_envs}: step-rate ratio "

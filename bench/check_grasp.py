@@ -21,6 +21,12 @@ import torch
 os.environ.setdefault("MS_ASSET_DIR", "/work/shared/maniskill")
 
 from vlthink.assets.objects import OBJECTS, build_object, object_spec  # noqa: E402
+from vlthink.policies.oracle import (  # noqa: E402
+    FINGERTIP_FRACTION,
+    MIN_FINGERTIP_HEIGHT,
+    PALM_ABOVE_TCP,
+    PALM_CLEARANCE,
+)
 from vlthink.scene.widowx import TABLE_TOP_Z, WidowXTableEnv  # noqa: E402
 
 GRASP_SPOT = np.array([-0.22, 0.03])  # m, world xy in front of the arm, where Bridge puts objects
@@ -109,10 +115,12 @@ def check(names) -> dict[str, tuple[bool, float]]:
         env._reset_robot(torch.arange(1))
         start_z = float(actor.pose.p[0, 2])
         top = TABLE_TOP_Z + 2 * spec.half_height
-        # Finger tips 1/3 of the height up from the table, never lower than 5 mm.
-        tip_z = TABLE_TOP_Z + max(0.005, 0.6 * spec.half_height)
-        above = np.array([*GRASP_SPOT, top + 0.05 + tip])
-        grasp = np.array([*GRASP_SPOT, tip_z + tip])
+        # The oracle's grasp height: fingertips low on the object, the bar between the fingers
+        # above the top of a tall one (a standing can or glass).
+        tip_z = TABLE_TOP_Z + max(MIN_FINGERTIP_HEIGHT, FINGERTIP_FRACTION * spec.half_height)
+        tcp_z = max(tip_z + tip, top - PALM_ABOVE_TCP + PALM_CLEARANCE)
+        above = np.array([*GRASP_SPOT, max(top + 0.05 + tip, tcp_z + 0.05)])
+        grasp = np.array([*GRASP_SPOT, tcp_z])
         _act(env, above, 1.0, 6)
         _act(env, grasp, 1.0, 5)
         _act(env, grasp, -1.0, 4)
@@ -120,7 +128,7 @@ def check(names) -> dict[str, tuple[bool, float]]:
         rise = float(actor.pose.p[0, 2]) - start_z
         results[name] = (rise >= LIFTED, rise)
         print(
-            f"{name:15s} {'LIFTED' if rise >= LIFTED else 'failed':7s} rise={rise * 100:5.1f} cm "
+            f"{name:16s} {'LIFTED' if rise >= LIFTED else 'failed':7s} rise={rise * 100:5.1f} cm "
             f"grasp width={spec.grasp_width * 100:.1f} cm",
             flush=True,
         )
@@ -135,3 +143,4 @@ if __name__ == "__main__":
     res = check(names)
     ok = sum(v[0] for v in res.values())
     print(f"{ok}/{len(res)} lifted in {time.time() - t:.0f} s")
+    sys.exit(0 if ok == len(res) else 1)

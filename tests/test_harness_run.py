@@ -81,8 +81,9 @@ def test_uninterrupted_run_writes_rows_manifest_and_summary(reference_run):
     # the oracle is the ceiling: it must solve these easy cells
     assert sum(r["success_once"] for r in rows) >= len(rows) - 1
     assert manifest["protocol_version"] and manifest["harness_protocol"]
+    assert manifest["paper_size"] is False  # 2 episodes x 1 seed
     assert manifest["policy"]["config"]["adapter"] == "oracle"
-    for pkg in ("vlthink", "sapien", "mani_skill", "torch", "mesa"):
+    for pkg in ("vlthink", "sapien", "mani_skill", "torch", "mesa", "board_art", "ood_assets"):
         assert pkg in manifest["versions"]
     assert manifest["render_device"] and manifest["plan"]["sim_backend"] == "cpu"
     assert manifest["command"].startswith("vlthink-eval --policy oracle --suite")
@@ -143,6 +144,7 @@ def test_summary_against_itself_and_refusals(reference_run, tmp_path, capsys):
     assert cli.main(["summary", str(reference_run), "--baseline", str(reference_run)]) == 0
     out = capsys.readouterr().out
     assert "Wilcoxon p (n)" in out and "— (0)" in out
+    assert "not the paper's size: 2 episodes x seeds 0" in out
     # a baseline of another protocol is refused with the reason and the fix, exit code 2
     other = tmp_path / "other-protocol"
     other.mkdir()

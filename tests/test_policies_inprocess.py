@@ -48,8 +48,8 @@ def test_openvla_in_process_batched_one_model_call_per_step(models):
     p = load_policy("openvla-sft", endpoint=None, checkpoint=str(models["vla"]))
     assert (
         p._prompt("Put the Carrot on the towel")
-        == "In: What action should the robot take to put the carrot on the towel?\nOut:"
-    )
+        == "In: What action should the robot take to put the carrot on the towel?\nOut: "
+    )  # the paper's prompt: lower-cased, a space after "Out:"
     p.reset(_specs(3))
     obs = _obs()
     a = p.act(obs)

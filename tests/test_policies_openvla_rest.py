@@ -57,7 +57,7 @@ def test_single_request_protocol_and_conversion(server):
     assert a[0, 6] == 1.0  # 0.8 > 0.5 -> open
     (req,) = server.model.log
     assert req["route"] == "act" and req["shape"] == (1, 224, 224, 3)  # resized on the client
-    assert req["unnorm_key"] == "bridge_orig" and req["instructions"] == ["open the drawer"]
+    assert req["unnorm_key"] == "sft" and req["instructions"] == ["open the drawer"]
     a = p.act(_obs(1, "close the drawer"))
     assert a[0, 6] == -1.0  # 0.2 -> closed
 
@@ -104,7 +104,7 @@ def test_server_error_string_becomes_clear_error(server):
     server.fault = "error"
     p = _policy(server)
     p.reset(_specs(1))
-    with pytest.raises(PolicyError, match=r'answered "error".*unnorm_key \'bridge_orig\''):
+    with pytest.raises(PolicyError, match=r'answered "error".*unnorm_key \'sft\''):
         p.act(_obs(1))
 
 
@@ -169,7 +169,9 @@ def test_client_side_denormalisation_with_bridge_stats(server):
         return np.tile([1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0], (len(images), 1))
 
     with OpenVLAServer(normalised) as srv:
-        p = load_policy("openvla-sft", endpoint=srv.url + "/act", denormalize=True)
+        p = load_policy(
+            "openvla-sft", endpoint=srv.url + "/act", denormalize=True, unnorm_key="bridge_orig"
+        )
         p.reset(_specs(1))
         a = p.act(_obs(1))[0]
     np.testing.assert_allclose(

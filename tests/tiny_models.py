@@ -185,7 +185,8 @@ def build_tiny_openvla(folder, batch_predict=True, seed=0):
     cfg = mod.TinyVLAConfig(
         text_vocab_size=len(tok),
         batch_predict=batch_predict,
-        norm_stats={"bridge_orig": {"action": BRIDGE_ORIG_ACTION_STATS}},
+        # the paper's checkpoints carry "sft" statistics; any numbers do for a random model
+        norm_stats={k: {"action": BRIDGE_ORIG_ACTION_STATS} for k in ("bridge_orig", "sft")},
     )
     cfg.auto_map = {
         "AutoConfig": "configuration_tinyvla.TinyVLAConfig",

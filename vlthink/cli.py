@@ -27,7 +27,7 @@ def _boards(args) -> int:
 def _assets(args) -> int:
     from vlthink.sheets.assets import assets_sheet
 
-    for path in assets_sheet(Path(args.out)):
+    for path in assets_sheet(Path(args.out), only=args.only):
         print(f"wrote {path}")
     return 0
 
@@ -65,9 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_boards)
 
     p = sub.add_parser(
-        "assets", help="write contact sheets of the OOD objects, receptacles and textures"
+        "assets", help="write contact sheets of the OOD objects, receptacles and table looks"
     )
     p.add_argument("--out", default=".", help="output folder (default: .)")
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="only this object or receptacle (repeatable; the table looks are always drawn)",
+    )
     p.set_defaults(func=_assets)
 
     p = sub.add_parser("envs", help="list the registered environment ids")

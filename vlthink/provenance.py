@@ -92,6 +92,15 @@ def git_commit() -> str | None:
     return commit + ("+dirty" if dirty else "")
 
 
+def art_versions() -> dict[str, str]:
+    """Versions of the project's own art (board PNGs, OOD assets): results cite them, since a
+    change of art changes what every policy sees."""
+    from vlthink.assets import ASSET_VERSION
+    from vlthink.boards.catalogue import ART_VERSION
+
+    return {"board_art": ART_VERSION, "ood_assets": ASSET_VERSION}
+
+
 def environment_info() -> dict[str, Any]:
     """The provenance block of a manifest: versions, render device, commit, host."""
     try:
@@ -102,6 +111,7 @@ def environment_info() -> dict[str, Any]:
     versions.update({d: dist_version(d) for d in TRACKED})
     versions["mesa"] = mesa_version() or None
     versions["python"] = platform.python_version()
+    versions.update(art_versions())
     return {
         "versions": versions,
         "render_device": device,

@@ -54,8 +54,13 @@ def build_actor(
     density: float,
     kinematic: bool = False,
     initial_pose: sapien.Pose | None = None,
+    angular_damping: float | None = None,
+    solver_iterations: int | None = None,
 ):
-    """Build one actor in a ManiSkill scene (``ManiSkillScene``) from the two asset files."""
+    """Build one actor in a ManiSkill scene (``ManiSkillScene``) from the two asset files.
+
+    ``angular_damping`` (1/s) and ``solver_iterations`` (position iterations), when given, are set
+    on every sub-scene's body of a dynamic actor."""
     builder = scene.create_actor_builder()
     builder.add_visual_from_file(str(visual))
     builder.add_multiple_convex_collisions_from_file(
@@ -63,4 +68,13 @@ def build_actor(
     )
     # ManiSkill wants an initial pose so GPU-sim actors do not all start at the origin.
     builder.initial_pose = initial_pose if initial_pose is not None else sapien.Pose()
-    return builder.build_kinematic(name=name) if kinematic else builder.build(name=name)
+    if kinematic:
+        return builder.build_kinematic(name=name)
+    actor = builder.build(name=name)
+    for entity in actor._objs:
+        body = entity.find_component_by_type(sapien.physx.PhysxRigidDynamicComponent)
+        if angular_damping is not None:
+            body.angular_damping = angular_damping
+        if solver_iterations is not None:
+            body.solver_position_iterations = solver_iterations
+    return actor

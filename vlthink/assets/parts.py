@@ -144,27 +144,6 @@ def moved(mesh: trimesh.Trimesh, xyz=(0, 0, 0), rpy=(0, 0, 0)) -> trimesh.Trimes
     return out
 
 
-def wedge_hulls(mesh: trimesh.Trimesh, pieces: int, r_min: float = 0.0) -> list[trimesh.Trimesh]:
-    """Cut a ring-like mesh (revolved around z) into angular wedges and hull each one.
-
-    A plate or bowl wall is concave as a whole; each narrow wedge of it is almost convex, so a
-    ring of wedge hulls gives a rim that objects can rest inside.
-    """
-    v = mesh.vertices
-    r = np.hypot(v[:, 0], v[:, 1])
-    ang = np.mod(np.arctan2(v[:, 1], v[:, 0]), TAU)
-    out = []
-    width = TAU / pieces
-    for k in range(pieces):
-        lo = k * width
-        # Include a little overlap so neighbouring wedges leave no gaps.
-        d = np.mod(ang - lo + 0.05 * width, TAU)
-        sel = (d <= 1.1 * width) & (r >= r_min)
-        if sel.sum() >= 4:
-            out.append(trimesh.convex.convex_hull(v[sel]))
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # Assembly and files
 # ---------------------------------------------------------------------------------------------
@@ -252,6 +231,24 @@ def resting_geometry(parts: list[Part]) -> dict:
         "rest_height": -min(float(h.bounds[0, 2]) for h in pieces),
         "footprint_radius": float(np.max(np.hypot(verts[:, 0], verts[:, 1]))),
     }
+
+
+def slab_points(pieces: list[trimesh.Trimesh], axis: int, lo: float, hi: float) -> np.ndarray:
+    """(N, 3) points of the convex pieces inside the slab lo <= coordinate ``axis`` <= hi.
+
+    The pieces' vertices in the slab plus where their edges cross its two planes, so a piece
+    that passes through the slab counts even with no vertex inside it (a long rounded box)."""
+    out = []
+    for h in pieces:
+        v = h.vertices
+        c = v[:, axis]
+        out.append(v[(c >= lo) & (c <= hi)])
+        a, b = h.edges_unique[:, 0], h.edges_unique[:, 1]
+        for plane in (lo, hi):
+            crosses = (c[a] - plane) * (c[b] - plane) < 0
+            t = (plane - c[a][crosses]) / (c[b][crosses] - c[a][crosses])
+            out.append(v[a][crosses] + t[:, None] * (v[b][crosses] - v[a][crosses]))
+    return np.vstack(out)
 
 
 def collision_pieces(parts: list[Part]) -> list[trimesh.Trimesh]:
@@ -342,10 +339,10 @@ __all__ = [
     "ellipsoid",
     "bend_xy",
     "moved",
-    "wedge_hulls",
     "centred",
     "bounds",
     "collision_pieces",
+    "slab_points",
     "flat_base",
     "resting_geometry",
     "write_asset",

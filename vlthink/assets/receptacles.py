@@ -1,13 +1,21 @@
-"""The OOD suite's receptacles: "plate" for training and 16 held-out things to put objects on.
+"""The OOD suite's receptacles: "plate" for training and the original's 16 held-out receptacles.
 
-Each is low (at most 0.03 m) and 0.12–0.18 m across, with a flat or dished top. Dishes are
-lathes around z whose collision is a floor disc plus a ring of convex wedges (a plate is concave
-as a whole); flat things are one rounded box; trays get a floor and four wall boxes.
+Names, bounding-box sizes (x × y × z, as the original lists them) and densities follow the
+original suite's catalogue (``/work/shared/paper/original-assets.md``); the shapes and pictures are
+this project's own: mostly flat things, a rounded slab or a disc whose top carries a procedural
+texture (newspaper columns, an 8×8 chess board, record grooves, ...), and three lathes (plate,
+flat bowl, frying pan).
 
-Frame of every receptacle: metres, origin at the centre of its bounding box, z up, long side
-along x. ``support_z`` is the height (in that frame) of the surface an object rests on, and
-``support_half_extents`` the (x, y) half-size of that surface around ``support_center``: an
-object whose centre lies inside it, resting at ``support_z``, is "on" the receptacle.
+Collision: every receptacle is one convex piece at its full height, so objects rest on top of
+its rim plane (the plate's rim is 2.5 mm above its well, the pizza's crust 2 mm above the
+cheese, the frying pan's 5 mm and the flat bowl's 8 mm above their floors). A dish built as a
+floor disc plus a ring of convex rim wedges let PhysX blow the bowl and a roll of bread apart
+when one came near the other.
+
+Frame of every receptacle: metres, origin at the centre of its bounding box, z up, x and y as in
+the original's size list (the newspaper's long side is y). ``support_z`` is the height (in that
+frame) of the surface an object rests on, and ``support_half_extents`` the (x, y) half-size of
+that surface (the whole flat top; a dish's opening inside its rim) around ``support_center``.
 """
 
 from __future__ import annotations
@@ -20,24 +28,22 @@ import numpy as np
 import trimesh
 
 from vlthink.assets.actors import CatalogueGeometry, build_actor
+from vlthink.assets.noise import blend, fractal_noise, to_uint8
 from vlthink.assets.parts import (
     Part,
     asset_dir,
     bounds,
-    box,
     centred,
     collision_pieces,
     lathe_z,
-    moved,
     resting_geometry,
-    rounded_box,
-    wedge_hulls,
     write_asset,
 )
 
 RECEPTACLE_FRICTION = 0.8
-RECEPTACLE_DENSITY = 600.0  # kg/m³ over the (solid) convex pieces
-TEXTURE_PX = 256  # side of the small top-down textures (wood, cloth, covers)
+FABRIC_FRICTION = 1.0  # cloth, carpet, mouse pad
+TEXTURE_PX = 256  # pixels along the longer side of a top texture
+CM = 0.01  # m
 
 
 @dataclass(frozen=True)
@@ -45,9 +51,10 @@ class ReceptacleSpec(CatalogueGeometry):
     name: str
     split: str  # "train" or "ood"
     shape: Callable[..., tuple[list[Part], tuple[float, float]]]  # -> parts, support half (x, y)
-    params: dict = field(default_factory=dict)
-    density: float = RECEPTACLE_DENSITY
+    size: tuple[float, float, float]  # m, the original's bounding box (x, y, z)
+    density: float  # kg/m³ over the convex pieces, the original's value
     friction: float = RECEPTACLE_FRICTION
+    params: dict = field(default_factory=dict)
 
     def geometry(self) -> dict:
         return _geometry(self.name)
@@ -59,7 +66,7 @@ class ReceptacleSpec(CatalogueGeometry):
 
     @property
     def support_center(self) -> tuple[float, float]:
-        """(x, y) centre of the support region (off the origin when a handle sticks out)."""
+        """(x, y) centre of the support region."""
         return _geometry(self.name)["support_center"]
 
     @property
@@ -68,332 +75,441 @@ class ReceptacleSpec(CatalogueGeometry):
 
 
 # ---------------------------------------------------------------------------------------------
-# Small procedural top textures (uint8 RGB), deterministic
+# Top textures: a canvas in metres over the receptacle's (x, y) box
 # ---------------------------------------------------------------------------------------------
 
 
-def _grid(n=TEXTURE_PX):
-    y, x = np.mgrid[0:n, 0:n] / n
-    return x, y
+class Canvas:
+    """A top-down picture of a receptacle's (lx, ly) box: columns along +x, rows from +y down.
+
+    ``X``, ``Y`` are each pixel's position in metres from the centre, ``R`` its distance from
+    the centre; drawing is by boolean masks, so every shape is a line of numpy."""
+
+    def __init__(self, lx: float, ly: float, background, seed: int = 0):
+        scale = TEXTURE_PX / max(lx, ly)
+        w, h = max(8, round(lx * scale)), max(8, round(ly * scale))
+        self.rng = np.random.default_rng(seed)
+        self.lx, self.ly = lx, ly
+        cols = (np.arange(w) + 0.5) / w - 0.5
+        rows = 0.5 - (np.arange(h) + 0.5) / h
+        self.X, self.Y = np.meshgrid(cols * lx, rows * ly)
+        self.R = np.hypot(self.X, self.Y)
+        self.A = np.arctan2(self.Y, self.X)
+        self.img = np.empty((h, w, 3), np.float32)
+        self.img[:] = background
+
+    def rect(self, x0, y0, x1, y1) -> np.ndarray:
+        return (self.X >= x0) & (self.X <= x1) & (self.Y >= y0) & (self.Y <= y1)
+
+    def disc(self, cx, cy, r) -> np.ndarray:
+        return np.hypot(self.X - cx, self.Y - cy) <= r
+
+    def paint(self, mask, color) -> None:
+        self.img[mask] = color
+
+    def noise(self, cells: int = 6, octaves: int = 3) -> np.ndarray:
+        """Smooth noise in [0, 1] over the canvas."""
+        h, w = self.img.shape[:2]
+        return fractal_noise(self.rng, max(h, w), cells, octaves)[:h, :w]
+
+    def shade(self, amount: float, cells: int = 6) -> None:
+        """Multiply by smooth noise of +-amount (paper, fabric and glaze are never flat)."""
+        self.img *= (1 + amount * (self.noise(cells) - 0.5) * 2)[..., None]
+
+    def grain(self, amount: float) -> None:
+        self.img *= (1 + self.rng.normal(0, amount, self.img.shape[:2]))[..., None]
+
+    def done(self) -> np.ndarray:
+        return to_uint8(self.img)
 
 
-def _tex(rgb_float: np.ndarray) -> np.ndarray:
-    return np.clip(rgb_float, 0, 255).astype(np.uint8)
+def _scatter(rng, n, r_max, min_gap, r_min=0.0):
+    """n points in a ring r_min..r_max, at least min_gap apart (fewer if they do not fit)."""
+    pts = []
+    for _ in range(n * 40):
+        r, a = np.sqrt(rng.uniform(r_min**2, r_max**2)), rng.uniform(0, 2 * np.pi)
+        p = np.array([r * np.cos(a), r * np.sin(a)])
+        if all(np.hypot(*(p - q)) >= min_gap for q in pts):
+            pts.append(p)
+        if len(pts) == n:
+            break
+    return pts
 
 
-def _mix(a, b, t):
-    t = np.asarray(t)[..., None]
-    return np.asarray(a, float) * (1 - t) + np.asarray(b, float) * t
+def plate_texture(r):
+    c = Canvas(2 * r, 2 * r, (246, 246, 242))
+    c.paint(np.abs(c.R - 0.73 * r) < 0.02 * r, (222, 222, 216))  # where the well meets the rim
+    c.paint(np.abs(c.R - 0.93 * r) < 0.012 * r, (205, 175, 95))  # a thin gold line on the rim
+    c.shade(0.02)
+    return c.done()
 
 
-def wood_texture(light=(205, 160, 105), dark=(150, 100, 55), seed=3):
-    rng = np.random.default_rng(seed)
-    x, y = _grid()
-    grain = np.sin(70 * y + 4 * np.sin(5 * x + rng.uniform(0, 6)) + 2 * np.sin(13 * y)) * 0.5 + 0.5
-    return _tex(_mix(light, dark, grain**4) * (1 + rng.normal(0, 0.03, x.shape))[..., None])
-
-
-def stripes_texture(base, stripe, period=0.2, width=0.06, axis=0, border=None):
-    x, y = _grid()
-    u = (x, y)[axis]
-    t = (np.mod(u, period) < width).astype(float)
-    img = _mix(base, stripe, t)
-    if border is not None:
-        edge = np.minimum.reduce([x, y, 1 - x, 1 - y]) < 0.06
-        img[edge] = border
-    return _tex(img)
-
-
-def gingham_texture(base, check, period=0.125):
-    x, y = _grid()
-    a = (np.mod(x, period) < period / 2).astype(float)
-    b = (np.mod(y, period) < period / 2).astype(float)
-    return _tex(_mix(base, check, 0.5 * a + 0.5 * b))
-
-
-def cork_texture(seed=5):
-    rng = np.random.default_rng(seed)
-    n = TEXTURE_PX
-    speckle = rng.uniform(0, 1, (n // 4, n // 4)).repeat(4, 0).repeat(4, 1)
-    fine = rng.uniform(0, 1, (n, n))
-    t = 0.6 * speckle + 0.4 * fine
-    return _tex(_mix((205, 160, 110), (140, 95, 55), t))
-
-
-def cover_texture(base, band, label=None):
-    """A book or notebook cover: plain colour, a band near the top, an optional label box."""
-    x, y = _grid()
-    img = _mix(base, band, ((y > 0.14) & (y < 0.2)).astype(float))
-    if label is not None:
-        img[(x > 0.25) & (x < 0.75) & (y > 0.38) & (y < 0.62)] = label
-    return _tex(img)
-
-
-def azulejo_texture(blue=(30, 70, 160), white=(240, 240, 235)):
-    x, y = _grid()
-    u, v = np.abs(x - 0.5) * 2, np.abs(y - 0.5) * 2
-    r = np.hypot(u, v)
-    petals = np.cos(8 * np.arctan2(v, u)) * 0.15 + 0.55
-    t = (
-        ((r < petals) & (r > 0.25))
-        | (r < 0.12)
-        | (np.maximum(u, v) > 0.92)
-        | (np.abs(u - v) < 0.03)
+def cloth_texture(lx, ly):
+    c = Canvas(lx, ly, (70, 120, 185), seed=2)
+    threads = 0.0016  # m between threads
+    u, v = c.X / threads, c.Y / threads
+    over = (np.floor(u) + np.floor(v)) % 2
+    c.img = (
+        blend((80, 130, 195), (55, 100, 165), over)
+        * (0.85 + 0.15 * np.sin(np.pi * np.where(over > 0, u % 1, v % 1)))[..., None]
     )
-    return _tex(_mix(white, blue, t.astype(float)))
+    edge = np.minimum(lx / 2 - np.abs(c.X), ly / 2 - np.abs(c.Y))
+    c.paint((edge > 0.006) & (edge < 0.011), (235, 235, 228))  # a woven white stripe near the hem
+    c.paint(edge < 0.003, (60, 95, 150))  # the hem
+    c.shade(0.18, cells=3)  # folds and wrinkles
+    return c.done()
 
 
-def pizza_box_texture():
-    x, y = _grid()
-    img = _mix((205, 165, 115), (195, 155, 105), (np.sin(200 * y) > 0.6).astype(float))
-    r = np.hypot(x - 0.5, y - 0.5)
-    img[(r > 0.2) & (r < 0.3)] = (190, 30, 25)  # a printed red ring logo
-    img[r < 0.13] = (30, 120, 50)
-    return _tex(img)
+def carpet_texture(lx, ly):
+    c = Canvas(lx, ly, (150, 30, 35), seed=3)
+    ex, ey = lx / 2 - np.abs(c.X), ly / 2 - np.abs(c.Y)
+    fringe = ex < 0.006
+    c.paint(fringe & (np.sin(c.Y / 0.0007) > 0), (235, 225, 200))
+    c.paint(fringe & (np.sin(c.Y / 0.0007) <= 0), (200, 190, 165))
+    body = ~fringe
+    edge = np.minimum(ex - 0.006, ey)
+    c.paint(body & (edge < 0.012), (30, 40, 85))  # navy border
+    c.paint(body & (edge > 0.004) & (edge < 0.007), (225, 200, 130))  # a cream line in it
+    c.paint(body & (np.abs(edge - 0.016) < 0.0015), (225, 200, 130))
+    diamond = np.abs(c.X) / (0.3 * lx) + np.abs(c.Y) / (0.32 * ly)
+    c.paint(body & (diamond < 1) & (edge > 0.02), (30, 40, 85))  # the central medallion
+    c.paint(body & (diamond < 0.72), (215, 150, 60))
+    c.paint(body & (diamond < 0.4), (150, 30, 35))
+    c.paint(body & (diamond < 0.18), (225, 200, 130))
+    c.grain(0.09)  # pile
+    return c.done()
 
 
-def mousepad_texture():
-    x, y = _grid()
-    t = np.clip(0.5 + 0.5 * np.sin(10 * x + 6 * y), 0, 1)
-    img = _mix((25, 45, 110), (40, 120, 190), t)
-    img[np.hypot(x - 0.72, y - 0.3) < 0.1] = (240, 200, 40)
-    return _tex(img)
+def newspaper_texture(lx, ly):
+    c = Canvas(lx, ly, (228, 224, 212), seed=4)
+    top, margin = ly / 2 - 0.004, 0.004
+    c.paint(c.rect(-lx / 2 + margin, top - 0.009, lx / 2 - margin, top), (30, 30, 30))  # masthead
+    c.paint(c.rect(-lx / 2 + margin, top - 0.0115, lx / 2 - margin, top - 0.0105), (60, 60, 60))
+    # A headline in two bold bars, a photo, then columns of text lines.
+    y = top - 0.015
+    c.paint(c.rect(-lx / 2 + margin, y - 0.004, lx / 2 - margin - 0.008, y), (45, 45, 45))
+    c.paint(c.rect(-lx / 2 + margin, y - 0.0085, 0.0, y - 0.0055), (45, 45, 45))
+    photo = c.rect(0.004, -0.01, lx / 2 - margin, y - 0.012)
+    c.img[photo] = blend((70, 70, 70), (175, 175, 170), c.noise(3))[photo]
+    cols = 3
+    col_w = (lx - 2 * margin) / cols
+    line = (np.mod(c.Y, 0.0022) < 0.0011) & (c.Y < y - 0.012) & (c.Y > -ly / 2 + margin)
+    for k in range(cols):
+        x0 = -lx / 2 + margin + k * col_w
+        in_col = (c.X > x0 + 0.0008) & (c.X < x0 + col_w - 0.0008)
+        c.paint(line & in_col & ~photo, (120, 118, 112))
+    c.shade(0.04)
+    return c.done()
 
 
-def napkin_texture():
-    x, y = _grid()
-    fold = np.exp(-(((x - 0.5) / 0.01) ** 2)) + np.exp(-(((y - 0.5) / 0.01) ** 2))
-    return _tex(_mix((250, 248, 240), (205, 200, 190), np.clip(fold, 0, 1)))
+def sheet_metal_texture(lx, ly):
+    c = Canvas(lx, ly, (180, 182, 186), seed=5)
+    rows = c.img.shape[0]
+    streaks = c.rng.normal(0, 1, (rows, 1)) * 0.05 + c.rng.normal(0, 0.02, c.img.shape[:2])
+    c.img *= (1 + streaks)[..., None]
+    for sx in (-1, 1):
+        for sy in (-1, 1):
+            c.paint(c.disc(sx * (lx / 2 - 0.007), sy * (ly / 2 - 0.007), 0.0018), (45, 45, 48))
+    return c.done()
+
+
+def drawing_tablet_texture(lx, ly):
+    c = Canvas(lx, ly, (28, 28, 32), seed=6)
+    x0, x1, y0, y1 = -lx / 2 + 0.022, lx / 2 - 0.008, -ly / 2 + 0.008, ly / 2 - 0.008
+    c.paint(c.rect(x0, y0, x1, y1), (52, 54, 60))  # the active area
+    for cx, sx in ((x0, 1), (x1, -1)):
+        for cy, sy in ((y0, 1), (y1, -1)):  # L-shaped corner marks
+            for dx, dy in ((0.006, 0.0008), (0.0008, 0.006)):
+                xa, xb = sorted((cx, cx + sx * dx))
+                ya, yb = sorted((cy, cy + sy * dy))
+                c.paint(c.rect(xa, ya, xb, yb), (200, 200, 205))
+    for k in range(4):  # express keys down the left side
+        cy = ly / 2 - 0.014 - k * 0.014
+        c.paint(c.rect(-lx / 2 + 0.006, cy - 0.005, -lx / 2 + 0.016, cy + 0.005), (70, 72, 80))
+    c.paint(c.disc(-lx / 2 + 0.011, -ly / 2 + 0.012, 0.0015), (60, 160, 255))  # status light
+    c.grain(0.02)
+    return c.done()
+
+
+def tomato_slice_texture(r):
+    c = Canvas(2 * r, 2 * r, (0, 0, 0), seed=7)
+    c.paint(c.R <= r, (200, 40, 30))  # skin
+    c.paint(c.R <= 0.95 * r, (235, 75, 55))  # flesh
+    locules, a = 6, np.mod(c.A, 2 * np.pi / 6) - np.pi / 6
+    gel = (c.R > 0.28 * r) & (c.R < 0.8 * r) & (np.abs(a) * c.R < 0.32 * r * (c.R / r + 0.2))
+    c.paint(gel, (240, 150, 80))
+    c.paint(c.R < 0.22 * r, (245, 150, 120))  # the pale core
+    for k in range(locules):
+        phi = (k + 0.5) * 2 * np.pi / locules
+        for s, rad in ((-0.12, 0.5), (0.12, 0.5), (0.0, 0.62), (-0.1, 0.7), (0.1, 0.7)):
+            cx, cy = rad * r * np.cos(phi + s), rad * r * np.sin(phi + s)
+            c.paint(c.disc(cx, cy, 0.045 * r), (245, 225, 150))  # seeds
+    c.shade(0.08)
+    return c.done()
+
+
+def pizza_texture(r):
+    c = Canvas(2 * r, 2 * r, (0, 0, 0), seed=8)
+    c.paint(c.R <= r, (200, 140, 70))  # crust
+    c.paint(c.R <= 0.86 * r, (190, 50, 30))  # sauce
+    cheese = (c.R <= 0.82 * r) & (c.noise(6) > 0.35)
+    c.paint(cheese, (245, 215, 120))
+    for p in _scatter(c.rng, 9, 0.62 * r, 0.3 * r):
+        c.paint(c.disc(*p, 0.14 * r), (165, 40, 35))  # pepperoni
+        c.paint(c.disc(*p, 0.04 * r) & c.disc(p[0] + 0.05 * r, p[1], 0.05 * r), (130, 25, 25))
+    for p in _scatter(c.rng, 10, 0.75 * r, 0.15 * r):
+        c.paint(np.abs(np.hypot(c.X - p[0], c.Y - p[1]) - 0.05 * r) < 0.018 * r, (30, 30, 30))
+    for p in _scatter(c.rng, 8, 0.75 * r, 0.15 * r):
+        c.paint(c.disc(*p, 0.05 * r) & (np.abs(c.Y - p[1]) < 0.025 * r), (50, 120, 40))  # basil
+    c.paint((c.R > 0.9 * r) & (c.R <= r) & (c.rng.uniform(0, 1, c.R.shape) < 0.06), (120, 70, 30))
+    c.shade(0.1)
+    return c.done()
+
+
+def flat_bowl_texture(r):
+    c = Canvas(2 * r, 2 * r, (238, 232, 215), seed=9)
+    c.paint(np.abs(c.R - 0.88 * r) < 0.05 * r, (40, 80, 160))  # a blue band inside the rim
+    c.paint(np.abs(c.R - 0.45 * r) < 0.015 * r, (40, 80, 160))  # and a ring round the floor
+    c.paint(np.abs(c.R - 0.98 * r) < 0.02 * r, (180, 150, 90))  # the unglazed lip
+    c.shade(0.03)
+    return c.done()
+
+
+def record_texture(r):
+    c = Canvas(2 * r, 2 * r, (15, 15, 17), seed=10)
+    grooves = 0.5 + 0.5 * np.sin(c.R / 0.00025)
+    tracks = (np.mod(c.R, 0.011) > 0.0102).astype(float)  # the gaps between songs shine
+    c.img = blend((14, 14, 16), (48, 48, 54), 0.35 * grooves + 0.65 * tracks)
+    c.paint(c.R > 0.985 * r, (25, 25, 28))  # the smooth edge
+    c.paint(c.R < 0.4 * r, (20, 20, 22))  # the run-out
+    c.paint(c.R < 0.34 * r, (190, 35, 40))  # label
+    c.paint((c.R < 0.34 * r) & (np.abs(c.Y - 0.15 * r) < 0.025 * r) & (np.abs(c.X) < 0.2 * r), 235)
+    c.paint((c.R < 0.34 * r) & (np.abs(c.Y + 0.16 * r) < 0.015 * r) & (np.abs(c.X) < 0.13 * r), 235)
+    c.paint(c.R < 0.03 * r, (10, 10, 10))  # spindle hole
+    return c.done()
+
+
+def frying_pan_texture(r):
+    c = Canvas(2 * r, 2 * r, (48, 48, 52), seed=11)
+    c.img *= (1 + 0.05 * np.sin(c.R / 0.0012))[..., None]  # machining rings
+    c.paint(c.R > 0.8 * r, (70, 70, 76))  # the sloping wall
+    c.paint(c.R > 0.95 * r, (175, 175, 180))  # the steel lip
+    c.shade(0.06)
+    return c.done()
+
+
+def mouse_pad_texture(lx, ly):
+    c = Canvas(lx, ly, (0, 0, 0), seed=12)
+    t = np.clip(0.5 + 0.5 * np.sin(45 * c.X + 30 * c.Y), 0, 1)
+    c.img = blend((20, 35, 90), (35, 105, 175), t)
+    c.paint(c.disc(0.025, -0.02, 0.011), (240, 200, 40))  # a logo
+    c.paint(c.disc(0.025, -0.02, 0.007), (20, 35, 90))
+    edge = np.minimum(lx / 2 - np.abs(c.X), ly / 2 - np.abs(c.Y))
+    c.paint(edge < 0.002, (15, 15, 18))  # stitched rim
+    c.paint((np.abs(edge - 0.001) < 0.0004) & (np.mod(c.X + c.Y, 0.003) < 0.0015), (140, 140, 145))
+    c.grain(0.03)
+    return c.done()
+
+
+def cutting_board_texture(lx, ly):
+    c = Canvas(lx, ly, (0, 0, 0), seed=13)
+    wob = 0.0012 * np.sin(c.X / 0.03 + 1) + 0.002 * c.noise(2)
+    rings = 0.5 + 0.5 * np.sin((c.Y + wob) / 0.0006)
+    strips = np.floor((c.Y + ly / 2) / 0.018)  # glued bamboo strips, each its own shade
+    c.img = blend((222, 180, 125), (180, 130, 80), 0.6 * rings**4 + 0.25 * np.mod(strips, 2))
+    edge = np.minimum(lx / 2 - np.abs(c.X), ly / 2 - np.abs(c.Y))
+    c.paint(np.abs(edge - 0.006) < 0.0009, (150, 100, 55))  # juice groove
+    hole = np.hypot((c.X - (lx / 2 - 0.016)) / 2.2, c.Y) < 0.0045
+    c.paint(hole, (95, 60, 30))  # the hanging slot, dark inside
+    c.grain(0.03)
+    return c.done()
+
+
+def chess_board_texture(lx, ly):
+    c = Canvas(lx, ly, (95, 55, 30), seed=14)
+    border = 0.006
+    inner = (np.abs(c.X) < lx / 2 - border) & (np.abs(c.Y) < ly / 2 - border)
+    sq = (lx - 2 * border) / 8
+    i, j = np.floor((c.X + lx / 2 - border) / sq), np.floor((c.Y + ly / 2 - border) / sq)
+    c.paint(inner & ((i + j) % 2 == 0), (70, 40, 20))
+    c.paint(inner & ((i + j) % 2 == 1), (235, 215, 170))
+    c.grain(0.035)
+    return c.done()
+
+
+def manhole_texture(r):
+    c = Canvas(2 * r, 2 * r, (70, 70, 72), seed=15)
+    c.paint((c.R > 0.9 * r), (95, 95, 98))  # the frame
+    c.paint(np.abs(c.R - 0.86 * r) < 0.02 * r, (40, 40, 42))
+    c.paint(np.abs(c.R - 0.6 * r) < 0.03 * r, (110, 110, 112))
+    rot = (c.X + c.Y) / np.sqrt(2), (c.X - c.Y) / np.sqrt(2)
+    bumps = (np.mod(rot[0], 0.008) < 0.003) & (np.mod(rot[1], 0.008) < 0.003)
+    c.paint(bumps & (c.R < 0.57 * r), (120, 120, 122))  # raised diamonds
+    spokes = np.abs(np.mod(c.A, np.pi / 6) - np.pi / 12) * c.R < 0.015 * r
+    c.paint(spokes & (c.R > 0.63 * r) & (c.R < 0.84 * r), (115, 115, 118))
+    c.paint(c.disc(0.45 * r, 0, 0.05 * r) | c.disc(-0.45 * r, 0, 0.05 * r), (30, 30, 32))  # holes
+    c.shade(0.15)
+    return c.done()
+
+
+def envelope_texture(lx, ly):
+    c = Canvas(lx, ly, (240, 236, 222), seed=16)
+    # Flap lines: the back's bottom flap meets the side flaps on two diagonals, the top flap's V.
+    tip = (0.0, -0.1 * ly)
+    for sx in (-1, 1):
+        slope = (tip[1] + ly / 2) / (sx * lx / 2 - tip[0])
+        diag = np.abs(c.Y - (-ly / 2 + slope * (c.X - sx * lx / 2))) < 0.0006
+        c.paint(diag & (np.sign(c.X) == sx), (180, 172, 150))
+        v = np.abs(c.Y - (ly / 2 - 0.55 * ly * (1 - np.abs(c.X) / (lx / 2)))) < 0.0006
+        c.paint(v, (170, 162, 140))
+    stamp = c.rect(lx / 2 - 0.022, ly / 2 - 0.027, lx / 2 - 0.005, ly / 2 - 0.005)
+    c.paint(stamp, (245, 245, 240))
+    c.paint(c.rect(lx / 2 - 0.020, ly / 2 - 0.025, lx / 2 - 0.007, ly / 2 - 0.007), (200, 50, 50))
+    c.paint(c.disc(lx / 2 - 0.0135, ly / 2 - 0.016, 0.003), (240, 200, 60))
+    wave = np.abs(c.Y - (ly / 2 - 0.016) - 0.0015 * np.sin(c.X / 0.002)) < 0.0005
+    c.paint(wave & (c.X > lx / 2 - 0.045) & (c.X < lx / 2 - 0.016), (60, 60, 70))  # postmark
+    for k in range(3):  # address lines
+        y = -0.01 - k * 0.006
+        c.paint(c.rect(-0.02, y - 0.0008, 0.025 - 0.008 * (k == 2), y + 0.0008), (80, 80, 95))
+    c.shade(0.03)
+    return c.done()
+
+
+def notepad_texture(lx, ly):
+    c = Canvas(lx, ly, (250, 236, 125), seed=17)
+    pitch = 0.006
+    ruled = (np.mod(c.X + lx / 2, pitch) < 0.0006) & (c.X > -lx / 2 + 0.02)
+    c.paint(ruled, (120, 150, 200))
+    c.paint(np.abs(c.Y - (ly / 2 - 0.012)) < 0.0006, (210, 60, 60))  # the margin line
+    c.paint(c.X < -lx / 2 + 0.012, (120, 35, 40))  # the binding strip
+    for y in (-ly / 4, ly / 4):
+        c.paint(c.rect(-lx / 2 + 0.004, y - 0.004, -lx / 2 + 0.007, y + 0.004), (185, 185, 190))
+    c.shade(0.03)
+    return c.done()
 
 
 # ---------------------------------------------------------------------------------------------
-# Shape functions -> (parts, support half-extents (x, y))
+# Shapes -> (parts, support half-extents (x, y))
 # ---------------------------------------------------------------------------------------------
 
 
-def dish(
-    radius,
-    height,
-    floor_radius,
-    floor=0.004,
-    wall=0.004,
-    color=(240, 240, 235),
-    roughness=0.25,
-    metallic=0.0,
-    rim_color=None,
-    wedges=20,
-):
-    """A plate-like lathe: flat floor, a curved wall out to ``radius`` and up to ``height``."""
-    s = np.linspace(0, 1, 8)
-    # Outer surface from the foot up to the rim, then the inner surface back to the centre.
-    out_r = floor_radius + (radius - floor_radius) * s
-    out_z = height * s**1.6
-    in_r = out_r[::-1] - wall * (1 - s[::-1] * 0.3)
-    in_z = np.maximum(out_z[::-1] + wall * 0.2, floor)
-    rs = [0, *out_r, *in_r, 0]
-    zs = [0, *out_z, *in_z, floor]
+def flat_piece(lx, ly, h, corner, bevel=0.0008, arc=10) -> trimesh.Trimesh:
+    """A convex slab on z = 0: a rounded rectangle (corner radius ``corner``, a circle when it
+    is half the side) with its top and bottom edges bevelled by ``bevel``."""
+    corner = min(corner, lx / 2, ly / 2)
+    bevel = min(bevel, h / 3, corner)
+    pts = []
+    for (sx, sy), a0 in zip([(1, 1), (-1, 1), (-1, -1), (1, -1)], np.arange(4) * np.pi / 2):
+        cx, cy = sx * (lx / 2 - corner), sy * (ly / 2 - corner)
+        for a in np.linspace(a0, a0 + np.pi / 2, arc):
+            for inset, z in ((bevel, 0), (0, bevel), (0, h - bevel), (bevel, h)):
+                r = corner - inset
+                pts.append((cx + r * np.cos(a), cy + r * np.sin(a), z))
+    return trimesh.convex.convex_hull(np.array(pts))
+
+
+def slab(size, texture, *, corner=0.002, roughness=0.8, metallic=0.0):
+    """A flat rounded box with the texture on top; objects rest on all of its top."""
+    lx, ly, h = size
+    part = Part(flat_piece(lx, ly, h, corner), (255, 255, 255), roughness=roughness,
+                metallic=metallic, texture=texture(lx, ly))  # fmt: skip
+    return [part], (lx / 2, ly / 2)
+
+
+def disc(size, texture, *, roughness=0.7, metallic=0.0):
+    lx, _, h = size
+    part = Part(flat_piece(lx, lx, h, lx / 2, arc=24), (255, 255, 255), roughness=roughness,
+                metallic=metallic, texture=texture(lx / 2))  # fmt: skip
+    return [part], (lx / 2, lx / 2)
+
+
+def turned(outline, texture, *, roughness, metallic=0.0):
+    """A lathe about z through the closed outline [(r, z), ...] from the axis at the bottom out
+    and back to the axis on top; it collides as the outline's hull, one flat convex piece, so
+    objects rest on its rim plane (see the module docstring)."""
+    rs, zs = zip(*outline)
     body = lathe_z(rs, zs, 64)
-    floor_piece = trimesh.creation.cylinder(radius=floor_radius + 0.002, height=floor, sections=32)
-    floor_piece.apply_translation([0, 0, floor / 2])
-    part = Part(
-        body,
-        color,
-        roughness=roughness,
-        metallic=metallic,
-        hull_pieces=[floor_piece, *wedge_hulls(body, wedges, r_min=floor_radius)],
-    )
-    parts = [part]
-    if rim_color is not None:
-        ring = trimesh.creation.annulus(radius - 0.006, radius + 0.0005, 0.002, sections=64)
-        ring.apply_translation([0, 0, height - 0.0002])
-        parts.append(Part(ring, rim_color, collide=False, roughness=0.3, metallic=0.6))
-    half = floor_radius / np.sqrt(2) + 0.01
-    return parts, (half, half)
+    r = max(rs)
+    part = Part(body, (255, 255, 255), roughness=roughness, metallic=metallic, texture=texture(r))
+    return [part], (r, r)
 
 
 def plate():
-    return dish(0.08, 0.018, 0.055)
+    """White ceramic: a foot ring, a 3.5 mm-high well, a rim rising to 6 mm at 5.5 cm."""
+    outline = [(0, 0.0008), (0.032, 0.0008), (0.034, 0), (0.036, 0), (0.04, 0.001),
+               (0.055, 0.0048), (0.055, 0.0056), (0.052, 0.006), (0.047, 0.0056),
+               (0.04, 0.0038), (0.037, 0.0035), (0, 0.0035)]  # fmt: skip
+    return turned(outline, plate_texture, roughness=0.2)
 
 
-def bowl():
-    return dish(0.075, 0.028, 0.04, color=(70, 125, 195), floor=0.005)
-
-
-def saucer():
-    return dish(0.068, 0.012, 0.045, color=(248, 240, 220), rim_color=(200, 160, 50))
-
-
-def pie_dish():
-    parts, half = dish(0.076, 0.028, 0.058, color=(205, 110, 55), roughness=0.4, wall=0.006)
-    return parts, half
+def flat_bowl():
+    """A shallow ceramic bowl, 12 mm deep at the rim, with a flat floor 4 mm thick."""
+    outline = [(0, 0), (0.028, 0), (0.036, 0.0015), (0.048, 0.0065), (0.055, 0.0118),
+               (0.0545, 0.012), (0.051, 0.0112), (0.044, 0.0075), (0.034, 0.0045),
+               (0.03, 0.004), (0, 0.004)]  # fmt: skip
+    return turned(outline, flat_bowl_texture, roughness=0.25)
 
 
 def frying_pan():
-    parts, half = dish(
-        0.075, 0.025, 0.06, color=(50, 50, 55), roughness=0.45, metallic=0.5, wall=0.003
-    )
-    handle = Part(
-        moved(rounded_box([0.07, 0.022, 0.012], 0.005), (0.105, 0, 0.017), (0, -0.08, 0)),
-        (25, 22, 20),
-        roughness=0.7,
-    )
-    return [*parts, handle], half
+    """A dark pan seen without its handle: a 3 mm base and a flared wall 8 mm high."""
+    outline = [(0, 0), (0.046, 0), (0.05, 0.0015), (0.055, 0.0078), (0.0545, 0.008),
+               (0.052, 0.0075), (0.048, 0.004), (0.045, 0.003), (0, 0.003)]  # fmt: skip
+    return turned(outline, frying_pan_texture, roughness=0.45, metallic=0.5)
 
 
-def slab(extents, radius=0.004, *, color=(255, 255, 255), texture=None, roughness=0.8, margin=0.02):
-    """A flat rounded box; objects rest on its top anywhere but near the edge."""
-    part = Part(rounded_box(extents, radius), color, texture=texture, roughness=roughness)
-    part.mesh.apply_translation([0, 0, extents[2] / 2])
-    return [part], (extents[0] / 2 - margin, extents[1] / 2 - margin)
+def pizza():
+    """A 5 mm base with a puffed crust ring up to 7 mm."""
+    outline = [(0, 0), (0.053, 0), (0.055, 0.0025), (0.0545, 0.0055), (0.052, 0.007),
+               (0.049, 0.0067), (0.047, 0.005), (0, 0.005)]  # fmt: skip
+    return turned(outline, pizza_texture, roughness=0.85)
 
 
-def cutting_board():
-    return slab((0.18, 0.12, 0.016), 0.006, texture=wood_texture())
-
-
-def napkin():
-    return slab((0.13, 0.13, 0.004), 0.0015, texture=napkin_texture(), roughness=1.0)
-
-
-def placemat():
-    return slab(
-        (0.18, 0.13, 0.003),
-        0.001,
-        roughness=1.0,
-        texture=stripes_texture((120, 165, 90), (220, 210, 160), 0.05, 0.012),
-    )
-
-
-def coaster():
-    part = Part(
-        lathe_z([0, 0.06, 0.06, 0], [0, 0, 0.007, 0.007], 48),
-        (0, 0, 0),
-        texture=cork_texture(),
-        roughness=1.0,
-    )
-    return [part], (0.035, 0.035)
-
-
-def dish_towel():
-    return slab(
-        (0.18, 0.12, 0.005),
-        0.002,
-        roughness=1.0,
-        texture=stripes_texture((245, 245, 240), (200, 35, 40), 0.33, 0.05, axis=0),
-    )
-
-
-def ceramic_tile():
-    return slab((0.15, 0.15, 0.009), 0.0015, texture=azulejo_texture(), roughness=0.2)
-
-
-def mouse_pad():
-    return slab((0.18, 0.15, 0.004), 0.002, texture=mousepad_texture(), roughness=0.9)
-
-
-def pizza_box():
-    return slab((0.18, 0.18, 0.03), 0.002, texture=pizza_box_texture(), roughness=0.9)
-
-
-def book(extents=(0.17, 0.12, 0.028), cover=(140, 30, 35), board=0.003):
-    lx, ly, lz = extents
-    pages = Part(
-        box([lx - 0.006, ly - 0.004, lz - 2 * board], (0.003, 0, lz / 2)),
-        (245, 240, 225),
-        roughness=0.9,
-    )
-    top = Part(
-        box([lx, ly, board], (0, 0, lz - board / 2)),
-        (0, 0, 0),
-        roughness=0.6,
-        texture=cover_texture(cover, (220, 180, 60)),
-    )
-    bottom = Part(box([lx, ly, board], (0, 0, board / 2)), cover, roughness=0.6)
-    spine = Part(box([board, ly, lz], (-lx / 2 + board / 2, 0, lz / 2)), cover, roughness=0.6)
-    whole = trimesh.convex.convex_hull(np.vstack([p.mesh.vertices for p in (pages, top, bottom)]))
-    top.hull_pieces = [whole]  # one solid block for physics
-    for p in (pages, bottom, spine):
-        p.collide = False
-    return [pages, top, bottom, spine], (lx / 2 - 0.02, ly / 2 - 0.02)
-
-
-def notebook():
-    lx, ly, lz = 0.17, 0.12, 0.012
-    parts, half = book((lx, ly, lz), cover=(40, 120, 80), board=0.0015)
-    parts[1].texture = cover_texture((40, 120, 80), (40, 120, 80), label=(245, 245, 240))
-    rings = [
-        Part(
-            moved(
-                trimesh.creation.annulus(0.0045, 0.0058, 0.003, sections=16),
-                (-lx / 2 + 0.002, y, lz / 2),
-                (np.pi / 2, 0, 0),
-            ),
-            (170, 170, 175),
-            collide=False,
-            metallic=0.9,
-            roughness=0.3,
-        )
-        for y in np.linspace(-ly / 2 + 0.01, ly / 2 - 0.01, 11)
-    ]
-    parts[3].color = (40, 120, 80)
-    return [*parts, *rings], half
-
-
-def rimmed_tray(
-    extents, rim, wall=0.006, floor=0.004, color=(40, 140, 140), metallic=0.0, roughness=0.5
-):
-    """A rectangular tray: floor plus four walls, each its own convex piece."""
-    lx, ly = extents
-    pieces = [box([lx, ly, floor], (0, 0, floor / 2))]
-    for sx in (-1, 1):
-        pieces.append(box([wall, ly, rim], (sx * (lx - wall) / 2, 0, rim / 2)))
-    for sy in (-1, 1):
-        pieces.append(box([lx, wall, rim], (0, sy * (ly - wall) / 2, rim / 2)))
-    parts = [Part(p, color, roughness=roughness, metallic=metallic) for p in pieces]
-    return parts, (lx / 2 - wall - 0.02, ly / 2 - wall - 0.02)
-
-
-def tray():
-    return rimmed_tray((0.18, 0.13), 0.02, color=(35, 135, 135))
-
-
-def baking_sheet():
-    return rimmed_tray(
-        (0.18, 0.13),
-        0.01,
-        wall=0.003,
-        floor=0.0025,
-        color=(185, 185, 190),
-        metallic=0.85,
-        roughness=0.35,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# The catalogue
-# ---------------------------------------------------------------------------------------------
+# The catalogue: (name, shape(size in m), the original's size x, y, z (cm) and density (kg/m³),
+# friction).
+_ROWS = [
+    ("plate", lambda s: plate(), (11.0, 11.0, 0.6), 1003, RECEPTACLE_FRICTION),
+    ("cloth", lambda s: slab(s, cloth_texture, corner=0.003, roughness=1.0),
+     (11.0, 11.0, 0.9), 6975, FABRIC_FRICTION),
+    ("carpet", lambda s: slab(s, carpet_texture, corner=0.001, roughness=1.0),
+     (11.0, 9.4, 0.4), 2815, FABRIC_FRICTION),
+    ("newspaper", lambda s: slab(s, newspaper_texture, corner=0.0005, roughness=0.95),
+     (8.1, 11.6, 0.4), 2278, RECEPTACLE_FRICTION),
+    ("sheet metal", lambda s: slab(s, sheet_metal_texture, corner=0.001, roughness=0.35,
+                                   metallic=0.8), (11.1, 9.4, 0.3), 2389, RECEPTACLE_FRICTION),
+    ("drawing tablet", lambda s: slab(s, drawing_tablet_texture, corner=0.008, roughness=0.5),
+     (11.3, 8.4, 0.4), 2868, RECEPTACLE_FRICTION),
+    ("tomato slice", lambda s: disc(s, tomato_slice_texture, roughness=0.35),
+     (11.0, 11.0, 0.4), 3089, RECEPTACLE_FRICTION),
+    ("pizza", lambda s: pizza(), (11.0, 11.0, 0.7), 3862, RECEPTACLE_FRICTION),
+    ("flat bowl", lambda s: flat_bowl(), (11.0, 11.0, 1.2), 4847, RECEPTACLE_FRICTION),
+    ("gramophone disk", lambda s: disc(s, record_texture, roughness=0.3),
+     (11.0, 11.0, 0.3), 2193, RECEPTACLE_FRICTION),
+    ("frying pan", lambda s: frying_pan(), (11.0, 11.0, 0.8), 5104, RECEPTACLE_FRICTION),
+    ("mouse pad", lambda s: slab(s, mouse_pad_texture, corner=0.01, roughness=0.9),
+     (11.0, 11.0, 0.6), 3332, FABRIC_FRICTION),
+    ("cutting board", lambda s: slab(s, cutting_board_texture, corner=0.008, roughness=0.7),
+     (12.6, 11.0, 0.3), 3107, RECEPTACLE_FRICTION),
+    ("chess board", lambda s: slab(s, chess_board_texture, corner=0.001, roughness=0.4),
+     (11.0, 11.0, 0.6), 6368, RECEPTACLE_FRICTION),
+    ("manhole cover", lambda s: disc(s, manhole_texture, roughness=0.75, metallic=0.4),
+     (11.0, 11.0, 0.4), 3743, RECEPTACLE_FRICTION),
+    ("envelope", lambda s: slab(s, envelope_texture, corner=0.0008, roughness=0.9),
+     (11.0, 8.0, 0.3), 1824, RECEPTACLE_FRICTION),
+    ("notepad", lambda s: slab(s, notepad_texture, corner=0.001, roughness=0.9),
+     (11.0, 8.0, 0.4), 3087, RECEPTACLE_FRICTION),
+]  # fmt: skip
 
 RECEPTACLES: dict[str, ReceptacleSpec] = {
-    s.name: s
-    for s in [
-        ReceptacleSpec("plate", "train", plate),
-        ReceptacleSpec("bowl", "ood", bowl),
-        ReceptacleSpec("saucer", "ood", saucer),
-        ReceptacleSpec("pie dish", "ood", pie_dish),
-        ReceptacleSpec("frying pan", "ood", frying_pan, density=900.0),
-        ReceptacleSpec("cutting board", "ood", cutting_board),
-        ReceptacleSpec("napkin", "ood", napkin, friction=1.0),
-        ReceptacleSpec("placemat", "ood", placemat, friction=1.0),
-        ReceptacleSpec("coaster", "ood", coaster),
-        ReceptacleSpec("dish towel", "ood", dish_towel, friction=1.0),
-        ReceptacleSpec("ceramic tile", "ood", ceramic_tile),
-        ReceptacleSpec("mouse pad", "ood", mouse_pad, friction=1.0),
-        ReceptacleSpec("pizza box", "ood", pizza_box, density=150.0),
-        ReceptacleSpec("book", "ood", book),
-        ReceptacleSpec("notebook", "ood", notebook),
-        ReceptacleSpec("tray", "ood", tray),
-        ReceptacleSpec("baking sheet", "ood", baking_sheet),
-    ]
+    name: ReceptacleSpec(
+        name,
+        "train" if name == "plate" else "ood",
+        shape,
+        size=tuple(v * CM for v in size),
+        density=float(density),
+        friction=friction,
+        params={"s": tuple(v * CM for v in size)},
+    )
+    for name, shape, size, density, friction in _ROWS
 }
 RECEPTACLES_TRAIN: tuple[str, ...] = ("plate",)
 RECEPTACLES_HELDOUT: tuple[str, ...] = tuple(n for n, s in RECEPTACLES.items() if s.split == "ood")
@@ -428,8 +544,7 @@ def receptacle_parts(name: str) -> tuple[Part, ...]:
 @cache
 def _geometry(name: str) -> dict:
     parts, support_half = _built(name)
-    # The resting surface: top of the collision pieces that span the centre (x, y) = (0, 0);
-    # rim wedges and tray walls never do.
+    # The resting surface: top of the collision pieces that span the centre (x, y) = (0, 0).
     pieces = collision_pieces(list(parts))
     under = [h for h in pieces if (h.bounds[0, :2] < 0).all() and (h.bounds[1, :2] > 0).all()]
     support_z = max(float(h.bounds[1, 2]) for h in under)

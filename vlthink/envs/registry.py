@@ -13,12 +13,16 @@ from vlthink.envs.vl_think import DOMAIN_ENVS, DOMAIN_TASKS
 from vlthink.envs.vl_think import env_id as vl_think_id
 from vlthink.scene.widowx import MAX_EPISODE_STEPS
 
-PROTOCOL_VERSION = "vlthink-2"
+PROTOCOL_VERSION = "vlthink-3"
 """Identifies the scene protocol (layouts, success rule, step budget). Runs made under different
 protocol versions are never paired or published together; bump it when any of those change.
 
 History: ``vlthink-1`` first release. ``vlthink-2``: OOD objects rest on a flat collision base in a
-calibrated resting pose (before, rounded objects could still be rolling at step 0)."""
+calibrated resting pose (before, rounded objects could still be rolling at step 0).
+``vlthink-3``: the paper's rules fact for fact (README, "Protocol"): layouts, distractors,
+PosChangeTo, Tex/Whole overlays, MultiPlate tables and split, Position yaws, EEPose draw, Instruct
+templates, the success disk, physics constants, lights, shader, the table image as background;
+and the original's object, receptacle and table-look categories at their sizes."""
 
 
 @dataclass(frozen=True)

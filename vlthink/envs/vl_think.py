@@ -14,14 +14,15 @@ Randomisation (per episode, from the episode seed alone)
       even numeral);
     - which board is the target: uniform over the positions (Parity: the target parity is
       uniform, and so is the side its numeral lies on);
+    - the table look, uniform over all 21 looks (training and held-out, as in the paper);
     - nothing else: the carrot, the boards and the robot start where the paper put them.
 
-Success (the rule of :mod:`vlthink.scene.success`, shared with the OOD suite)
-    The carrot rests on the target board: its centre lies within the board's half-size + 1 cm of
-    the board's centre along both table axes, it is above the board by no more than 5 cm beyond
-    the two half-heights, and the two touch (contact force > 0.03 N). ``info["placed_on"]`` says
-    where the carrot rests: 0 nowhere, 1 on the target, 2 on a distractor (names in
-    ``vlthink.envs.PLACED_ON``), so a wrong-board rate can be computed.
+Success (the rule of :mod:`vlthink.scene.success`, shared with the OOD suite; the paper's rule)
+    The carrot rests on the target board: its centre lies within 6.5 cm of the board's centre
+    seen from above (a disk: the board's half-size + 1 cm), it is above the board by no more than
+    the two half-heights + 5 cm, and the two touch (contact force > 0.03 N).
+    ``info["placed_on"]`` says where the carrot rests: 0 nowhere, 1 on the target, 2 on a
+    distractor (names in ``vlthink.envs.PLACED_ON``), so a wrong-board rate can be computed.
 
 The paper's released Parity environment rewards the wrong parity (a perfect policy scores 0%);
 here the instruction's parity is the board that counts.
@@ -37,22 +38,26 @@ import sapien
 import torch
 from mani_skill.utils.structs.pose import Pose
 
+from vlthink.assets import table_looks
 from vlthink.boards import catalogue
 from vlthink.scene import success
-from vlthink.scene.meshes import carrot_obj, textured_slab_obj
+from vlthink.scene.meshes import carrot_collision_obj, carrot_obj, textured_slab_obj
 from vlthink.scene.widowx import TABLE_TOP_Z, WidowXTableEnv
 
 # --- Layout (m, world frame; the paper's released set-up) ----------------------------------------
 CARROT_DROP_P = (-0.10, 0.0, 1.0)  # dropped from here and settled before step 0
 BOARD_HALF_SIZE = (0.055, 0.055, 0.003)  # an 11 x 11 x 0.6 cm board
+BOARD_DENSITY = 6368.0  # kg/m^3: the paper's boards, 0.46 kg each
 BOARD_X = -0.25
 POSITION_Y = {"left": -0.155, "center": 0.0, "right": 0.155}  # as seen in the camera image
 POSITIONS_3 = ("left", "center", "right")
 POSITIONS_2 = ("left", "right")  # Parity
 
 # --- Carrot (see vlthink.scene.meshes.carrot_obj) -------------------------------------------------
-CARROT_COLLISION_HALF_SIZE = (0.05, 0.012, 0.012)  # m: a box, so the carrot cannot roll away
-CARROT_DENSITY = 600.0  # kg/m^3
+# The OOD catalogue's carrot, 11.8 x 3.2 x 4.1 cm like the paper's; its collision is the body's
+# convex hull cut flat underneath (so it cannot roll away), the leaves do not collide.
+CARROT_COLLISION_HALF_SIZE = (0.046, 0.0159, 0.0151)  # m: half-extents of the collision pieces
+CARROT_DENSITY = 1044.0  # kg/m^3, the paper's carrot
 OBJECT_FRICTION = 1.0
 
 
@@ -167,6 +172,15 @@ DOMAIN_TASKS: dict[str, DomainTask] = {t.domain: t for t in TASKS}
 # Domain -> how one episode's layout is drawn from the episode RNG.
 LAYOUTS = {t.domain: partial(LAYOUT_KINDS[t.layout], t) for t in TASKS}
 
+# Every table look, training and held-out: the paper draws VL-Think's table from all of them.
+VL_THINK_TABLE_LOOKS: tuple[str, ...] = tuple(table_looks.TABLE_LOOKS)
+
+
+def draw_table_look(rng: np.random.RandomState) -> str:
+    """The episode's table look, uniform over all looks; drawn after the layout, from the same
+    episode RNG, so adding it left every seed's boards as they were."""
+    return VL_THINK_TABLE_LOOKS[rng.randint(len(VL_THINK_TABLE_LOOKS))]
+
 
 def env_id(domain: str) -> str:
     return f"VLThink-{domain}-v0"
@@ -210,15 +224,17 @@ class VLThinkEnv(WidowXTableEnv):
         self.boards = []
         for i in range(self.num_boards):
             builder = self.scene.create_actor_builder()
-            builder.add_box_collision(half_size=BOARD_HALF_SIZE, material=material)
+            builder.add_box_collision(
+                half_size=BOARD_HALF_SIZE, material=material, density=BOARD_DENSITY
+            )
             builder.add_visual_from_file(board_mesh)
             builder.initial_pose = sapien.Pose(
                 p=[BOARD_X, 0.3 * i, TABLE_TOP_Z + BOARD_HALF_SIZE[2]]
             )
             self.boards.append(builder.build(name=f"board_{i}"))
         builder = self.scene.create_actor_builder()
-        builder.add_box_collision(
-            half_size=CARROT_COLLISION_HALF_SIZE, material=material, density=CARROT_DENSITY
+        builder.add_multiple_convex_collisions_from_file(
+            str(carrot_collision_obj()), material=material, density=CARROT_DENSITY
         )
         builder.add_visual_from_file(str(carrot_obj()))
         builder.initial_pose = sapien.Pose(p=CARROT_DROP_P)
@@ -230,10 +246,13 @@ class VLThinkEnv(WidowXTableEnv):
         idx = [int(i) for i in env_idx]
         if len(self.layouts) != self.num_envs:
             self.layouts = [None] * self.num_envs
+            self.episode_table_looks = [None] * self.num_envs
         positions = self.domain_task.positions
         for i in idx:
             layout = LAYOUTS[self.DOMAIN](self._batched_episode_rng[i])
             self.layouts[i] = layout
+            self.episode_table_looks[i] = draw_table_look(self._batched_episode_rng[i])
+            self.set_table_look(self.episode_table_looks[i], env_idx=[i])
             self.target_slot[i] = layout.target_slot
             for board, key in zip(self.boards, layout.boards):
                 self.set_actor_texture(board, key, path=catalogue.board_path(key), env_idx=[i])
@@ -253,12 +272,9 @@ class VLThinkEnv(WidowXTableEnv):
 
     # ---- success ---------------------------------------------------------------------------------
     def _resting_on(self, board) -> torch.Tensor:
-        # Boards lie flat and unturned, so the world frame is the board's frame.
-        offset = self.carrot.pose.p - board.pose.p
         return success.resting_on(
-            offset[:, :2],
-            BOARD_HALF_SIZE[0],
-            height=offset[:, 2],
+            self.carrot.pose.p - board.pose.p,
+            success.disk_radius(torch.tensor(BOARD_HALF_SIZE), board.pose.q),
             half_heights=(BOARD_HALF_SIZE[2], CARROT_COLLISION_HALF_SIZE[2]),
             contact_force=lambda: torch.linalg.norm(
                 self.scene.get_pairwise_contact_forces(self.carrot, board), dim=1
@@ -280,7 +296,7 @@ class VLThinkEnv(WidowXTableEnv):
     def task_info(self) -> list[dict]:
         """Per sub-env: the instruction, the target concept and its position, an absent concept."""
         out = []
-        for layout in self.layouts:
+        for layout, look in zip(self.layouts, self.episode_table_looks):
             out.append(
                 {
                     "domain": self.DOMAIN,
@@ -290,6 +306,7 @@ class VLThinkEnv(WidowXTableEnv):
                     "target_board": layout.boards[layout.target_slot],
                     "boards": dict(zip(layout.positions, layout.boards)),
                     "absent": layout.absent,
+                    "table_look": look,
                 }
             )
         return out

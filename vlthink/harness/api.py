@@ -42,8 +42,8 @@ class Evaluation:
 def evaluate(
     policy: Any,
     suite: str | Sequence[str] = "vl-think",
-    episodes: int = 128,
-    seeds: Sequence[int] = (0,),
+    episodes: int | None = None,
+    seeds: Sequence[int] | None = None,
     out: str | Path | None = None,
     workers: int = 1,
     record_video: bool = False,
@@ -53,8 +53,9 @@ def evaluate(
 ) -> Evaluation:
     """Run ``policy`` (an object, a policy name, a .toml path or an import string) on ``suite``.
 
-    ``options`` are other ``vlthink-eval`` options by their Python names (``episode_timeout``,
-    ``max_policy_failures``, ``obs_mode``). Bad input raises :class:`HarnessError` with the
+    ``episodes`` / ``seeds`` default to ``vlthink-eval``'s (128 episodes, seed 0);
+    ``protocol="paper"`` runs the paper's size instead. ``options`` are other ``vlthink-eval``
+    options by their Python names (``episode_timeout``, ``max_policy_failures``, ``obs_mode``). Bad input raises :class:`HarnessError` with the
     message ``vlthink-eval`` prints.
     """
     specs = [suite] if isinstance(suite, str) else list(suite)
@@ -64,13 +65,11 @@ def evaluate(
         spec,
         "--suite",
         *specs,
-        "--episodes",
-        str(episodes),
-        "--seed",
-        *map(str, seeds),
         "--workers",
         str(workers),
     ]
+    argv += ["--episodes", str(episodes)] if episodes is not None else []
+    argv += ["--seed", *map(str, seeds)] if seeds is not None else []
     argv += ["--out", str(out)] if out is not None else []
     argv += ["--record-video"] if record_video else []
     argv += ["--retry-errors"] if retry_errors else []

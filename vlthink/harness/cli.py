@@ -142,6 +142,10 @@ def _positive(text: str) -> int:
 
 
 _H1_CHOICES = ("greater", "less", "two-sided")
+DEFAULT_EPISODES = 128
+DEFAULT_SEEDS = (0,)  # one seed by default; the paper's size is --protocol paper
+#: --protocol name -> (episodes per cell, seeds) it stands for.
+PROTOCOL_PRESETS = {"paper": (rundir.PAPER_EPISODES, rundir.PAPER_SEEDS)}
 
 #: The options of a run, as (help group, flag, argparse keywords): one table, read by
 #: :func:`build_parser`.
@@ -170,8 +174,8 @@ OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
         "--episodes",
         dict(
             type=_positive,
-            default=128,
-            help="episodes per (env, seed) cell (default 128, the paper's protocol)",
+            default=None,
+            help=f"episodes per (env, seed) cell (default {DEFAULT_EPISODES}, as the paper)",
         ),
     ),
     (
@@ -180,8 +184,19 @@ OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
         dict(
             type=int,
             nargs="+",
-            default=[0],
-            help="run seed(s); each makes one cell per env (mean ± SD is over seeds)",
+            default=None,
+            help="run seed(s); each makes one cell per env (mean ± SD is over seeds; "
+            f"default {' '.join(map(str, DEFAULT_SEEDS))})",
+        ),
+    ),
+    (
+        "what to run",
+        "--protocol",
+        dict(
+            choices=tuple(PROTOCOL_PRESETS),
+            default=None,
+            help="paper: the paper's run size, "
+            f"{rundir.PAPER_EPISODES} episodes x seeds {' '.join(map(str, rundir.PAPER_SEEDS))}",
         ),
     ),
     ("what to run", "--sim-backend", dict(choices=("cpu", "gpu"), default="cpu")),
@@ -340,15 +355,39 @@ def plan_from_args(args: argparse.Namespace) -> tuple[rundir.RunPlan, dict[str, 
     except ValueError as exc:
         raise HarnessError(str(exc)) from None
     env_ids, tasks = resolve_envs(args.suite)
+    episodes_per_cell, seeds = run_size(args)
     plan = rundir.RunPlan(
         tuple(env_ids),
-        args.episodes,
-        tuple(args.seed),
+        episodes_per_cell,
+        seeds,
         args.sim_backend,
         args.num_envs if args.sim_backend == "gpu" else 1,
         shard,
     )
     return plan, tasks
+
+
+def run_size(args: argparse.Namespace) -> tuple[int, tuple[int, ...]]:
+    """(episodes per cell, seeds) from --episodes / --seed / --protocol (a preset fixes both)."""
+    preset = getattr(args, "protocol", None)
+    if preset is None:
+        episodes_ = args.episodes if args.episodes is not None else DEFAULT_EPISODES
+        return episodes_, tuple(args.seed if args.seed is not None else DEFAULT_SEEDS)
+    n, seeds = PROTOCOL_PRESETS[preset]
+    given = [
+        f"{flag} {value}"
+        for flag, value, wanted in (
+            ("--episodes", args.episodes, n),
+            ("--seed", " ".join(map(str, args.seed or [])), " ".join(map(str, seeds))),
+        )
+        if value not in (None, "", wanted)
+    ]
+    if given:
+        raise HarnessError(
+            f"--protocol {preset} means {n} episodes x seeds {' '.join(map(str, seeds))}; "
+            f"it cannot be combined with {' and '.join(given)}. Fix: drop one of them."
+        )
+    return n, seeds
 
 
 def new_manifest(
@@ -529,6 +568,9 @@ def report(
     table = summary.summarize(manifest, rows, baseline, str(baseline_dir), alternative)
     summary.write_csv(table, Path(out) / results.SUMMARY_FILE)
     print(summary.format_table(table))
+    note = rundir.size_note(manifest)
+    if note:
+        print("note: " + note)
     code, state = run_state(manifest, rows, outcome)
     # the closing line: on stderr when the run needs attention, so that scripts see it there
     print(

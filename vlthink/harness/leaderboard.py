@@ -60,6 +60,7 @@ COLUMNS = [
     "command",
     "kind",
     *NEW_RATES,
+    "paper_size",
 ]
 FILES = {"vl-think": "vl-think.csv", "ood": "ood.csv"}
 
@@ -145,6 +146,7 @@ def rows_for_run(
                 "package_version": manifest.get("versions", {}).get("vlthink"),
                 "date": date,
                 "command": manifest.get("command"),
+                "paper_size": rundir.size_note(manifest) is None,
             }
         )
     return out

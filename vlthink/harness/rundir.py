@@ -32,6 +32,24 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+#: The paper's run size (BlindVLA README): 128 episodes per env and seed, over these 8 seeds.
+PAPER_EPISODES = 128
+PAPER_SEEDS = (0, 1, 2, 4, 5, 6, 7, 8)
+
+
+def size_note(manifest: dict[str, Any]) -> str | None:
+    """A line saying that a run is smaller (or other) than the paper's size; None when it is
+    the paper's size."""
+    plan = RunPlan.from_json(manifest["plan"])
+    if plan.paper_size:
+        return None
+    seeds = " ".join(map(str, plan.seeds))
+    return (
+        f"not the paper's size: {plan.episodes} episodes x seeds {seeds}; the paper runs "
+        f"{PAPER_EPISODES} x seeds {' '.join(map(str, PAPER_SEEDS))} per env (--protocol paper)."
+    )
+
+
 @dataclass(frozen=True)
 class RunPlan:
     """Which episodes a run is made of."""
@@ -42,6 +60,12 @@ class RunPlan:
     sim_backend: str = "cpu"
     num_envs: int = 1
     shard: tuple[int, int] | None = None  # (0-based index, count)
+
+    @property
+    def paper_size(self) -> bool:
+        """Is this the paper's run size (PAPER_EPISODES per cell, seeds PAPER_SEEDS, unsharded
+        or merged)?"""
+        return self.episodes == PAPER_EPISODES and tuple(sorted(self.seeds)) == PAPER_SEEDS
 
     def keys(self) -> list[EpisodeKey]:
         keys = plan_episodes(self.envs, self.episodes, self.seeds)
@@ -120,7 +144,12 @@ class Manifest:
 
     def to_json(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if k not in ("plan", "provenance")}
-        out.update(format=results.RUN_FORMAT, plan=self.plan.to_json(), **self.provenance)
+        out.update(
+            format=results.RUN_FORMAT,
+            plan=self.plan.to_json(),
+            paper_size=self.plan.paper_size,
+            **self.provenance,
+        )
         if out["merged_from"] is None:
             del out["merged_from"]
         return out
@@ -140,6 +169,7 @@ class Manifest:
             "sessions",
             "merged_from",
             "format",
+            "paper_size",
         }
         return cls(
             plan=RunPlan.from_json(d["plan"]),

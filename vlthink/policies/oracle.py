@@ -52,7 +52,7 @@ PALM_ABOVE_TCP = 0.022  # m: the gripper bar between the fingers, which must sta
 PALM_CLEARANCE = 0.006  # m between the bar and the top of a tall object
 FINGERTIP_FRACTION = 0.6  # fingertips close this fraction of the half-height above the table
 MIN_FINGERTIP_HEIGHT = 0.005  # m above the table
-RELEASE_CLEARANCE = 0.015  # m between the held object's bottom and the goal surface at release
+RELEASE_CLEARANCE = 0.001  # m between the held object's bottom and the goal surface at release
 
 
 @dataclass

@@ -67,66 +67,77 @@ def textured_slab_obj(half_size: tuple[float, float, float], name: str) -> Path:
     return path
 
 
-def carrot_obj() -> Path:
-    """A carrot lying along +x: an orange tapered body (tip at -x) with a green leafy top at +x.
+CARROT_MESH_VERSION = 5  # bump when the carrot's files change
 
-    Length 0.10 m body + 0.03 m leaves, 0.026 m diameter at the shoulder. Two materials (body,
-    leaves) are written to an MTL file next to the OBJ.
-    """
+
+def _carrot_parts_and_centre():
+    """The OOD catalogue's carrot (one drawing for both suites) and the VL-Think actor's origin:
+    the centre of its collision pieces' bounding box across y and z, their centre of mass along x.
+
+    The oracle grasps the actor's origin; a tapered root grasped at its box centre, 1.6 cm from
+    its centre of mass, swings in the fingers and slips out while it is carried."""
     import trimesh
 
-    path = cache_dir() / "meshes" / f"carrot_v{MESH_FORMAT_VERSION}.obj"
+    from vlthink.assets.objects import object_parts
+    from vlthink.assets.parts import collision_pieces
+
+    parts = list(object_parts("carrot"))
+    pieces = collision_pieces(parts)
+    lo = np.min([h.bounds[0] for h in pieces], axis=0)
+    hi = np.max([h.bounds[1] for h in pieces], axis=0)
+    origin = (lo + hi) / 2
+    origin[0] = trimesh.util.concatenate(pieces).center_mass[0]
+    return parts, pieces, origin
+
+
+def carrot_obj() -> Path:
+    """The carrot's visual mesh, an OBJ with one MTL material per part (body, leaves).
+
+    It lies along +x: the tip at -x, the leafy top at +x rising from the shoulder; 11.8 x 3.2 x
+    4.1 cm overall like the paper's carrot. The origin lies on the body's axis at its centre of
+    mass (see ``_carrot_parts_and_centre``), mid-height of the collision pieces.
+    """
+    path = cache_dir() / "meshes" / f"carrot_v{CARROT_MESH_VERSION}.obj"
     if path.exists():
         return path
+    parts, _, centre = _carrot_parts_and_centre()
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Body: a surface of revolution about x; profile radius r(x) from tip (x=-0.05) to shoulder.
-    xs = np.linspace(-0.05, 0.05, 24)
-    t = (xs - xs[0]) / (xs[-1] - xs[0])
-    radius = 0.013 * np.sqrt(np.clip(t, 0.0, 1.0)) * (1 - 0.15 * (1 - t))
-    radius[0] = 0.0015
-    ring = 20
-    angles = np.linspace(0, 2 * np.pi, ring, endpoint=False)
-    verts = []
-    for x, r in zip(xs, radius):
-        # Ridges along the body make it read as a carrot rather than a cone.
-        rr = r * (1 + 0.04 * np.sin(3 * angles + 40 * x))
-        verts += [(x, rr_i * np.cos(a), rr_i * np.sin(a)) for a, rr_i in zip(angles, rr)]
-    verts += [(xs[0] - 0.002, 0, 0), (xs[-1], 0, 0)]
-    tip, cap = len(verts) - 2, len(verts) - 1
-    faces = []
-    for i in range(len(xs) - 1):
-        for j in range(ring):
-            a, b = i * ring + j, i * ring + (j + 1) % ring
-            c, d = a + ring, b + ring
-            faces += [(a, c, b), (b, c, d)]
-    for j in range(ring):
-        faces.append((tip, j, (j + 1) % ring))
-        last = (len(xs) - 1) * ring
-        faces.append((cap, last + (j + 1) % ring, last + j))
-    body = trimesh.Trimesh(np.array(verts), np.array(faces), process=False)
-    body.fix_normals()
-    leaves = []
-    for k, (dy, dz) in enumerate([(0.0, 0.006), (0.005, -0.003), (-0.005, -0.003)]):
-        stalk = trimesh.creation.cylinder(radius=0.0022, height=0.032, sections=8)
-        stalk.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [0, 1, 0]))
-        tilt = trimesh.transformations.rotation_matrix(0.35 * (k - 1), [0, 0, 1])
-        stalk.apply_transform(tilt)
-        stalk.apply_translation([0.066, dy, dz])
-        leaves.append(stalk)
-    leaf = trimesh.util.concatenate(leaves)
     mtl = path.with_suffix(".mtl")
     mtl.write_text(
-        "newmtl body\nKd 0.93 0.42 0.05\nKs 0.1 0.1 0.1\nNs 10\n"
-        "newmtl leaves\nKd 0.20 0.55 0.12\nKs 0.05 0.05 0.05\nNs 5\n"
+        "".join(
+            f"newmtl part{i}\nKd {' '.join(f'{c / 255:.3f}' for c in p.color)}\n"
+            "Ks 0.05 0.05 0.05\nNs 10\n"
+            for i, p in enumerate(parts)
+        )
     )
     lines = [f"mtllib {mtl.name}"]
     offset = 0
-    for group, mesh in (("body", body), ("leaves", leaf)):
-        lines.append(f"o {group}\nusemtl {group}")
-        lines += [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in mesh.vertices]
-        lines += [f"f {a + 1 + offset} {b + 1 + offset} {c + 1 + offset}" for a, b, c in mesh.faces]
-        offset += len(mesh.vertices)
+    for i, p in enumerate(parts):
+        v = p.mesh.vertices - centre
+        lines.append(f"o part{i}\nusemtl part{i}")
+        lines += [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in v]
+        lines += [
+            f"f {a + 1 + offset} {b + 1 + offset} {c + 1 + offset}" for a, b, c in p.mesh.faces
+        ]
+        offset += len(v)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def carrot_collision_obj() -> Path:
+    """The carrot's collision: its body's convex pieces, cut flat underneath so it cannot roll,
+    in the frame of :func:`carrot_obj` (one OBJ object per convex piece)."""
+    import trimesh
+
+    path = cache_dir() / "meshes" / f"carrot_v{CARROT_MESH_VERSION}.collision.obj"
+    if path.exists():
+        return path
+    _, pieces, centre = _carrot_parts_and_centre()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    moved = {f"piece{i}": h.copy().apply_translation(-centre) for i, h in enumerate(pieces)}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(trimesh.Scene(moved).export(file_type="obj"))
     tmp.replace(path)
     return path

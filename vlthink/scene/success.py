@@ -1,14 +1,15 @@
 """The success rule of every vlthink task: the object rests on the target.
 
-Written once, used by VL-Think (carrot on a board) and the OOD suite (object on a receptacle).
-It is part of the scene protocol: change a number here and bump
-``vlthink.envs.registry.PROTOCOL_VERSION``.
+Written once, used by VL-Think (carrot on a board) and the OOD suite (object on a receptacle), and
+the same rule as the paper's released environments (BlindVLA / RL4VLA ``evaluate``). It is part of
+the scene protocol: change a number here and bump ``vlthink.envs.registry.PROTOCOL_VERSION``.
 
 An object *rests on* a support when
-    - its centre lies within the support area's half-extents + ``XY_MARGIN`` of the area's centre,
-      along both of the support's horizontal axes;
-    - it is above the support and no higher than ``MAX_Z_GAP`` beyond the half-heights that
-      separate the two when one lies on the other;
+    - its centre lies in a disk around the support's centre (both bounding-box centres, seen from
+      above) whose radius is the largest half-extent of the support's bounding box, rotated to the
+      support's current orientation, plus ``XY_MARGIN``;
+    - it is above the support's centre (0 < dz) by at most the two half-heights (support and
+      object bounding boxes) plus ``MAX_Z_GAP``;
     - the two touch: contact force > ``MIN_CONTACT_FORCE``.
 
 ``info["placed_on"]`` says where the object rests: 0 nowhere, 1 on the target, 2 on a distractor
@@ -21,17 +22,33 @@ from collections.abc import Callable
 
 import torch
 
-XY_MARGIN = 0.01  # m beyond the support area's half-extents
-MAX_Z_GAP = 0.05  # m above the support, beyond the half-heights that separate the two
+from vlthink import geometry
+
+XY_MARGIN = 0.01  # m beyond the support's largest bounding-box half-extent
+MAX_Z_GAP = 0.05  # m above the support, beyond the two half-heights
 MIN_CONTACT_FORCE = 0.03  # N
 
 PLACED_ON = ("none", "target", "distractor")
 
 
+def disk_radius(half_extents: torch.Tensor, quat: torch.Tensor) -> torch.Tensor:
+    """(N,) radius of the success disk: the largest half-extent of the support's bounding box
+    (``half_extents`` (N, 3) or (3,), in its own frame) once turned by ``quat`` (N, 4, wxyz) and
+    boxed again along the world axes, plus XY_MARGIN."""
+    half = torch.as_tensor(half_extents, dtype=quat.dtype, device=quat.device)
+    half = half.expand(quat.shape[0], 3)
+    axes = torch.eye(3, dtype=quat.dtype, device=quat.device)
+    # Column k of the rotation matrix is the support's k-th axis in the world frame.
+    columns = torch.stack(
+        [geometry.rotate(quat, axes[k].expand(quat.shape[0], 3)) for k in range(3)], dim=2
+    )
+    world_half = (columns.abs() * half[:, None, :]).sum(dim=2)  # (N, 3)
+    return world_half.max(dim=1).values + XY_MARGIN
+
+
 def resting_on(
-    offset_xy: torch.Tensor,
-    half_extents,
-    height: torch.Tensor,
+    offset: torch.Tensor,
+    radius,
     half_heights: tuple,
     contact_force: Callable[[], torch.Tensor],
     valid: torch.Tensor | None = None,
@@ -39,20 +56,20 @@ def resting_on(
     """(N,) bool: does each sub-env's object rest on its support?
 
     Args:
-        offset_xy: (N, 2) object centre minus the support area's centre, in the support's frame.
-        half_extents: the support area's half-extents (a float, or (N, 2)), m.
-        height: (N,) height of the object's centre above the support's reference plane, m.
-        half_heights: what separates the two when the object lies on the support (floats or
-            (N,) tensors, m), e.g. the board's and the carrot's half-heights.
+        offset: (N, 3) object centre minus support centre (bounding-box centres), world frame, m.
+        radius: the success disk's radius (a float, or (N,)), m: see :func:`disk_radius`.
+        half_heights: the support's and the object's bounding-box half-heights (floats or (N,)
+            tensors, m); the object may be this much plus MAX_Z_GAP above the support's centre.
         contact_force: returns the (N,) contact force (N) between object and support; only
             called when some object is above its support (the query walks every contact).
         valid: (N,) bool, sub-envs that have such a support at all (default: all).
     """
-    xy = (offset_xy.abs() <= half_extents + XY_MARGIN).all(dim=1)
-    gap = height
+    in_disk = torch.linalg.norm(offset[:, :2], dim=1) <= radius
+    dz = offset[:, 2]
+    limit = MAX_Z_GAP
     for half_height in half_heights:
-        gap = gap - half_height
-    above = xy & (height > 0) & (gap <= MAX_Z_GAP)
+        limit = limit + half_height
+    above = in_disk & (dz > 0) & (dz <= limit)
     if valid is not None:
         above = valid & above
     if not bool(above.any()):

@@ -2,7 +2,10 @@
 
 A WidowX-250S ("widowx250s_bridgedataset_flat_table", ManiSkill's real-to-sim tuned arm) sits on a
 flat table; the Bridge dataset's 3rd_view_camera (640x480, Logitech C920 intrinsics) looks over it.
-Physics runs at 500 Hz, the policy acts at 5 Hz, and an episode lasts 80 control steps.
+Physics runs at 500 Hz, the policy acts at 5 Hz, and an episode lasts 80 control steps. As in the
+paper's set-up, the camera sees a picture of the table behind the robot and the actors (the
+original's green screen; here an unlit backdrop, :mod:`vlthink.scene.backdrop`), rendered with
+ManiSkill's "default" shader pack.
 
 Tasks subclass ``WidowXTableEnv`` and add their objects in ``_load_scene`` (after calling
 ``self._load_table()``), place them in ``_initialize_episode`` (then call ``self._settle()`` and
@@ -28,7 +31,7 @@ from mani_skill.utils.structs.pose import Pose
 from mani_skill.utils.structs.types import SimConfig
 
 from vlthink.assets import table_looks
-from vlthink.scene.meshes import textured_slab_obj
+from vlthink.scene.backdrop import Backdrop, camera_world_pose
 from vlthink.scene.robot_asset import ensure_robot_asset
 
 # --- Grasp reporting (read-only: contact queries never change the physics) --------------------
@@ -65,7 +68,17 @@ CAMERA_POSE_ON_BASE_Q = (0.8992917, -0.09263245, 0.35892478, 0.23209205)  # wxyz
 TABLE_TOP_Z = 0.870  # m: the robot base stands on the table top
 TABLE_HALF_SIZE = (0.70, 0.90, 0.02)  # m; the top spans x in [-1.1, 0.3], y in [-0.9, 0.9]
 TABLE_CENTER_XY = (-0.40, 0.0)  # m
-TABLE_FRICTION = 0.8
+TABLE_FRICTION = 0.3  # static and dynamic: the default material of ManiSkill's scenes
+
+# --- Rendering (the paper's eval set-up) ---------------------------------------------------------
+SHADER_PACK = "default"  # ManiSkill shader pack of every camera (ManiSkill's default: "minimal")
+ROBOT_SPECULAR, ROBOT_ROUGHNESS = 0.9, 0.3  # render material of every robot link
+AMBIENT_LIGHT = 0.3  # grey level
+DIRECTIONAL_LIGHTS = (  # (direction, grey strength); no shadows
+    ([0, 0, -1], 2.2),
+    ([-1, -0.5, -1], 0.7),
+    ([1, 1, -1], 0.7),
+)
 
 SETTLE_SECONDS = 0.5  # s of physics run after placing objects, before step 0
 ROBOT_PARKED_P = (0.0, 0.0, -5.0)  # m: where the arm waits while objects settle
@@ -94,6 +107,11 @@ class WidowXTableEnv(BaseEnv):
         self.table_look = table_look
         kwargs.setdefault("control_mode", CONTROL_MODE)
         kwargs.setdefault("obs_mode", "rgb+segmentation")
+        # The paper's eval renders with the "default" shader pack (ManiSkill's own default is
+        # "minimal"); ManiSkill applies a top-level "shader_pack" to every camera, the agent's
+        # 3rd_view_camera included, and a caller's keys (global or per camera) win.
+        for key in ("sensor_configs", "human_render_camera_configs"):
+            kwargs[key] = {"shader_pack": SHADER_PACK, **(kwargs.get(key) or {})}
         super().__init__(*args, robot_uids=robot_uids, **kwargs)
 
     # ---- configuration ---------------------------------------------------------------------------
@@ -120,12 +138,20 @@ class WidowXTableEnv(BaseEnv):
 
     def _load_agent(self, options: dict):
         super()._load_agent(options, sapien.Pose(p=ROBOT_BASE_P, q=ROBOT_BASE_Q))
+        # The paper's set_articulation_render_material(specular=0.9, roughness=0.3), on every
+        # render shape of every link in every sub-scene.
+        for link in self.agent.robot.links:
+            for entity in link._objs:
+                body = entity.entity.find_component_by_type(sapien.render.RenderBodyComponent)
+                for shape in body.render_shapes if body is not None else ():
+                    for part in shape.parts:
+                        part.material.set_specular(ROBOT_SPECULAR)
+                        part.material.set_roughness(ROBOT_ROUGHNESS)
 
     def _load_lighting(self, options: dict):
-        self.scene.set_ambient_light([0.35, 0.35, 0.35])
-        self.scene.add_directional_light([0, 0, -1], [2.0, 2.0, 2.0], shadow=False)
-        self.scene.add_directional_light([-1, -0.5, -1], [0.6, 0.6, 0.6])
-        self.scene.add_directional_light([1, 1, -1], [0.6, 0.6, 0.6])
+        self.scene.set_ambient_light([AMBIENT_LIGHT] * 3)
+        for direction, strength in DIRECTIONAL_LIGHTS:
+            self.scene.add_directional_light(direction, [strength] * 3, shadow=False)
 
     def reset(self, seed=None, options=None):
         self._grasp_steps = None  # the episode's consecutive-grasp count starts again
@@ -145,18 +171,32 @@ class WidowXTableEnv(BaseEnv):
 
     # ---- building blocks for tasks ---------------------------------------------------------------
     def _load_table(self) -> Actor:
-        """A static table whose top face shows the whole table-look texture."""
+        """A static table with collision only, and the backdrop that shows its look.
+
+        The table top is seen through :mod:`vlthink.scene.backdrop`: an unlit camera-filling
+        plane behind everything that shows the look as the camera sees it (the paper's green
+        screen over a table photo, in the same render pass)."""
         hx, hy, hz = TABLE_HALF_SIZE
         builder = self.scene.create_actor_builder()
         material = sapien.physx.PhysxMaterial(TABLE_FRICTION, TABLE_FRICTION, 0.0)
         builder.add_box_collision(half_size=TABLE_HALF_SIZE, material=material)
-        builder.add_visual_from_file(str(textured_slab_obj(TABLE_HALF_SIZE, "table")))
         builder.initial_pose = sapien.Pose(p=[*TABLE_CENTER_XY, TABLE_TOP_Z - hz])
         self.table = builder.build_static(name="table")
         self._textures: dict[str, sapien.render.RenderTexture2D] = {}
-        self.set_actor_texture(
-            self.table, "table:" + self.table_look, table_looks.table_texture(self.table_look)
+        cx, cy = TABLE_CENTER_XY
+        camera = camera_world_pose(
+            ROBOT_BASE_P, ROBOT_BASE_Q, CAMERA_POSE_ON_BASE_P, CAMERA_POSE_ON_BASE_Q
+        )  # the base never moves, so neither does the camera
+        self.backdrop = Backdrop(
+            self.scene,
+            camera,
+            CAMERA_INTRINSIC,
+            (CAMERA_WIDTH, CAMERA_HEIGHT),
+            (cx - hx, cy - hy),
+            (cx + hx, cy + hy),
+            TABLE_TOP_Z,
         )
+        self.set_table_look(self.table_look)
         return self.table
 
     def texture(self, key: str, image: np.ndarray | None = None, path: str | None = None):
@@ -188,6 +228,11 @@ class WidowXTableEnv(BaseEnv):
                 for part in shape.parts:
                     part.material.set_base_color_texture(tex)
                     part.material.set_base_color([1.0, 1.0, 1.0, 1.0])
+
+    def set_table_look(self, look: str, env_idx: list[int] | None = None):
+        """Show table look ``look`` (a name of :data:`vlthink.assets.table_looks.TABLE_LOOKS`) in
+        the sub-envs ``env_idx`` (all when None); the one entry point tasks use per episode."""
+        self.backdrop.show(look, env_idx)
 
     def _settle(self, seconds: float = SETTLE_SECONDS):
         """Let dropped objects come to rest before the first observation.

@@ -1,9 +1,18 @@
-"""Contact sheets of the OOD suite's assets, for the README and for looking at them.
+"""Contact sheets of the OOD suite's assets as the policy sees them, for the README and for looking.
 
-``assets_sheet(out)`` writes two PNGs into ``out``: ``ood_objects.png`` (every object and
-receptacle rendered in SAPIEN from above at an angle, labelled with name and split) and
-``ood_textures.png`` (the 21 table looks and the 16 overlays). SAPIEN renders on the CPU here
-(Mesa lavapipe), so a sheet takes a minute or two.
+``assets_sheet(out)`` writes three PNGs into the folder ``out``, all from one SAPIEN scene (the
+WidowX table, the Bridge ``3rd_view_camera``, the default table look):
+
+- ``objects.png``: each object alone at the grid centre (-0.16, 0), yaw 0: the policy's pixels
+  (a window of the frame resized to 224×224, enlarged nearest-neighbour) beside the same spot of
+  the camera's 640×480 frame;
+- ``receptacles.png``: each receptacle at the same spot, the policy's pixels;
+- ``table_looks.png``: the 21 table looks as the camera sees them (the backdrop's images,
+  :mod:`vlthink.scene.backdrop`), numbered; looks 2..17 are also the Tex / Whole overlay
+  textures (:mod:`vlthink.assets.overlay_textures`), so they are not drawn twice.
+
+SAPIEN renders on the CPU here (Mesa lavapipe), so the full sheets take a minute; ``only`` renders
+just the named objects and receptacles (a quick look at an edited asset).
 
     python -m vlthink.sheets.assets docs/img
 """
@@ -11,142 +20,208 @@ receptacle rendered in SAPIEN from above at an angle, labelled with name and spl
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import sapien
 from PIL import Image, ImageDraw, ImageFont
 
-from vlthink import geometry
+from vlthink.assets.objects import OBJECTS, build_object
+from vlthink.assets.overlay_textures import OVERLAY_TEXTURES
+from vlthink.assets.receptacles import RECEPTACLES, build_receptacle
+from vlthink.assets.table_looks import TABLE_LOOKS, TABLE_LOOKS_TRAIN
+from vlthink.scene import widowx
 
-CELL = 240  # pixels per rendered cell side
-LABEL_H = 22  # pixels of caption under each cell
-BACKGROUND = (0.62, 0.62, 0.6)  # neutral grey ground, linear RGB
+SPOT = (-0.16, 0.0)  # m, world xy: the centre of the OOD grid
+POLICY_PX = 224  # side of the frame as a policy sees it
+PARKED_Z = -2.0  # m: below the floor, out of view
+LOOK_CELL = (256, 192)  # px (w, h) of a table look's cell: the 640×480 camera view, scaled
+LABEL_H = 22  # px of caption under each cell
+TITLE_H = 34  # px of title above the grid
+SHEET_BG = (250, 250, 248)
 SPLIT_COLOR = {"train": (40, 110, 40), "ood": (170, 60, 20)}
 
 
+@dataclass(frozen=True)
+class SheetKind:
+    """How one catalogue is drawn: its specs, builder, the window of the policy's frame around
+    each asset (px of the 224×224 frame), its enlargement, and whether the camera's own
+    full-resolution pixels of the same spot sit beside it."""
+
+    catalogue: dict
+    build: Callable
+    window: int
+    zoom: int
+    cols: int
+    with_camera: bool
+    title: str
+
+
+KINDS = {
+    "objects": SheetKind(
+        OBJECTS,
+        build_object,
+        window=48,
+        zoom=4,
+        cols=5,
+        with_camera=True,
+        title="OOD objects at (-0.16, 0): the policy's 224x224 pixels (48 px windows, x4) "
+        "| the camera's 640x480 frame",
+    ),
+    "receptacles": SheetKind(
+        RECEPTACLES,
+        build_receptacle,
+        window=72,
+        zoom=3,
+        cols=6,
+        with_camera=False,
+        title="OOD receptacles at (-0.16, 0), Bridge camera at 224x224 (72 px windows, x3)",
+    ),
+}
+
+
 def _font(size: int):
-    for path in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):
-        try:
-            return ImageFont.truetype(path, size)
-        except OSError:
-            pass
-    return ImageFont.load_default()
+    return ImageFont.load_default(size=size)
 
 
-def _look_at(eye, target):
-    """sapien.Pose of a camera at ``eye`` looking at ``target``."""
-    import sapien
-
-    return sapien.Pose(eye, geometry.look_at_quat(eye, target))
-
-
-def render_assets(files: list[tuple[Path, float]], size: int = CELL) -> list[np.ndarray]:
-    """Render each (visual file, radius in m) alone on a grey ground; returns uint8 RGB images.
-
-    The camera looks down at 50° from the -x side (like the benchmark's tabletop camera) at a
-    distance that frames a sphere of the given radius.
-    """
-    import sapien
-
-    scene = sapien.Scene()
-    scene.set_ambient_light([0.45, 0.45, 0.45])
-    scene.add_directional_light([0.4, 0.3, -1], [0.9, 0.9, 0.85])
-    scene.add_directional_light([-0.5, -0.6, -0.4], [0.25, 0.25, 0.3])
-    ground = sapien.render.RenderMaterial(base_color=[*BACKGROUND, 1], roughness=0.9)
-    scene.add_ground(0.0, render_material=ground)
-    fovy = np.deg2rad(35)
-    cam = scene.add_camera("sheet", size, size, fovy, 0.01, 10.0)
-    images = []
-    for visual, radius in files:
-        b = scene.create_actor_builder()
-        b.add_visual_from_file(str(visual))
-        entity = b.build_kinematic(name=visual.stem)
-        lo_z = _min_z(visual)
-        entity.set_pose(sapien.Pose([0, 0, -lo_z]))
-        dist = 1.6 * max(radius, 0.03) / np.tan(fovy / 2)
-        el = np.deg2rad(50)
-        az = np.deg2rad(200)  # from the -x side, a little to the left, like the table camera
-        eye = np.array([np.cos(az) * np.cos(el), np.sin(az) * np.cos(el), np.sin(el)]) * dist
-        cam.entity.set_pose(_look_at(eye, [0, 0, 0.01]))
-        scene.update_render()
-        cam.take_picture()
-        rgb = cam.get_picture("Color")[..., :3]
-        images.append((np.clip(rgb, 0, 1) * 255).astype(np.uint8))
-        scene.remove_entity(entity)
-    return images
-
-
-def _min_z(visual: Path) -> float:
-    import trimesh
-
-    return float(trimesh.load(visual, force="scene").bounds[0, 2])
-
-
-def _grid(cells: list[tuple[np.ndarray, str, str | None]], cols: int, title: str) -> Image.Image:
-    """Lay out (image, caption, split) cells in a grid under a title."""
+def grid(cells: list[tuple[np.ndarray, str, str | None]], cols: int, title: str) -> Image.Image:
+    """Lay out (image, caption, split) cells of one size in a grid under a title; a caption is
+    coloured by its split (None: black)."""
     cw, ch = cells[0][0].shape[1], cells[0][0].shape[0]
+    cols = min(cols, len(cells))
     rows = -(-len(cells) // cols)
-    title_h = 34
-    sheet = Image.new("RGB", (cols * cw, title_h + rows * (ch + LABEL_H)), (250, 250, 248))
+    sheet = Image.new("RGB", (cols * cw, TITLE_H + rows * (ch + LABEL_H)), SHEET_BG)
     draw = ImageDraw.Draw(sheet)
-    draw.text((8, 6), title, fill=(20, 20, 20), font=_font(20))
-    font = _font(14)
+    draw.text((8, 6), title, fill=(20, 20, 20), font=_font(18))
+    font = _font(13)
     for i, (img, caption, split) in enumerate(cells):
-        x, y = (i % cols) * cw, title_h + (i // cols) * (ch + LABEL_H)
-        sheet.paste(Image.fromarray(img).convert("RGB"), (x, y))
-        color = SPLIT_COLOR.get(split, (20, 20, 20))
+        x, y = (i % cols) * cw, TITLE_H + (i // cols) * (ch + LABEL_H)
+        sheet.paste(Image.fromarray(img), (x, y))
         text = caption if split is None else f"{caption} ({split})"
-        draw.text((x + 6, y + ch + 3), text, fill=color, font=font)
+        draw.text((x + 5, y + ch + 3), text, fill=SPLIT_COLOR.get(split, (20, 20, 20)), font=font)
     return sheet
 
 
-def objects_sheet() -> Image.Image:
-    from vlthink.assets.objects import OBJECTS, object_files
-    from vlthink.assets.receptacles import RECEPTACLES, receptacle_files
+def window_origin(centre: float, window: int, size: int) -> int:
+    """First pixel of a ``window``-wide span centred on ``centre``, kept inside [0, size)."""
+    return int(np.clip(round(centre) - window // 2, 0, size - window))
 
-    objs = [(object_files(n)[0], float(np.linalg.norm(s.half_size))) for n, s in OBJECTS.items()]
-    recs = [
-        (receptacle_files(n)[0], float(np.linalg.norm(s.half_size))) for n, s in RECEPTACLES.items()
-    ]
-    images = render_assets(objs + recs)
-    labels = [(n, s.split) for n, s in OBJECTS.items()] + [
-        (n, s.split) for n, s in RECEPTACLES.items()
-    ]
-    cells = [(img, n, split) for img, (n, split) in zip(images, labels)]
-    return _grid(
+
+class AssetSheetEnv(widowx.WidowXTableEnv):
+    """The WidowX table (robot, backdrop) with the named assets ({kind: [name]}) built kinematic
+    and parked below the floor; ``env.things[kind, name]`` is an asset's actor."""
+
+    def __init__(self, *args, names: dict[str, list[str]], **kwargs):
+        self.names = names
+        super().__init__(*args, **kwargs)
+
+    def _load_scene(self, options: dict):
+        self._load_table()
+        self.things = {}
+        for kind, names in self.names.items():
+            for name in names:
+                i = len(self.things)
+                pose = sapien.Pose([0, 0, PARKED_Z - i])  # a metre apart: no contacts
+                self.things[kind, name] = KINDS[kind].build(
+                    self.scene, name, kinematic=True, initial_pose=pose, actor_name=f"sheet_{i}"
+                )
+
+    def _initialize_episode(self, env_idx, options: dict):
+        self._reset_robot(env_idx)
+
+    def evaluate(self):
+        return {}
+
+
+def _cell(env, actor, kind: SheetKind) -> np.ndarray:
+    """The asset's window of the policy's frame, enlarged (and the camera's pixels beside it)."""
+    obs = env.get_obs()
+    frame = env.camera_images(obs)[0]
+    seg = obs["sensor_data"][widowx.CAMERA_UID]["segmentation"][0, ..., 0].cpu().numpy()
+    rows, cols = np.nonzero(seg == int(actor.per_scene_id[0]))
+    if len(rows) == 0:
+        raise RuntimeError(f"{actor.name} is not in the camera's view at {SPOT}")
+    h, w = frame.shape[:2]
+    small = np.asarray(Image.fromarray(frame).resize((POLICY_PX, POLICY_PX), Image.BILINEAR))
+    r, c = rows.mean() * POLICY_PX / h, cols.mean() * POLICY_PX / w
+    r0, c0 = (window_origin(v, kind.window, POLICY_PX) for v in (r, c))
+    crop = Image.fromarray(small[r0 : r0 + kind.window, c0 : c0 + kind.window])
+    side = kind.window * kind.zoom
+    policy = np.asarray(crop.resize((side, side), Image.NEAREST))
+    if not kind.with_camera:
+        return policy
+    R, C = window_origin(rows.mean(), side, h), window_origin(cols.mean(), side, w)
+    return np.hstack([policy, frame[R : R + side, C : C + side]])
+
+
+def kind_sheet(env: AssetSheetEnv, kind_name: str) -> Image.Image:
+    """The sheet of one kind's assets in ``env``, each alone at ``SPOT`` in its build pose."""
+    kind, cells = KINDS[kind_name], []
+    for name in env.names[kind_name]:
+        spec, actor = kind.catalogue[name], env.things[kind_name, name]
+        actor.set_pose(sapien.Pose([*SPOT, widowx.TABLE_TOP_Z + spec.half_height]))
+        cells.append((_cell(env, actor, kind), name, spec.split))
+        actor.set_pose(sapien.Pose([0, 0, PARKED_Z]))
+    return grid(cells, kind.cols, kind.title)
+
+
+def table_looks_sheet(backdrop) -> Image.Image:
+    """The 21 table looks as the Bridge camera sees them (``backdrop``'s images, what a frame
+    shows behind the robot), numbered 1..21 as the overlays count them."""
+    cells = []
+    for number, name in enumerate(TABLE_LOOKS, start=1):
+        img = Image.fromarray(backdrop.image(name)).resize(LOOK_CELL, Image.BILINEAR)
+        split = "train" if name in TABLE_LOOKS_TRAIN else "ood"
+        cells.append((np.asarray(img), f"{number}. {name}", split))
+    first = list(TABLE_LOOKS).index(OVERLAY_TEXTURES[0]) + 1
+    last = first + len(OVERLAY_TEXTURES) - 1
+    held_out = len(TABLE_LOOKS) - len(TABLE_LOOKS_TRAIN)
+    return grid(
         cells,
         cols=7,
-        title="OOD suite: 25 objects (16 train / 9 held out) and "
-        "17 receptacles (1 train / 16 held out)",
+        title=f"OOD table looks as the Bridge camera sees them ({len(TABLE_LOOKS_TRAIN)} train / "
+        f"{held_out} held out); looks {first}..{last} are also the Tex / Whole overlay textures",
     )
 
 
-def textures_sheet(size: int = 160) -> Image.Image:
-    from vlthink.assets.overlay_textures import OVERLAY_TEXTURES, overlay_texture
-    from vlthink.assets.table_looks import TABLE_LOOKS, TABLE_LOOKS_TRAIN, table_texture
-
-    cells = []
-    for name in TABLE_LOOKS:
-        split = "train" if name in TABLE_LOOKS_TRAIN else "ood"
-        img = Image.fromarray(np.asarray(table_texture(name))).resize((size, size))
-        cells.append((np.asarray(img), name, split))
-    for name in OVERLAY_TEXTURES:
-        img = Image.fromarray(overlay_texture(name, 512)).resize((size, size))
-        cells.append((np.asarray(img), f"overlay: {name}", None))
-    return _grid(
-        cells,
-        cols=8,
-        title="OOD suite: 21 table looks (16 train / 5 held out) and 16 overlay textures",
-    )
+def asset_sheets(names: dict[str, list[str]]) -> dict[str, Image.Image]:
+    """{sheet name: sheet}: one per kind in ``names`` ({"objects": [...], "receptacles": [...]})
+    that has names, and "table_looks"; all from one SAPIEN scene."""
+    names = {k: list(v) for k, v in names.items() if v}
+    env = AssetSheetEnv(names=names, obs_mode="rgb+segmentation", num_envs=1, render_mode=None)
+    try:
+        env.reset(seed=0)
+        sheets = {kind: kind_sheet(env, kind) for kind in names}
+        sheets["table_looks"] = table_looks_sheet(env.backdrop)
+    finally:
+        env.close()
+    return sheets
 
 
-def assets_sheet(out: Path) -> list[Path]:
-    """Write ``ood_objects.png`` and ``ood_textures.png`` into the folder ``out``."""
+def select(only: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """{"objects": names, "receptacles": names}: every asset, or just those in ``only``."""
+    catalogues = {kind: list(k.catalogue) for kind, k in KINDS.items()}
+    if only is None:
+        return catalogues
+    only = list(only)
+    known = {n for names in catalogues.values() for n in names}
+    unknown = [n for n in only if n not in known]
+    if unknown:
+        raise KeyError(f"unknown asset(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return {kind: [n for n in names if n in only] for kind, names in catalogues.items()}
+
+
+def assets_sheet(out: Path, only: Iterable[str] | None = None) -> list[Path]:
+    """Write ``objects.png``, ``receptacles.png`` (the sheets that have assets in ``only``, all
+    when None) and ``table_looks.png`` into the folder ``out``; returns their paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "ood_objects.png", out / "ood_textures.png"]
-    objects_sheet().save(paths[0], optimize=True)
-    textures_sheet().save(paths[1], optimize=True)
+    paths = []
+    for name, sheet in asset_sheets(select(only)).items():
+        paths.append(out / f"{name}.png")
+        sheet.save(paths[-1], optimize=True)
     return paths
 
 

@@ -6,7 +6,18 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
+
+CAPTION_H = 22  # px of caption above each frame
+CAPTION_PT = 12  # font size of a caption, shrunk when it would not fit the frame's width
+
+
+def caption_font(draw: ImageDraw.ImageDraw, text: str, width: int) -> ImageFont.ImageFont:
+    """The caption font, at the largest size up to CAPTION_PT whose ``text`` fits ``width``."""
+    size = CAPTION_PT
+    while size > 7 and draw.textlength(text, font=ImageFont.load_default(size=size)) > width:
+        size -= 1
+    return ImageFont.load_default(size=size)
 
 
 def first_frame(env, seed: int) -> tuple[np.ndarray, dict]:
@@ -36,11 +47,12 @@ def first_frames_sheet(
             img = Image.fromarray(frame).resize(
                 (int(frame.shape[1] * scale), int(frame.shape[0] * scale))
             )
-            cap = Image.new("RGB", (img.width, img.height + 22), "white")
-            cap.paste(img, (0, 22))
+            cap = Image.new("RGB", (img.width, img.height + CAPTION_H), "white")
+            cap.paste(img, (0, CAPTION_H))
             where = f" [{info['target_position']}]" if info.get("target_position") else ""
             text = f"{env_id} s{seed}: {info['instruction']}{where}"
-            ImageDraw.Draw(cap).text((4, 4), text, fill="black")
+            draw = ImageDraw.Draw(cap)
+            draw.text((4, 4), text, fill="black", font=caption_font(draw, text, cap.width - 8))
             tiles.append(np.asarray(cap))
         env.close()
         rows.append(np.concatenate(tiles, axis=1))

@@ -195,7 +195,7 @@ class OpenVLAServer(_FaultSwitch, _UvicornThread):
         latency_s: float = 0.0,
         per_item_s: float = 0.0,
         port: int = 0,
-        unnorm_keys: tuple[str, ...] = ("bridge_orig",),
+        unnorm_keys: tuple[str, ...] = ("bridge_orig", "sft"),  # the paper's checkpoints: "sft"
         hang_s: float = 3.0,
     ):
         self.model = _SimulatedModel(latency_s, per_item_s, hang_s)

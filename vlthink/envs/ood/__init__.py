@@ -3,7 +3,7 @@
 - :mod:`.task` — ``OODPickPlaceEnv``: scene, episode, success, task facts, privileged state
 - :mod:`.placement` — ``Placement``: the shelf, resting poses, same seed -> same first frame
 - :mod:`.episode` — a split's config, the instruction templates, the per-episode draw
-- :mod:`.layout` — cells, footprints and the seeded placement sampler
+- :mod:`.layout` — cells and the original's layout rules (every valid tuple, drawn uniformly)
 - :mod:`.overlays` — overlay textures blended into camera frames (vision axis)
 - :mod:`.variants` — the table of the 14 variants and their env classes
 

@@ -4,11 +4,23 @@ A :class:`Config` says which assets, cells, yaws and perturbations a split uses;
 (:mod:`vlthink.envs.ood.variants`) are rows that change a few fields of the training config.
 :func:`draw_episode` turns a config and the episode RNG into an :class:`EpisodeLayout`, with no
 simulator involved, so the sampling rules are testable over thousands of seeds.
+
+The original's protocol facts, kept here
+    - Instructions: 21 templates; training uses #0 (``put {object} on {receptacle}``), Instruct's
+      held-out split #1-#16; #17-#20 are unused (``TEMPLATES_SPARE``, for users).
+    - EEPose: a table of offsets added to the initial joints, every combination of
+      {0, +-0.08, +-0.15} rad on the five joints waist..wrist_angle and {0, +-0.3, +-0.6} rad on
+      wrist_rotate, except those with |shoulder + elbow| > 0.25 rad; the held-out split draws
+      uniformly among every row but the all-zero one; the gripper is not perturbed.
+    - Layouts: one tuple of cells drawn uniformly among the valid ones (:mod:`.layout`); a
+      distractor object takes the target object's yaw.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
+from functools import cache
 
 import numpy as np
 
@@ -19,37 +31,51 @@ from vlthink.assets.table_looks import TABLE_LOOKS_HELDOUT, TABLE_LOOKS_TRAIN
 from vlthink.envs.ood import layout
 from vlthink.envs.ood.overlays import Overlay, draw_overlay
 
-# --- Instructions ---------------------------------------------------------------------------------
-TEMPLATE_TRAIN = "put {object} on {receptacle}"
-TEMPLATES_HELDOUT = (
-    "Take the {object} and put it on the {receptacle}",
+# --- Instructions (the original's 21 templates, in its order) ------------------------------------
+TEMPLATES = (
+    "put {object} on {receptacle}",
     "Place the {object} on the {receptacle}",
-    "Move the {object} onto the {receptacle}",
-    "Pick up the {object} and set it on the {receptacle}",
-    "Could you put the {object} on the {receptacle}?",
-    "Grab the {object}, then drop it onto the {receptacle}",
-    "Set the {object} down on the {receptacle}",
-    "Lift the {object} and lay it on the {receptacle}",
-    "Transfer the {object} to the {receptacle}",
-    "I need the {object} on the {receptacle}",
-    "Get the {object} onto the {receptacle}, please",
-    "On the {receptacle}, place the {object}",
-    "Relocate the {object} so that it rests on the {receptacle}",
-    "Carry the {object} over to the {receptacle} and release it there",
-    "Pick the {object} up and leave it on the {receptacle}",
-    "The {object} goes on the {receptacle}: put it there",
-)
-TEMPLATES_SPARE = (  # held out from the suite too, for users who want more paraphrases
-    "Please place the {object} on top of the {receptacle}",
+    "set {object} on {receptacle}",
+    "move the {object} to the {receptacle}",
+    "Take the {object} and put it on the {receptacle}",
+    "pick up {object} and set it down on {receptacle}",
+    "please put the {object} on the {receptacle}",
+    "Put {object} onto {receptacle}.",
+    "place the {object} onto the {receptacle} surface",
+    "Make sure {object} is on {receptacle}.",
+    "on the {receptacle}, put the {object}",
+    "put the {object} where the {receptacle} is",
     "Move the {object} from the table to the {receptacle}",
-    "Can you set the {object} onto the {receptacle}",
-    "Bring the {object} to the {receptacle} and let go of it",
+    "Move {object} so it\u2019s on {receptacle}.",  # typographic apostrophe, as the original
+    "Can you put {object} on {receptacle}?",
+    "{object} on the {receptacle}, please.",
+    "the {object} should be placed on the {receptacle}.",
+    "Lay the {object} down on the {receptacle}.",
+    "could you place {object} over {receptacle}",
+    "position the {object} atop the {receptacle}",
+    "Arrange for the {object} to be resting on {receptacle}.",
 )
+TEMPLATE_TRAIN = TEMPLATES[0]
+TEMPLATES_HELDOUT = TEMPLATES[1:17]  # Instruct's held-out split
+TEMPLATES_SPARE = TEMPLATES[17:]  # unused by the suite, as in the original; for users
 
 # --- Arm start (EEPose) ---------------------------------------------------------------------------
-ARM_OFFSETS = ((0.0, 0.08, -0.08, 0.15, -0.15),) * 5 + (
-    (0.0, 0.3, -0.3, 0.6, -0.6),
-)  # rad per joint
+JOINT_OFFSETS = (0.0, 0.08, -0.08, 0.15, -0.15)  # rad, waist .. wrist_angle (joints 0-4)
+WRIST_ROTATE_OFFSETS = (0.0, 0.3, -0.3, 0.6, -0.6)  # rad, wrist_rotate (joint 5)
+ARM_OFFSETS = (JOINT_OFFSETS,) * 5 + (WRIST_ROTATE_OFFSETS,)  # options per joint
+MAX_SHOULDER_ELBOW = 0.25  # rad, |shoulder + elbow offset| of the rows kept
+SHOULDER, ELBOW = 1, 2  # joint indices
+
+
+@cache
+def arm_offset_table() -> np.ndarray:
+    """(14375, 6) rows of joint offsets (rad), the all-zero row first."""
+    rows = np.array(list(itertools.product(*ARM_OFFSETS)))
+    keep = np.abs(rows[:, SHOULDER] + rows[:, ELBOW]) <= MAX_SHOULDER_ELBOW
+    rows = rows[keep]
+    rows.setflags(write=False)
+    return rows
+
 
 # --- Mid-episode move (PosChangeTo) ---------------------------------------------------------------
 MOVE_STEP = 5  # control step after which the object is moved
@@ -63,17 +89,27 @@ class Config:
     receptacles: tuple[str, ...] = RECEPTACLES_TRAIN
     table_looks: tuple[str, ...] = TABLE_LOOKS_TRAIN
     templates: tuple[str, ...] = (TEMPLATE_TRAIN,)
-    cells: str = "grid"  # see layout.CELLS
+    cells: str = "grid"  # see layout.CELLS; every thing of the episode stands on these cells
     yaws: tuple[float, ...] = layout.YAWS_TRAIN
-    distractor_object: bool = False
-    distractor_receptacle: bool = False
+    distractor_object: bool = False  # a second object, from ``objects``, never the target
+    distractor_receptacle: bool = False  # a second receptacle, never the target ...
+    distractor_receptacles: tuple[str, ...] = ()  # ... from these (empty: from ``receptacles``)
     overlay: str | None = None  # "tex" or "whole"
     overlay_alpha: float = 0.0
-    perturb_arm: bool = False
+    perturb_arm: bool = False  # EEPose: a non-zero row of arm_offset_table()
     move_at_step: int | None = None
 
     def but(self, **changes) -> Config:
         return replace(self, **changes)
+
+    def roles(self) -> tuple[str, ...]:
+        """The layout roles this split places (see layout.RULES)."""
+        extra = (
+            ("distractor_object",) * self.distractor_object
+            + ("distractor_receptacle",) * self.distractor_receptacle
+            + ("move",) * (self.move_at_step is not None)
+        )
+        return (*layout.BASE_ROLES, *extra)
 
 
 TRAIN = Config()
@@ -105,7 +141,7 @@ class EpisodeLayout:
     distractor_receptacle: str | None = None
     distractor_receptacle_cell: tuple[float, float] | None = None
     overlay: Overlay | None = None
-    arm_offsets: tuple[float, ...] | None = None  # first draw; the env redraws while invalid
+    arm_offsets: tuple[float, ...] | None = None  # rad, added to the initial joints 0-5
     move_to_cell: tuple[float, float] | None = None
     move_at_step: int | None = None
 
@@ -114,57 +150,33 @@ def _choice(rng, seq):
     return seq[rng.randint(len(seq))]
 
 
-def _two(rng, seq):
-    i, j = rng.choice(len(seq), size=2, replace=False)
-    return seq[i], seq[j]
+def _other(rng, seq, target):
+    """One of ``seq`` that is not ``target``, uniformly."""
+    return _choice(rng, [s for s in seq if s != target])
 
 
 def draw_arm_offsets(rng) -> tuple[float, ...]:
-    return tuple(float(_choice(rng, options)) for options in ARM_OFFSETS)
+    """One row of the EEPose table, uniform over every row but the all-zero one."""
+    rows = arm_offset_table()
+    return tuple(float(v) for v in rows[1 + rng.randint(len(rows) - 1)])
 
 
-def draw_episode(cfg: Config, rng: np.random.RandomState, frame_hw=(480, 640)) -> EpisodeLayout:
+def draw_episode(cfg: Config, rng: np.random.RandomState) -> EpisodeLayout:
     """The episode a config and an RNG give (see the module docstring of layout for the cells)."""
-    if cfg.distractor_object:
-        obj, other_obj = _two(rng, cfg.objects)  # never the target as its own distractor
-    else:
-        obj, other_obj = _choice(rng, cfg.objects), None
+    obj = _choice(rng, cfg.objects)
+    other_obj = _other(rng, cfg.objects, obj) if cfg.distractor_object else None
+    rec = _choice(rng, cfg.receptacles)
+    other_rec = None
     if cfg.distractor_receptacle:
-        rec, other_rec = _two(rng, cfg.receptacles)
-    else:
-        rec, other_rec = _choice(rng, cfg.receptacles), None
+        other_rec = _other(rng, cfg.distractor_receptacles or cfg.receptacles, rec)
     yaw = float(_choice(rng, cfg.yaws))
-    other_yaw = float(_choice(rng, cfg.yaws)) if other_obj else 0.0
     look = _choice(rng, cfg.table_looks)
     template = _choice(rng, cfg.templates)
-
-    things = [layout.Thing("receptacle", rec, 0.0, cfg.cells)]
-    if other_rec:
-        things.append(layout.Thing("receptacle", other_rec, 0.0, "wide"))
-    things.append(layout.Thing("object", obj, yaw, cfg.cells))
-    if other_obj:
-        things.append(layout.Thing("object", other_obj, other_yaw, "wide"))
-    move_to = None
-    for _ in range(layout.MAX_DRAWS):
-        cells = dict(zip([(t.kind, t.name) for t in things], layout.sample_cells(rng, things)))
-        if cfg.move_at_step is None:
-            break
-        target = next(t for t in things if t.kind == "object" and t.name == obj)
-        others = [(t, cells[(t.kind, t.name)]) for t in things if t is not target]
-        move_to = layout.move_cell(rng, target, cells[("object", obj)], others)
-        if move_to is not None:
-            break
-    else:
-        raise RuntimeError(f"no cell to move {obj} to")
+    cells = layout.draw_cells(rng, cfg.roles(), cfg.cells)
 
     overlay = None
     if cfg.overlay is not None:
-        overlay = draw_overlay(rng, cfg.overlay, OVERLAY_TEXTURES, cfg.overlay_alpha, frame_hw)
-    arm = draw_arm_offsets(rng) if cfg.perturb_arm else None
-
-    def xy(key):
-        return tuple(float(v) for v in cells[key])
-
+        overlay = draw_overlay(rng, cfg.overlay, OVERLAY_TEXTURES, cfg.overlay_alpha)
     return EpisodeLayout(
         object=obj,
         receptacle=rec,
@@ -172,15 +184,15 @@ def draw_episode(cfg: Config, rng: np.random.RandomState, frame_hw=(480, 640)) -
         template=template,
         instruction=template.format(object=obj, receptacle=rec),
         object_yaw=yaw,
-        object_cell=xy(("object", obj)),
-        receptacle_cell=xy(("receptacle", rec)),
+        object_cell=cells["object"],
+        receptacle_cell=cells["receptacle"],
         distractor_object=other_obj,
-        distractor_object_yaw=other_yaw,
-        distractor_object_cell=xy(("object", other_obj)) if other_obj else None,
+        distractor_object_yaw=yaw if other_obj else 0.0,  # the original: the target's yaw
+        distractor_object_cell=cells.get("distractor_object"),
         distractor_receptacle=other_rec,
-        distractor_receptacle_cell=xy(("receptacle", other_rec)) if other_rec else None,
+        distractor_receptacle_cell=cells.get("distractor_receptacle"),
         overlay=overlay,
-        arm_offsets=arm,
-        move_to_cell=tuple(float(v) for v in move_to) if move_to is not None else None,
+        arm_offsets=draw_arm_offsets(rng) if cfg.perturb_arm else None,
+        move_to_cell=cells.get("move"),
         move_at_step=cfg.move_at_step,
     )

@@ -1,201 +1,119 @@
-"""Where things stand on the table in the OOD suite: grid cells, footprints, a seeded sampler.
+"""Where things stand on the table in the OOD suite: grid cells and the paper's layout rules.
 
 Pure numpy (no simulator), so the sampling rules can be tested over thousands of seeds.
 
 Cells (world frame, metres)
-    ``grid``  6 x 6 cells, 3 cm apart, centred at (-0.16, 0): the training layout.
+    ``grid``  6 x 6 cells, 3 cm apart, centred at (-0.16, 0): x in [-0.235, -0.085],
+              y in [-0.075, 0.075]. Every role of every variant but Position uses it, distractors
+              and PosChangeTo's new cell included.
     ``ring``  the 28 cells of the 8 x 8 grid (same spacing and centre) not in ``grid``: Position.
-    ``wide``  6 x 12 cells, same spacing and centre: where distractors go, so that a second
-              object or receptacle fits beside the first two without lying on them.
 
-Rules, for every pair of things in a scene
-    - centres at least ``MIN_CENTRE_DISTANCE`` apart (the two objects of MultiCarrot at least
-      ``MIN_OBJECT_DISTANCE``);
-    - footprints (convex hull of the mesh seen from above, at the thing's yaw) separated by at
-      least ``CLEARANCE``: a 16 cm plate and a 15 cm banana on a 15 cm grid would otherwise start
-      on top of each other, and the episode would begin with the object resting on the rim. An
-      object's footprint includes the open gripper's fingers around its grasp point
-      (``FINGER_BOX``), so that grasping it never means pressing a finger on a plate's rim.
+Rules, as the original's (strict inequalities between cell centres, nothing else)
+    - object and receptacle more than 7 cm apart (on the 6 x 6 grid: 784 ordered pairs, mean
+      12.2 cm, min 8.5 cm);
+    - MultiCarrot's distractor object: > 7 cm from the receptacle, > 15 cm from the object;
+    - MultiPlate's distractor receptacle: > 15 cm from the target receptacle, > 7 cm from the
+      object;
+    - PosChangeTo's new cell: > 7 cm from the receptacle, > 15 cm from the object's first cell.
+    Footprints are not checked: a large receptacle may start under a near object, as in the
+    original. Cell coordinates are computed as the original computes them (unit grid -> metres),
+    so the floating-point rounding that decides the pairs exactly 15 cm apart decides them the
+    same way here (20 of the 72 such pairs pass ``> 0.15``).
 
-Sampling: things are placed one after the other (receptacles first, they are the largest), each
-on a cell drawn uniformly among those that keep every rule with the things already placed. If a
-thing has no such cell the whole draw restarts. A few combinations (two large receptacles and a
-long object in MultiPlate) fit in only a handful of ways, which restarts may never hit; after
-``MAX_DRAWS`` restarts a backtracking search in a seeded random order finds one of them. All draws
-come from the episode RNG, so the layout is a function of the seed.
+Sampling: every tuple of cells that keeps the rules of a layout is enumerated once (cached, an
+integer array) and one is drawn uniformly from the episode RNG, as the original draws one of its
+enumerated configurations. No restarts, no search: the layout is a function of the seed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
 from functools import cache
 
 import numpy as np
-from scipy.spatial import ConvexHull
-
-from vlthink.assets.objects import object_parts, object_spec
-from vlthink.assets.receptacles import receptacle_parts
 
 # --- Cells (m, world frame) -----------------------------------------------------------------------
 GRID_CENTER = (-0.16, 0.0)
 CELL_SPACING = 0.03
-GRID_SHAPE = (6, 6)  # cells along (x, y)
-RING_SHAPE = (8, 8)  # the ring is this grid minus GRID_SHAPE
-WIDE_SHAPE = (6, 12)
+GRID_HALF_EDGE = 0.075  # m, centre to outermost cell of the 6 x 6 grid
+GRID_SIDE = 6  # cells per side of the training grid
+RING_SIDE = 8  # the ring is this square minus the training grid
 
-# --- Rules ----------------------------------------------------------------------------------------
-MIN_CENTRE_DISTANCE = 0.07  # m between the centres of any two things
-MIN_OBJECT_DISTANCE = 0.15  # m between target and distractor object (MultiCarrot)
-CLEARANCE = 0.01  # m between any two footprints
-FINGER_BOX = (0.02, 0.05)  # m, half-extents (along the object's x, y) of the open fingers' reach
-MAX_DRAWS = 200  # restarts before the backtracking search
+# --- Rules (m, between cell centres; a pair must be strictly farther apart) ------------------------
+MIN_CENTRE_DISTANCE = 0.07  # object and receptacle, and every pair without a rule of its own
+MIN_OBJECT_DISTANCE = 0.15  # MultiCarrot: target and distractor object
+MIN_RECEPTACLE_DISTANCE = 0.15  # MultiPlate: target and distractor receptacle
+MIN_MOVE_DISTANCE = 0.15  # PosChangeTo: the object's first and new cell
+
+# Roles of a layout, in tuple order: the first two are in every layout.
+BASE_ROLES = ("object", "receptacle")
+RULES: dict[tuple[str, str], float] = {  # (role, role) -> minimum distance
+    ("object", "receptacle"): MIN_CENTRE_DISTANCE,
+    ("distractor_object", "receptacle"): MIN_CENTRE_DISTANCE,
+    ("distractor_object", "object"): MIN_OBJECT_DISTANCE,
+    ("distractor_receptacle", "receptacle"): MIN_RECEPTACLE_DISTANCE,
+    ("distractor_receptacle", "object"): MIN_CENTRE_DISTANCE,
+    ("move", "receptacle"): MIN_CENTRE_DISTANCE,
+    ("move", "object"): MIN_MOVE_DISTANCE,
+}
 
 # --- Yaws (rad) -----------------------------------------------------------------------------------
 YAWS_TRAIN = (0.0, np.pi / 4, np.pi / 2, 3 * np.pi / 4)
-YAWS_HELDOUT = (np.pi / 8, 3 * np.pi / 8, 5 * np.pi / 8, 7 * np.pi / 8)  # halfway between
+# Position: halfway between the training yaws, in the opposite half-circle (an asymmetric object
+# points the other way), as the original's.
+YAWS_HELDOUT = (-np.pi / 8, -3 * np.pi / 8, -5 * np.pi / 8, -7 * np.pi / 8)
 
 
-def _cells(shape: tuple[int, int]) -> np.ndarray:
-    nx, ny = shape
-    ix, iy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
-    x = GRID_CENTER[0] + (ix.ravel() - (nx - 1) / 2) * CELL_SPACING
-    y = GRID_CENTER[1] + (iy.ravel() - (ny - 1) / 2) * CELL_SPACING
-    return np.round(np.stack([x, y], axis=1), 6)
+def _square(side: int) -> np.ndarray:
+    """(side**2, 2) cells of a square grid, x-major, in the original's arithmetic: unit
+    coordinates k / 5 (the training grid spans 0..1), then ``(u * 2 - 1) * half + centre``."""
+    first = -(side - GRID_SIDE) // 2
+    units = [k / (GRID_SIDE - 1) for k in range(first, first + side)]
+    u = np.array(list(itertools.product(units, units)))
+    return (u * 2 - 1) * np.array([GRID_HALF_EDGE] * 2) + np.array(GRID_CENTER)
 
 
 def _ring() -> np.ndarray:
-    outer, inner = _cells(RING_SHAPE), _cells(GRID_SHAPE)
+    outer, inner = _square(RING_SIDE), _square(GRID_SIDE)
     keep = [not np.any(np.all(np.isclose(c, inner), axis=1)) for c in outer]
     return outer[np.asarray(keep)]
 
 
-CELLS: dict[str, np.ndarray] = {
-    "grid": _cells(GRID_SHAPE),
-    "ring": _ring(),
-    "wide": _cells(WIDE_SHAPE),
-}
+CELLS: dict[str, np.ndarray] = {"grid": _square(GRID_SIDE), "ring": _ring()}
+for _cells in CELLS.values():
+    _cells.setflags(write=False)
 
 
-# --- Footprints -----------------------------------------------------------------------------------
-def _hull_xy(xy: np.ndarray) -> np.ndarray:
-    return xy[ConvexHull(xy).vertices]
+def _rule(a: str, b: str) -> float | None:
+    return RULES.get((a, b), RULES.get((b, a)))
 
 
 @cache
-def footprint(kind: str, name: str) -> np.ndarray:
-    """(K, 2) convex footprint of an object or receptacle in its own frame (counter-clockwise)."""
-    parts = object_parts(name) if kind == "object" else receptacle_parts(name)
-    points = np.vstack([p.mesh.vertices for p in parts])[:, :2]
-    if kind == "object":
-        gx, gy = object_spec(name).grasp_point
-        fx, fy = FINGER_BOX
-        points = np.vstack(
-            [points, [[gx + sx * fx, gy + sy * fy] for sx in (-1, 1) for sy in (-1, 1)]]
-        )
-    hull = _hull_xy(points)
-    hull.setflags(write=False)
-    return hull
-
-
-def placed(poly: np.ndarray, xy, yaw: float) -> np.ndarray:
-    c, s = np.cos(yaw), np.sin(yaw)
-    return poly @ np.array([[c, s], [-s, c]]) + np.asarray(xy)
-
-
-def separation(a: np.ndarray, b: np.ndarray) -> float:
-    """A lower bound on the distance between two convex polygons (< 0 when they overlap).
-
-    The largest gap between their projections on any edge normal of either (separating axis
-    theorem); every projection gap is at most the true distance, so ``separation >= d`` is a
-    safe test for "at least d apart"."""
-    best = -np.inf
-    for poly in (a, b):
-        edges = np.roll(poly, -1, axis=0) - poly
-        normals = np.stack([edges[:, 1], -edges[:, 0]], axis=1)
-        normals /= np.linalg.norm(normals, axis=1, keepdims=True) + 1e-12
-        pa, pb = a @ normals.T, b @ normals.T  # (Ka, E), (Kb, E)
-        gap = np.maximum(pb.min(0) - pa.max(0), pa.min(0) - pb.max(0))
-        best = max(best, float(gap.max()))
-    return best
-
-
-# --- Sampling -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Thing:
-    """One thing to place: its kind ("object"/"receptacle"), name, yaw and allowed cells."""
-
-    kind: str
-    name: str
-    yaw: float
-    cells: str
-
-
-def sample_cells(rng: np.random.RandomState, things: list[Thing]) -> list[np.ndarray]:
-    """One cell (x, y) per thing, drawn in order; see the module docstring for the rules."""
-    polys = [footprint(t.kind, t.name) for t in things]
-    for _ in range(MAX_DRAWS):
-        chosen: list[np.ndarray] = []
-        for i, thing in enumerate(things):
-            ok = [c for c in CELLS[thing.cells] if _fits(i, c, things, polys, chosen)]
-            if not ok:
-                break
-            chosen.append(ok[rng.randint(len(ok))])
-        else:
-            return chosen
-    found = _search(rng, things, polys, [])
-    if found is None:  # no cell combination keeps the rules: a catalogue or rule bug
-        raise RuntimeError(f"no layout exists for {things}")
-    return found
-
-
-def _search(rng, things, polys, chosen) -> list[np.ndarray] | None:
-    """Depth-first search for a layout, trying each thing's cells in a seeded random order."""
-    i = len(chosen)
-    if i == len(things):
-        return chosen
-    cells = CELLS[things[i].cells]
-    for k in rng.permutation(len(cells)):
-        if _fits(i, cells[k], things, polys, chosen):
-            found = _search(rng, things, polys, [*chosen, cells[k]])
-            if found is not None:
-                return found
-    return None
-
-
-def _fits(i, cell, things, polys, chosen) -> bool:
-    mine = placed(polys[i], cell, things[i].yaw)
-    for j, other in enumerate(chosen):
-        both_objects = things[i].kind == things[j].kind == "object"
-        need = MIN_OBJECT_DISTANCE if both_objects else MIN_CENTRE_DISTANCE
-        if np.linalg.norm(cell - other) < need:
-            return False
-        if separation(mine, placed(polys[j], other, things[j].yaw)) < CLEARANCE:
-            return False
-    return True
-
-
-def move_cell(
-    rng, thing: Thing, current, others: list[tuple[Thing, np.ndarray]]
-) -> np.ndarray | None:
-    """A new cell for ``thing`` (PosChangeTo): at least MIN_CENTRE_DISTANCE from where it stood,
-    clear of every other thing by the same rules as at reset."""
-    fixed = [t for t, _ in others]
-    things = [thing, *fixed]
-    polys = [footprint(t.kind, t.name) for t in things]
-    cells_fixed = [np.asarray(c) for _, c in others]
-    ok = []
-    for c in CELLS[thing.cells]:
-        if np.linalg.norm(c - np.asarray(current)) < MIN_CENTRE_DISTANCE:
+def valid_tuples(roles: tuple[str, ...], cells: str = "grid") -> np.ndarray:
+    """(T, len(roles)) indices into ``CELLS[cells]`` of every tuple that keeps the rules."""
+    if roles[:2] != BASE_ROLES or len(set(roles)) != len(roles):
+        raise ValueError(f"roles must start with {BASE_ROLES} and not repeat, got {roles}")
+    xy = CELLS[cells]
+    dist = np.linalg.norm(xy[:, None] - xy[None], axis=-1)  # (n, n)
+    n, k = len(xy), len(roles)
+    ok = np.ones((n,) * k, dtype=bool)
+    for (i, a), (j, b) in itertools.combinations(enumerate(roles), 2):
+        need = _rule(a, b)
+        if need is None:
             continue
-        mine = placed(polys[0], c, thing.yaw)
-        clear = all(
-            np.linalg.norm(c - oc)
-            >= (MIN_OBJECT_DISTANCE if t.kind == "object" else MIN_CENTRE_DISTANCE)
-            and separation(mine, placed(polys[k + 1], oc, t.yaw)) >= CLEARANCE
-            for k, (t, oc) in enumerate(zip(fixed, cells_fixed))
-        )
-        if clear:
-            ok.append(c)
-    if not ok:
-        return None
-    return ok[rng.randint(len(ok))]
+        shape = [1] * k
+        shape[i], shape[j] = n, n
+        ok &= (dist > need).reshape(shape)
+    tuples = np.argwhere(ok)
+    tuples.setflags(write=False)
+    return tuples
+
+
+def draw_cells(
+    rng: np.random.RandomState, roles: tuple[str, ...], cells: str = "grid"
+) -> dict[str, tuple[float, float]]:
+    """role -> cell (x, y), one tuple drawn uniformly among ``valid_tuples(roles, cells)``."""
+    tuples = valid_tuples(roles, cells)
+    pick = tuples[rng.randint(len(tuples))]
+    xy = CELLS[cells]
+    return {role: (float(xy[c, 0]), float(xy[c, 1])) for role, c in zip(roles, pick)}

@@ -1,16 +1,18 @@
 """Image post-processing of the vision axis: overlay textures blended into the camera frame.
 
-Two modes, both on the Bridge camera's RGB frame only (segmentation, depth and the human render
-camera are left alone):
+Both modes follow what the frame shows: the *foreground* of a frame is every pixel that is not
+background (not the backdrop, not empty), i.e. the robot and every thing on the table (object,
+receptacle, distractors), found with the segmentation of the same render.
 
-``tex``    the overlay is blended over the robot's and the object's pixels (found with the
-           segmentation), nothing else; the crop window is fixed for the episode.
-``whole``  the overlay is blended over every pixel, through a crop window that moves each frame.
+``tex``    (the paper's Tex03/Tex05) the overlay texture is resized to the bounding box of the
+           foreground and blended over the foreground pixels only, so it moves and stretches
+           with the arm every frame. The paper takes the largest box over its batch of envs;
+           here each sub-env uses its own box.
+``whole``  (Whole03/Whole05) the texture, resized to 1280x960, is blended over the whole
+           frame through a 640x480 window whose top-left corner is the centre of the
+           foreground's bounding box, so the window follows the arm.
 
-The crop window is a 640 x 480 view into the 1024 x 1024 overlay texture. It starts at a place
-drawn from the episode seed and slides with a constant velocity (drawn too), bouncing off the
-texture's edges, so frame ``t`` of an episode always shows the same window: overlays are a
-function of (seed, step) and nothing else.
+An overlay is a function of the frame alone (seed + state): the same frame gets the same pixels.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-from vlthink.assets.overlay_textures import OVERLAY_SIZE, overlay_texture
+from vlthink.assets.overlay_textures import overlay_texture
 
-WINDOW_SPEED_PX = (6.0, 14.0)  # px per control step, uniform; direction uniform (whole mode)
+WHOLE_TEXTURE_WH = (1280, 960)  # px: the texture behind the whole-frame window (twice the frame)
 
 
 @dataclass(frozen=True)
@@ -32,54 +35,74 @@ class Overlay:
     mode: str  # "tex" or "whole"
     name: str  # one of vlthink.assets.overlay_textures.OVERLAY_TEXTURES
     alpha: float  # weight of the overlay in the blend
-    start: tuple[float, float]  # window's top-left corner at step 0 (px, x then y)
-    velocity: tuple[float, float]  # px per control step; (0, 0) for "tex"
 
 
-def draw_overlay(rng: np.random.RandomState, mode: str, names, alpha: float, frame_hw) -> Overlay:
-    h, w = frame_hw
-    name = names[rng.randint(len(names))]
-    start = (float(rng.uniform(0, OVERLAY_SIZE - w)), float(rng.uniform(0, OVERLAY_SIZE - h)))
-    velocity = (0.0, 0.0)
-    if mode == "whole":
-        speed, angle = rng.uniform(*WINDOW_SPEED_PX), rng.uniform(0, 2 * np.pi)
-        velocity = (float(speed * np.cos(angle)), float(speed * np.sin(angle)))
-    return Overlay(mode, name, float(alpha), start, velocity)
+def draw_overlay(rng: np.random.RandomState, mode: str, names, alpha: float) -> Overlay:
+    """The episode's overlay: a texture drawn uniformly from ``names`` (where it lies in a frame
+    follows from what the frame shows)."""
+    return Overlay(mode, names[rng.randint(len(names))], float(alpha))
 
 
-def _bounce(x: float, span: float) -> int:
-    """Position x folded into [0, span] as if reflected at both ends."""
-    period = 2 * span
-    x = x % period
-    return int(round(period - x if x > span else x))
+def bbox(mask: torch.Tensor) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), end-exclusive, of the True pixels of an (H, W) mask; None if none."""
+    cols, rows = torch.nonzero(mask.any(0)), torch.nonzero(mask.any(1))
+    if len(cols) == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def window(ov: Overlay, step: int, frame_hw) -> tuple[int, int]:
-    """Top-left (x, y) of the crop window at control step ``step``."""
-    h, w = frame_hw
-    x = _bounce(ov.start[0] + ov.velocity[0] * step, OVERLAY_SIZE - w)
-    y = _bounce(ov.start[1] + ov.velocity[1] * step, OVERLAY_SIZE - h)
-    return x, y
+def window_corner(mask: torch.Tensor) -> tuple[int, int]:
+    """Top-left (x, y) of the whole-frame window: the centre of the foreground's bounding box
+    (of the whole frame when nothing is in front). Always inside the 1280x960 texture."""
+    h, w = mask.shape
+    x0, y0, x1, y1 = bbox(mask) or (0, 0, w, h)
+    return (x0 + x1) // 2, (y0 + y1) // 2
 
 
-_TEXTURES: dict[tuple[str, str], torch.Tensor] = {}
+_TEXTURES: dict[tuple, torch.Tensor] = {}
 
 
 def _texture(name: str, device) -> torch.Tensor:
+    """(3, S, S) float texture on ``device``, cached."""
     key = (name, str(device))
     if key not in _TEXTURES:
-        _TEXTURES[key] = torch.from_numpy(np.array(overlay_texture(name))).to(device)
+        img = torch.from_numpy(np.array(overlay_texture(name)))
+        _TEXTURES[key] = img.permute(2, 0, 1).float().to(device)
     return _TEXTURES[key]
 
 
-def blend(
-    rgb: torch.Tensor, ov: Overlay, step: int, mask: torch.Tensor | None = None
-) -> torch.Tensor:
-    """One (H, W, 3) uint8 frame with the overlay blended in (where ``mask`` is True, if given)."""
+def _resized(name: str, wh: tuple[int, int], device) -> torch.Tensor:
+    """(h, w, 3) float: the texture resized to w x h (bilinear, antialiased when shrinking)."""
+    w, h = wh
+    tex = _texture(name, device)[None]
+    out = F.interpolate(tex, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+    return out[0].permute(1, 2, 0)
+
+
+def _whole(name: str, device) -> torch.Tensor:
+    key = ("whole", name, str(device))
+    if key not in _TEXTURES:
+        _TEXTURES[key] = _resized(name, WHOLE_TEXTURE_WH, device)
+    return _TEXTURES[key]
+
+
+def _mix(rgb: torch.Tensor, over: torch.Tensor, alpha: float) -> torch.Tensor:
+    out = rgb.float() * (1 - alpha) + over * alpha
+    return out.round().clamp(0, 255).to(rgb.dtype)
+
+
+def blend(rgb: torch.Tensor, ov: Overlay, foreground: torch.Tensor) -> torch.Tensor:
+    """One (H, W, 3) uint8 frame with the overlay blended in; ``foreground``: (H, W) bool."""
     h, w = rgb.shape[:2]
-    x, y = window(ov, step, (h, w))
-    crop = _texture(ov.name, rgb.device)[y : y + h, x : x + w].float()
-    mixed = (rgb.float() * (1 - ov.alpha) + crop * ov.alpha).round().clamp(0, 255).to(rgb.dtype)
-    if mask is None:
-        return mixed
-    return torch.where(mask[..., None], mixed, rgb)
+    if ov.mode == "whole":
+        x, y = window_corner(foreground)
+        return _mix(rgb, _whole(ov.name, rgb.device)[y : y + h, x : x + w], ov.alpha)
+    box = bbox(foreground)
+    if box is None:
+        return rgb
+    x0, y0, x1, y1 = box
+    out = rgb.clone()
+    region = rgb[y0:y1, x0:x1]
+    mixed = _mix(region, _resized(ov.name, (x1 - x0, y1 - y0), rgb.device), ov.alpha)
+    out[y0:y1, x0:x1] = torch.where(foreground[y0:y1, x0:x1, None], mixed, region)
+    return out

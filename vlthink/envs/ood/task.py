@@ -10,11 +10,15 @@ Task
 Randomisation (per episode, from the episode seed alone; see :mod:`vlthink.envs.ood.episode`)
     - the object, the receptacle, the table look and the instruction template, each uniform over
       the split's set;
-    - the object's yaw, uniform over the split's yaws; receptacles keep yaw 0;
-    - cells for the receptacle and the object (:mod:`vlthink.envs.ood.layout`: 6 x 6 grid, 3 cm
-      apart, centred at (-0.16, 0); centres >= 7 cm apart; footprints >= 1 cm apart);
-    - per variant: an overlay and its moving window, a distractor, the arm's joint offsets, the
-      cell the object is moved to.
+    - the object's yaw, uniform over the split's yaws; receptacles keep yaw 0, a distractor
+      object takes the target's yaw;
+    - the cells of everything, one tuple drawn uniformly among those that keep the original's
+      rules (:mod:`vlthink.envs.ood.layout`: 6 x 6 grid, 3 cm apart, centred at (-0.16, 0);
+      object and receptacle > 7 cm apart; a distractor object > 15 cm from the object, a
+      distractor receptacle > 15 cm from the receptacle, PosChangeTo's new cell > 15 cm from
+      the first; no footprint rule, so things may start overlapping, as in the original);
+    - per variant: an overlay and its moving window, a distractor, a row of the original's
+      EEPose table of joint offsets (applied once, no redraw), the cell the object is moved to.
 
     Every candidate object and receptacle of the variant (both splits) is built once when the
     scene is loaded; a reset moves actors (:mod:`vlthink.envs.ood.placement`: a shelf below the
@@ -22,12 +26,12 @@ Randomisation (per episode, from the episode seed alone; see :mod:`vlthink.envs.
     and swaps the table texture. It never rebuilds the scene, so
     ``reset(options={"split": "train"})`` gives the in-distribution control on the same scene.
 
-Success (the rule of :mod:`vlthink.scene.success`, shared with VL-Think)
-    The object rests on the target receptacle: its centre lies within the receptacle's support
-    area (``support_center`` +- ``support_half_extents`` + 1 cm, in the receptacle's frame), above
-    the support surface by no more than 5 cm beyond its half-height, and the two touch (contact
-    force > 0.03 N). ``info["placed_on"]``: 0 nowhere, 1 the target, 2 the distractor receptacle
-    (MultiPlate).
+Success (the rule of :mod:`vlthink.scene.success`, shared with VL-Think; the paper's rule)
+    The object rests on the target receptacle: its centre lies within a disk around the
+    receptacle's centre of radius = the receptacle's largest bounding-box half-extent + 1 cm, it
+    is above the receptacle's centre by no more than the two half-heights + 5 cm, and the two
+    touch (contact force > 0.03 N). ``info["placed_on"]``: 0 nowhere, 1 the target, 2 the
+    distractor receptacle (MultiPlate).
 """
 
 from __future__ import annotations
@@ -36,27 +40,20 @@ import torch
 from mani_skill.utils.structs.pose import Pose
 
 from vlthink import geometry
-from vlthink.assets import SPLITS, table_looks
+from vlthink.assets import SPLITS
 from vlthink.assets.objects import build_object, object_spec
 from vlthink.assets.receptacles import build_receptacle, receptacle_spec
 from vlthink.envs.ood import overlays
-from vlthink.envs.ood.episode import TRAIN, Config, EpisodeLayout, draw_arm_offsets, draw_episode
+from vlthink.envs.ood.episode import TRAIN, Config, EpisodeLayout, draw_episode
 from vlthink.envs.ood.placement import Placement
 from vlthink.scene import success
 from vlthink.scene.widowx import (
-    CAMERA_HEIGHT,
     CAMERA_UID,
-    CAMERA_WIDTH,
     ROBOT_BASE_P,
     ROBOT_BASE_Q,
     ROBOT_INIT_QPOS,
-    TABLE_TOP_Z,
     WidowXTableEnv,
 )
-
-# --- Arm start (EEPose) ---------------------------------------------------------------------------
-MIN_TCP_HEIGHT = 0.09  # m above the table: the open fingers clear the tallest object (7.5 cm)
-MAX_ARM_DRAWS = 50
 
 
 class OODPickPlaceEnv(WidowXTableEnv):
@@ -87,7 +84,9 @@ class OODPickPlaceEnv(WidowXTableEnv):
 
         cfgs = (self.OOD, self.TRAIN_SPLIT)
         self.object_names = list(dict.fromkeys(n for c in cfgs for n in c.objects))
-        self.receptacle_names = list(dict.fromkeys(n for c in cfgs for n in c.receptacles))
+        self.receptacle_names = list(
+            dict.fromkeys(n for c in cfgs for n in (*c.receptacles, *c.distractor_receptacles))
+        )
         specs = [object_spec(n) for n in self.object_names]
         rspecs = [receptacle_spec(n) for n in self.receptacle_names]
         self.objects = self._build_parked(build_object, "object", self.object_names, specs)
@@ -110,15 +109,13 @@ class OODPickPlaceEnv(WidowXTableEnv):
         self._rec_support_z = floats([s.support_z for s in rspecs])  # (R,)
         self._rec_support_center = floats([[*s.support_center, 0.0] for s in rspecs])  # (R, 3)
         self._rec_support_half = floats([s.support_half_extents for s in rspecs])  # (R, 2)
+        self._rec_half_size = floats([s.half_size for s in rspecs])  # (R, 3), bounding box
+        self._obj_half_size = floats([s.half_size for s in specs])  # (K, 3), bounding box
         self.obj_idx, self.rec_idx = long(), long()  # index into objects / receptacles
         self.distractor_obj_idx, self.distractor_rec_idx = long(), long()  # -1: none
         self.move_step = long()  # control step after which the object moves (-1: never)
         self.move_pose = torch.zeros((n, 7), device=dev)
         self.moved = torch.zeros(n, dtype=torch.bool, device=dev)
-        self._robot_seg_ids = torch.tensor(
-            sorted({int(i) for link in self.agent.robot.links for i in link.per_scene_id}),
-            device=dev,
-        )
 
     def _build_parked(self, build, kind: str, names: list[str], specs: list) -> list:
         """One actor per catalogue name, built in its parking spot on the shelf."""
@@ -146,14 +143,9 @@ class OODPickPlaceEnv(WidowXTableEnv):
             self.splits = [split] * self.num_envs
             self.arm_offsets = [None] * self.num_envs
         for i in idx:
-            ep = draw_episode(cfg, self._batched_episode_rng[i], (CAMERA_HEIGHT, CAMERA_WIDTH))
+            ep = draw_episode(cfg, self._batched_episode_rng[i])
             self.episodes[i], self.splits[i] = ep, split
-            self.set_actor_texture(
-                self.table,
-                "table:" + ep.table_look,
-                table_looks.table_texture(ep.table_look),
-                env_idx=[i],
-            )
+            self.set_table_look(ep.table_look, env_idx=[i])
             self.obj_idx[i] = self.object_names.index(ep.object)
             self.rec_idx[i] = self.receptacle_names.index(ep.receptacle)
             self.distractor_obj_idx[i] = (
@@ -165,14 +157,12 @@ class OODPickPlaceEnv(WidowXTableEnv):
                 else -1
             )
             self.move_step[i] = ep.move_at_step if ep.move_to_cell is not None else -1
-            if ep.move_to_cell is not None:
+            if ep.move_to_cell is not None:  # its resting pose there (released higher up)
                 rest = self.placement.rest_pose(ep.object, *ep.move_to_cell, ep.object_yaw)
                 self.move_pose[i] = torch.tensor(rest)
             self.moved[i] = False
         spots, things = [self._spots(self.episodes[i]) for i in idx], self._named_actors()
-        self.placement.place(idx, spots, things)
-        self._settle()
-        self.placement.snap_to_rest(idx, spots, things)
+        self.placement.start(idx, spots, things)
         self._reset_arm(env_idx, cfg)
 
     @property
@@ -200,43 +190,34 @@ class OODPickPlaceEnv(WidowXTableEnv):
         ]
 
     def _reset_arm(self, env_idx: torch.Tensor, cfg: Config):
-        """Initial joint configuration; EEPose adds per-joint offsets, redrawn while the TCP would
-        start lower than MIN_TCP_HEIGHT above the table."""
+        """Initial joint configuration; EEPose adds the episode's row of joint offsets."""
         idx = [int(i) for i in env_idx]
         if not cfg.perturb_arm:
             for i in idx:
                 self.arm_offsets[i] = None
             self._reset_robot(env_idx)
             return
-        offsets = {i: self.episodes[i].arm_offsets for i in idx}
-        for _ in range(MAX_ARM_DRAWS):
-            qpos = torch.tensor(
-                [list(ROBOT_INIT_QPOS)] * len(idx), dtype=torch.float32, device=self.device
-            )
-            qpos[:, :6] += torch.tensor(
-                [offsets[i] for i in idx], dtype=torch.float32, device=self.device
-            )
-            self.agent.robot.set_pose(
-                Pose.create_from_pq(p=torch.tensor(ROBOT_BASE_P), q=torch.tensor(ROBOT_BASE_Q))
-            )
-            self.agent.reset(init_qpos=qpos)
-            if self.gpu_sim_enabled:
-                self.scene._gpu_apply_all()
-                self.scene.px.gpu_update_articulation_kinematics()
-                self.scene._gpu_fetch_all()
-            tcp_z = self.tcp_pose.p[:, 2]
-            low = [i for i in idx if float(tcp_z[i]) < TABLE_TOP_Z + MIN_TCP_HEIGHT]
-            if not low:
-                break
-            for i in low:
-                offsets[i] = draw_arm_offsets(self._batched_episode_rng[i])
-        else:
-            raise RuntimeError("no valid perturbed arm start")
+        qpos = torch.tensor(
+            [list(ROBOT_INIT_QPOS)] * len(idx), dtype=torch.float32, device=self.device
+        )
+        qpos[:, :6] += torch.tensor(
+            [self.episodes[i].arm_offsets for i in idx], dtype=torch.float32, device=self.device
+        )
+        self.agent.robot.set_pose(
+            Pose.create_from_pq(p=torch.tensor(ROBOT_BASE_P), q=torch.tensor(ROBOT_BASE_Q))
+        )
+        self.agent.reset(init_qpos=qpos)
+        if self.gpu_sim_enabled:
+            self.scene._gpu_apply_all()
+            self.scene.px.gpu_update_articulation_kinematics()
+            self.scene._gpu_fetch_all()
         for i in idx:
-            self.arm_offsets[i] = offsets[i]
+            self.arm_offsets[i] = self.episodes[i].arm_offsets
 
     # ---- mid-episode move (PosChangeTo) ----------------------------------------------------------
     def _step_action(self, action):
+        # After the move-step-th action, before that step's evaluate and observation: the
+        # original's evaluate at elapsed_steps == 5, at the same point of the same step.
         out = super()._step_action(action)
         due = (self.move_step >= 0) & (self.elapsed_steps + 1 == self.move_step) & ~self.moved
         if bool(due.any()):
@@ -244,20 +225,11 @@ class OODPickPlaceEnv(WidowXTableEnv):
         return out
 
     def _move_object(self, due: torch.Tensor):
-        """Teleport the object of the sub-envs in ``due`` to their move cell, at rest."""
-        for k, actor in enumerate(self.objects):
-            rows = due & (self.obj_idx == k)
-            if not bool(rows.any()):
-                continue
-            pose = torch.where(rows[:, None], self.move_pose, actor.pose.raw_pose)
-            actor.set_pose(Pose.create_from_pq(p=pose[:, :3], q=pose[:, 3:]))
-            keep = (~rows)[:, None].float()
-            actor.set_linear_velocity(actor.linear_velocity * keep)
-            actor.set_angular_velocity(actor.angular_velocity * keep)
+        """Release the object of the sub-envs in ``due`` over its move cell, its centre at
+        z = 1.0 m (13 cm above the table), and let the scene run 0.1 s with the arm still driven
+        (:meth:`Placement.release_above`): the next observation shows it falling."""
+        self.placement.release_above(self.objects, self.obj_idx, due, self.move_pose)
         self.moved |= due
-        if self.gpu_sim_enabled:
-            self.scene._gpu_apply_all()
-            self.scene._gpu_fetch_all()
 
     # ---- success ---------------------------------------------------------------------------------
     def _gather(self, actors: list, index: torch.Tensor) -> torch.Tensor:
@@ -284,12 +256,13 @@ class OODPickPlaceEnv(WidowXTableEnv):
         r = rec_index.clamp(min=0)
         obj = self._gather(self.objects, self.obj_idx)
         rec = self._gather(self.receptacles, rec_index)
-        local = geometry.to_local(rec[:, 3:], obj[:, :3] - rec[:, :3])
         return success.resting_on(
-            local[:, :2] - self._rec_support_center[r, :2],
-            self._rec_support_half[r],
-            height=local[:, 2] - self._rec_support_z[r],  # above the support surface
-            half_heights=(self._obj_half_height[self.obj_idx.clamp(min=0)],),
+            obj[:, :3] - rec[:, :3],
+            success.disk_radius(self._rec_half_size[r], rec[:, 3:]),
+            half_heights=(
+                self._rec_half_size[r, 2],
+                self._obj_half_size[self.obj_idx.clamp(min=0), 2],
+            ),
             contact_force=lambda: self._contact(self.obj_idx, rec_index),
             valid=valid,
         )
@@ -319,25 +292,17 @@ class OODPickPlaceEnv(WidowXTableEnv):
         if not active or "rgb" not in cam:
             return data
         seg = cam.get("segmentation")
-        if seg is None and any(self.episodes[i].overlay.mode == "tex" for i in active):
+        if seg is None:  # obs mode without segmentation: read it from the same capture
             seg = self.scene.sensors[CAMERA_UID].get_obs(
                 rgb=False, depth=False, position=False, segmentation=True
             )["segmentation"]
+        # Both modes follow the foreground: robot and every thing on the table.
+        foreground = self.backdrop.foreground(seg)
         rgb = cam["rgb"].clone()
-        steps = self.elapsed_steps
         for i in active:
-            ov = self.episodes[i].overlay
-            mask = None
-            if ov.mode == "tex":
-                ids = torch.cat([self._robot_seg_ids, self._object_seg_id(i)])
-                mask = torch.isin(seg[i, ..., 0].to(ids.dtype), ids)
-            rgb[i] = overlays.blend(rgb[i], ov, int(steps[i]), mask)
+            rgb[i] = overlays.blend(rgb[i], self.episodes[i].overlay, foreground[i])
         cam["rgb"] = rgb
         return data
-
-    def _object_seg_id(self, i: int) -> torch.Tensor:
-        actor = self.objects[int(self.obj_idx[i])]
-        return actor.per_scene_id[i : i + 1].to(self.device)
 
     # ---- what policies and the harness see -------------------------------------------------------
     def task_info(self) -> list[dict]:
@@ -400,5 +365,6 @@ class OODPickPlaceEnv(WidowXTableEnv):
             "goal_half_height": self._rec_support_z[ri],
             "object_grasp_point": grasp,
             "object_grasp_yaw": torch.atan2(closing[:, 1], closing[:, 0]),
-            "replan": self.moved & (self.elapsed_steps == self.move_step),
+            # one step after the move: the object was released 13 cm up and has landed by then
+            "replan": self.moved & (self.elapsed_steps == self.move_step + 1),
         }

@@ -2,9 +2,10 @@
 
 Every variant has two splits: ``"ood"`` (the default; what the id measures) and ``"train"`` (the
 in-distribution control on identical code: ``gym.make(id, split="train")`` or
-``env.reset(options={"split": "train"})``). The train split keeps a variant's structure where
-training assets can fill it (MultiCarrot: two distinct training objects) and otherwise falls back
-to the training task (MultiPlate: the training set has one receptacle, so no distractor).
+``env.reset(options={"split": "train"})``). The train split is the original's ``obj_set="train"``:
+the training task, keeping a variant's structure where the original does (MultiCarrot: two
+distinct training objects; MultiPlate: the plate plus a held-out distractor receptacle, on any of
+the 21 table looks).
 
 The rows of :data:`VARIANTS` (``rst_table()`` writes this table; a test checks it is current):
 
@@ -13,18 +14,18 @@ axis      variant     held-out split
 ========= =========== ======================================================================
 Train     Train       the training distribution itself
 Vision    VisionImg   the 5 held-out table looks
-Vision    Tex03       an overlay texture blended at 0.3 over robot and object pixels
-Vision    Tex05       an overlay texture blended at 0.5 over robot and object pixels
-Vision    Whole03     an overlay texture blended at 0.3 over the frame, moving window
-Vision    Whole05     an overlay texture blended at 0.5 over the frame, moving window
+Vision    Tex03       a texture blended at 0.3 over robot and objects, following them
+Vision    Tex05       a texture blended at 0.5 over robot and objects, following them
+Vision    Whole03     a texture blended at 0.3 over the frame, its window following the arm
+Vision    Whole05     a texture blended at 0.5 over the frame, its window following the arm
 Semantic  Carrot      the 9 held-out objects
 Semantic  Plate       the 16 held-out receptacles
-Semantic  Instruct    the 16 held-out instruction templates (4 more kept for users)
-Semantic  MultiCarrot a distractor object; both objects held out, always two different ones
-Semantic  MultiPlate  a distractor receptacle; both receptacles held out, distinct
-Execution Position    object and receptacle on the ring of cells around the grid; 4 held-out yaws
-Execution EEPose      the arm starts from perturbed joints (+-0.08/0.15 rad; wrist +-0.3/0.6)
-Execution PosChangeTo the object moves to another free cell after control step 5
+Semantic  Instruct    the original's templates #1-#16 (#17-#20, unused, kept for users)
+Semantic  MultiCarrot a distractor object > 15 cm away, same yaw; both held out, distinct
+Semantic  MultiPlate  a distractor receptacle > 15 cm away; both held out; all 21 looks
+Execution Position    object and receptacle on the ring around the grid; yaws -pi/8..-7pi/8
+Execution EEPose      the arm starts from perturbed joints: +-0.08/0.15, wrist +-0.3/0.6 rad
+Execution PosChangeTo after control step 5 the object moves to a cell > 15 cm away
 ========= =========== ======================================================================
 """
 
@@ -32,8 +33,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vlthink.assets.table_looks import TABLE_LOOKS_HELDOUT, TABLE_LOOKS_TRAIN
 from vlthink.envs.ood.episode import HELDOUT, MOVE_STEP, TRAIN, Config
 from vlthink.envs.ood.task import OODPickPlaceEnv
+
+ALL_LOOKS = TABLE_LOOKS_TRAIN + TABLE_LOOKS_HELDOUT  # MultiPlate's tables, as the original's
 
 
 @dataclass(frozen=True)
@@ -57,25 +61,25 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         "Tex03",
         "Vision",
-        "an overlay texture blended at 0.3 over robot and object pixels",
+        "a texture blended at 0.3 over robot and objects, following them",
         TRAIN.but(overlay="tex", overlay_alpha=0.3),
     ),
     Variant(
         "Tex05",
         "Vision",
-        "an overlay texture blended at 0.5 over robot and object pixels",
+        "a texture blended at 0.5 over robot and objects, following them",
         TRAIN.but(overlay="tex", overlay_alpha=0.5),
     ),
     Variant(
         "Whole03",
         "Vision",
-        "an overlay texture blended at 0.3 over the frame, moving window",
+        "a texture blended at 0.3 over the frame, its window following the arm",
         TRAIN.but(overlay="whole", overlay_alpha=0.3),
     ),
     Variant(
         "Whole05",
         "Vision",
-        "an overlay texture blended at 0.5 over the frame, moving window",
+        "a texture blended at 0.5 over the frame, its window following the arm",
         TRAIN.but(overlay="whole", overlay_alpha=0.5),
     ),
     Variant("Carrot", "Semantic", "the 9 held-out objects", TRAIN.but(objects=HELDOUT["objects"])),
@@ -88,38 +92,45 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         "Instruct",
         "Semantic",
-        "the 16 held-out instruction templates (4 more kept for users)",
+        "the original's templates #1-#16 (#17-#20, unused, kept for users)",
         TRAIN.but(templates=HELDOUT["templates"]),
     ),
     Variant(
         "MultiCarrot",
         "Semantic",
-        "a distractor object; both objects held out, always two different ones",
+        "a distractor object > 15 cm away, same yaw; both held out, distinct",
         TRAIN.but(objects=HELDOUT["objects"], distractor_object=True),
         train=TRAIN.but(distractor_object=True),
     ),
     Variant(
         "MultiPlate",
         "Semantic",
-        "a distractor receptacle; both receptacles held out, distinct",
-        TRAIN.but(receptacles=HELDOUT["receptacles"], distractor_receptacle=True),
+        "a distractor receptacle > 15 cm away; both held out; all 21 looks",
+        TRAIN.but(
+            receptacles=HELDOUT["receptacles"], distractor_receptacle=True, table_looks=ALL_LOOKS
+        ),
+        train=TRAIN.but(
+            distractor_receptacle=True,
+            distractor_receptacles=HELDOUT["receptacles"],
+            table_looks=ALL_LOOKS,
+        ),
     ),
     Variant(
         "Position",
         "Execution",
-        "object and receptacle on the ring of cells around the grid; 4 held-out yaws",
+        "object and receptacle on the ring around the grid; yaws -pi/8..-7pi/8",
         TRAIN.but(cells="ring", yaws=HELDOUT["yaws"]),
     ),
     Variant(
         "EEPose",
         "Execution",
-        "the arm starts from perturbed joints (+-0.08/0.15 rad; wrist +-0.3/0.6)",
+        "the arm starts from perturbed joints: +-0.08/0.15, wrist +-0.3/0.6 rad",
         TRAIN.but(perturb_arm=True),
     ),
     Variant(
         "PosChangeTo",
         "Execution",
-        "the object moves to another free cell after control step 5",
+        "after control step 5 the object moves to a cell > 15 cm away",
         TRAIN.but(move_at_step=MOVE_STEP),
     ),
 )

@@ -1,0 +1,137 @@
+"""The image pipeline of the paper's eval, on real SAPIEN scenes: "default" shader pack, robot
+render material, lights, the table-look backdrop (a green screen in the same render pass) and the
+Tex / Whole overlays that follow the foreground."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import sapien
+import torch
+
+import vlthink  # noqa: F401  (registers the envs)
+from vlthink.assets.table_looks import TABLE_LOOKS
+from vlthink.envs.ood import overlays
+from vlthink.scene.backdrop import BACKDROP_DEPTH
+from vlthink.scene.widowx import CAMERA_UID
+
+# m per step in the base frame: towards the camera and sideways, gripper open
+MOVE = torch.tensor([-0.03, 0.03, -0.01, 0, 0, 0, 1.0])
+
+
+@pytest.fixture(scope="module")
+def tex_env():
+    env = gym.make("VLThink-OOD-Tex05-v0", render_mode="rgb_array")
+    yield env
+    env.close()
+
+
+def camera_obs(env, obs=None) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """rgb (H, W, 3), segmentation (H, W) and the raw (1, H, W, 1) segmentation tensor."""
+    obs = env.unwrapped.get_obs() if obs is None else obs
+    cam = obs["sensor_data"][CAMERA_UID]
+    return cam["rgb"][0].numpy(), cam["segmentation"][0, ..., 0].numpy(), cam["segmentation"]
+
+
+def test_cameras_use_the_default_shader_pack_and_callers_can_override(tex_env):
+    u = tex_env.unwrapped
+    assert u.scene.sensors[CAMERA_UID].config.shader_pack == "default"  # the agent's camera
+    assert u.scene.human_render_cameras["render_camera"].config.shader_pack == "default"
+    other = gym.make("VLThink-Parity-v0", sensor_configs={"shader_pack": "minimal"})
+    try:
+        assert other.unwrapped.scene.sensors[CAMERA_UID].config.shader_pack == "minimal"
+    finally:
+        other.close()
+
+
+def test_robot_render_material_and_lights(tex_env):
+    u = tex_env.unwrapped
+    parts = [
+        part
+        for link in u.agent.robot.links
+        for entity in link._objs
+        if (body := entity.entity.find_component_by_type(sapien.render.RenderBodyComponent))
+        for shape in body.render_shapes
+        for part in shape.parts
+    ]
+    assert len(parts) > 10
+    assert all(abs(p.material.specular - 0.9) < 1e-6 for p in parts)
+    assert all(abs(p.material.roughness - 0.3) < 1e-6 for p in parts)
+    sub = u.scene.sub_scenes[0]
+    assert np.allclose(sub.render_system.ambient_light, [0.3] * 3)
+    lights = [
+        c
+        for e in sub.entities
+        for c in e.components
+        if isinstance(c, sapien.render.RenderDirectionalLightComponent)
+    ]
+    assert sorted(round(float(c.color[0]), 3) for c in lights) == [0.7, 0.7, 2.2]
+    assert not any(c.shadow for c in lights)
+
+
+def test_background_pixels_are_the_table_image_and_follow_the_look(tex_env):
+    u = tex_env.unwrapped
+    tex_env.reset(seed=0)
+    rgb, seg, _ = camera_obs(tex_env)
+    bg = seg == int(u.backdrop.seg_ids[0])
+    assert bg.mean() > 0.5 and bg[-40:, -40:].all(), "the bottom-right corner shows only table"
+    img = u.backdrop.image(u.backdrop.looks[0])
+    assert np.abs(rgb[bg].astype(int) - img[bg]).max() <= 1
+    other = next(n for n in TABLE_LOOKS if n != u.backdrop.looks[0])
+    u.set_table_look(other)
+    rgb2, _, _ = camera_obs(tex_env)
+    img2 = u.backdrop.image(other)
+    assert np.abs(rgb2[bg].astype(int) - img2[bg]).max() <= 1
+    assert np.any(rgb2[-40:, -40:] != rgb[-40:, -40:]), "the corner changes with the look"
+    # The human render camera (same pose and intrinsics) shows the same background.
+    human = tex_env.render()[0].numpy()
+    assert np.abs(human[bg].astype(int) - img2[bg]).max() <= 1
+    # Depth: the backdrop's depth behind the table, the real depth in front of it.
+    depth = (
+        u.scene.sensors[CAMERA_UID]
+        .get_obs(rgb=False, depth=True, position=False, segmentation=False)["depth"][0, ..., 0]
+        .numpy()
+    )
+    assert np.all(np.abs(depth[bg] - BACKDROP_DEPTH * 1000) < 2)  # mm
+    assert np.all(depth[(seg != 0) & ~bg] < 1000)
+
+
+def _move_arm(env, steps=4):
+    for _ in range(steps):
+        obs = env.step(MOVE)[0]
+    return obs
+
+
+def test_tex_mask_covers_every_actor_and_follows_the_arm(tex_env):
+    u = tex_env.unwrapped
+    obs, _ = tex_env.reset(seed=0)
+    rgb, seg, raw = camera_obs(tex_env, obs)
+    fg = u.backdrop.foreground(raw)[0]
+    for actor in (u.receptacles[int(u.rec_idx[0])], u.objects[int(u.obj_idx[0])]):
+        pixels = seg == int(actor.per_scene_id[0])
+        assert pixels.sum() > 100 and fg.numpy()[pixels].all()
+    box = overlays.bbox(fg)
+    obs = _move_arm(tex_env)
+    _, _, raw2 = camera_obs(tex_env, obs)
+    assert overlays.bbox(u.backdrop.foreground(raw2)[0]) != box, "the box follows the arm"
+
+
+def test_whole_window_follows_the_arm():
+    env = gym.make("VLThink-OOD-Whole05-v0")
+    try:
+        u = env.unwrapped
+        obs, _ = env.reset(seed=0)
+        corner = overlays.window_corner(u.backdrop.foreground(camera_obs(env, obs)[2])[0])
+        obs = _move_arm(env)
+        moved = overlays.window_corner(u.backdrop.foreground(camera_obs(env, obs)[2])[0])
+        assert moved != corner
+    finally:
+        env.close()
+
+
+def test_frames_are_deterministic_per_seed(tex_env):
+    first = camera_obs(tex_env, tex_env.reset(seed=3)[0])[0]
+    tex_env.reset(seed=4)
+    again = camera_obs(tex_env, tex_env.reset(seed=3)[0])[0]
+    assert np.array_equal(first, again)

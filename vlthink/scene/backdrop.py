@@ -1,0 +1,222 @@
+"""The scene's background: the table look as the Bridge camera sees it, on an unlit backdrop.
+
+The paper's environments green-screen the camera frame: every pixel that is neither robot nor
+object is replaced by a 640x480 photograph of a table. vlthink gets the same picture in the same
+render pass: the table keeps its collision but has no visual, and a plane perpendicular to the
+camera's optical axis, exactly filling the camera's view at ``BACKDROP_DEPTH``, shows a 640x480
+*camera-view image* of the table look. Its material only emits (black base colour, no specular,
+roughness 0: the lights and the ambient term add exactly 0 in ManiSkill's "default" shader pack),
+so a background pixel is the image's pixel.
+
+The camera-view image is the look's top-down texture warped into the camera with the camera's
+intrinsics and pose (a homography of the table-top plane, pure numpy), what lies beyond the table
+a plain wall colour. The camera rides on the robot's base, which never moves, so the backdrop
+stands at a fixed pose.
+
+Segmentation: the backdrop is an actor of its own (``Backdrop.seg_ids``); pixels that are not
+backdrop (and not 0, nothing) are the robot and the things on the table. Depth: a background
+pixel reads the backdrop's depth (``BACKDROP_DEPTH``), not the table's.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import sapien
+import torch
+from mani_skill.utils.structs.actor import Actor
+
+from vlthink.assets import table_looks
+from vlthink.paths import cache_dir
+
+BACKDROP_DEPTH = 1.5  # m along the optical axis: behind the table top in view, before the shelf
+WALL_RGB = (196, 194, 188)  # what the camera sees past the table's edges (none at this pose)
+GAMMA = 2.2  # the "default" shader pack writes pow(linear colour, 1 / GAMMA)
+BACKDROP_FORMAT_VERSION = 1  # bump when the backdrop mesh layout changes
+
+
+def camera_world_pose(base_p, base_q, cam_p, cam_q) -> sapien.Pose:
+    """World pose of a camera mounted at (cam_p, cam_q) on a base at (base_p, base_q)."""
+    return sapien.Pose(base_p, base_q) * sapien.Pose(cam_p, cam_q)
+
+
+def pixel_rays(intrinsic, width: int, height: int) -> np.ndarray:
+    """(H, W, 3) rays through the pixel centres in OpenCV camera axes (x right, y down, z
+    forward), scaled to depth 1. The renderer samples pixel (u, v) at image point (u+.5, v+.5)."""
+    k = np.asarray(intrinsic, np.float64)
+    u, v = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
+    return np.stack([(u - k[0, 2]) / k[0, 0], (v - k[1, 2]) / k[1, 1], np.ones_like(u)], -1)
+
+
+def _cv_to_world(pose: sapien.Pose) -> np.ndarray:
+    """3x3 rotation from OpenCV camera axes to world axes (SAPIEN cameras: x fwd, y left, z up)."""
+    r = pose.to_transformation_matrix()[:3, :3]
+    return np.stack([-r[:, 1], -r[:, 2], r[:, 0]], axis=1)
+
+
+def _bilinear(img: np.ndarray, col: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """img sampled at continuous (col, row), texel centres at +0.5, edges clamped (like the GPU)."""
+    h, w = img.shape[:2]
+    x, y = np.clip(col - 0.5, 0, w - 1), np.clip(row - 0.5, 0, h - 1)
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+    f = img.astype(np.float32)
+    top = f[y0, x0] * (1 - fx) + f[y0, x1] * fx
+    bottom = f[y1, x0] * (1 - fx) + f[y1, x1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+def warp_table_image(
+    texture: np.ndarray, pose: sapien.Pose, intrinsic, size_wh, table_xy_min, table_xy_max, top_z
+) -> np.ndarray:
+    """(H, W, 3) uint8: the top-down ``texture`` of a table top spanning [xy_min, xy_max] at
+    height ``top_z`` as the camera at ``pose`` sees it. The texture's top row lies at x = x_min
+    (the far edge) and its right column at y = y_max, as on the table slab (scene/meshes.py)."""
+    w, h = size_wh
+    rays = pixel_rays(intrinsic, w, h) @ _cv_to_world(pose).T  # (H, W, 3) world directions
+    origin = np.asarray(pose.p, np.float64)
+    t = (top_z - origin[2]) / np.where(rays[..., 2] < 0, rays[..., 2], -1e-12)
+    hit = origin + t[..., None] * rays
+    (x0, y0), (x1, y1) = table_xy_min, table_xy_max
+    on_table = (t > 0) & (hit[..., 0] >= x0) & (hit[..., 0] <= x1)
+    on_table &= (hit[..., 1] >= y0) & (hit[..., 1] <= y1)
+    th, tw = texture.shape[:2]
+    col = (hit[..., 1] - y0) / (y1 - y0) * tw
+    row = (hit[..., 0] - x0) / (x1 - x0) * th
+    out = np.empty((h, w, 3), np.float32)
+    out[:] = WALL_RGB
+    out[on_table] = _bilinear(texture, col[on_table], row[on_table])
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def emission_of(image: np.ndarray) -> np.ndarray:
+    """(H, W, 4) float16 linear emission that the "default" shader pack turns back into ``image``:
+    ManiSkill reads its colour as floor(255 * pow(e, 1 / GAMMA)), so aim at each level's middle."""
+    e = ((image.astype(np.float64) + 0.5) / 255.0) ** GAMMA
+    return np.concatenate([e, np.ones(image.shape[:2] + (1,))], -1).astype(np.float16)
+
+
+def quad_obj(intrinsic, size_wh, depth: float) -> Path:
+    """OBJ of the camera-filling quad in the camera's local frame (SAPIEN axes: x forward,
+    y left, z up), UVs so that image pixel (u, v) lands on camera pixel (u, v)."""
+    k = np.asarray(intrinsic, np.float64)
+    w, h = size_wh
+    key = f"{k[0, 0]:.3f}_{k[1, 1]:.3f}_{k[0, 2]:.3f}_{k[1, 2]:.3f}_{w}x{h}_{depth:.3f}"
+    path = cache_dir() / "meshes" / f"backdrop_v{BACKDROP_FORMAT_VERSION}_{key}.obj"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# vlthink backdrop quad"]
+    corners = [(0, 0), (w, 0), (w, h), (0, h)]  # image corners, clockwise on screen
+    for u, v in corners:
+        x_cv, y_cv = (u - k[0, 2]) / k[0, 0] * depth, (v - k[1, 2]) / k[1, 1] * depth
+        lines.append(f"v {depth:.6f} {-x_cv:.6f} {-y_cv:.6f}")
+    lines += [f"vt {u / w:.6f} {1 - v / h:.6f}" for u, v in corners]  # OBJ's v points up
+    lines.append("vn -1 0 0")  # towards the camera
+    lines.append("f 1/1/1 4/4/1 3/3/1 2/2/1")  # counter-clockwise seen from the camera
+    tmp = path.with_suffix(f".tmp{np.random.randint(1 << 30)}")
+    tmp.write_text("\n".join(lines) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def unlit_material() -> sapien.render.RenderMaterial:
+    """Emission only: black base colour (opaque), no specular or metal, roughness 0 (a GGX lobe
+    of width 0 contributes exactly nothing), emission scaled by the texture."""
+    return sapien.render.RenderMaterial(
+        emission=[1.0, 1.0, 1.0, 1.0],
+        base_color=[0.0, 0.0, 0.0, 1.0],
+        specular=0.0,
+        roughness=0.0,
+        metallic=0.0,
+    )
+
+
+class Backdrop:
+    """One emissive camera-filling quad per sub-scene, each with its own material, so that each
+    sub-env shows its own table look (``show``)."""
+
+    def __init__(
+        self,
+        scene,
+        pose: sapien.Pose,
+        intrinsic,
+        size_wh,
+        table_xy_min,
+        table_xy_max,
+        top_z,
+        name: str = "backdrop",
+    ):
+        self.scene, self.pose, self.intrinsic, self.size_wh = scene, pose, intrinsic, size_wh
+        self.table = (tuple(table_xy_min), tuple(table_xy_max), float(top_z))
+        mesh = str(quad_obj(intrinsic, size_wh, BACKDROP_DEPTH))
+        parts = []
+        for i in range(scene.num_envs):
+            builder = scene.create_actor_builder()
+            builder.add_visual_from_file(mesh, material=unlit_material())
+            builder.initial_pose = pose
+            builder.set_scene_idxs([i])
+            parts.append(builder.build_static(name=f"{name}_{i}"))
+        self.actor = Actor.merge(parts, name=name)
+        self._textures: dict[str, sapien.render.RenderTexture2D] = {}
+        self.looks: list[str | None] = [None] * scene.num_envs
+
+    @property
+    def seg_ids(self) -> torch.Tensor:
+        """(N,) segmentation id of the backdrop in each sub-env."""
+        return self.actor.per_scene_id
+
+    def foreground(self, seg: torch.Tensor) -> torch.Tensor:
+        """(N, H, W) bool from an (N, H, W, 1) segmentation: pixels that are neither backdrop
+        nor empty (the robot and every actor in view)."""
+        seg = seg[..., 0]
+        ids = self.seg_ids.to(device=seg.device, dtype=seg.dtype)[:, None, None]
+        return (seg != 0) & (seg != ids)
+
+    def image(self, look: str) -> np.ndarray:
+        """The 640x480 camera-view image of ``look`` (cached per look and camera)."""
+        return _camera_view(
+            look, _pose_key(self.pose), _key(self.intrinsic), self.size_wh, self.table
+        )
+
+    def texture(self, look: str) -> sapien.render.RenderTexture2D:
+        tex = self._textures.get(look)
+        if tex is None:
+            tex = sapien.render.RenderTexture2D(
+                np.ascontiguousarray(emission_of(self.image(look))),
+                "R16G16B16A16Sfloat",
+                filter_mode="nearest",  # texel (u, v) is pixel (u, v): no filtering wanted
+                address_mode="edge",
+            )
+            self._textures[look] = tex
+        return tex
+
+    def show(self, look: str, env_idx=None):
+        """Show table look ``look`` behind sub-envs ``env_idx`` (all when None)."""
+        tex = self.texture(look)
+        idx = range(self.scene.num_envs) if env_idx is None else [int(i) for i in env_idx]
+        for i in idx:
+            body = self.actor._objs[i].find_component_by_type(sapien.render.RenderBodyComponent)
+            for shape in body.render_shapes:
+                for part in shape.parts:
+                    part.material.set_emission_texture(tex)
+            self.looks[i] = look
+
+
+def _key(intrinsic) -> tuple:
+    return tuple(tuple(float(v) for v in row) for row in np.asarray(intrinsic))
+
+
+def _pose_key(pose: sapien.Pose) -> tuple:
+    return (*map(float, pose.p), *map(float, pose.q))
+
+
+@lru_cache(maxsize=32)
+def _camera_view(look: str, pose_key, intrinsic, size_wh, table) -> np.ndarray:
+    pose = sapien.Pose(pose_key[:3], pose_key[3:])
+    img = warp_table_image(table_looks.table_texture(look), pose, intrinsic, size_wh, *table)
+    img.setflags(write=False)
+    return img
