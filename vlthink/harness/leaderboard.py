@@ -253,6 +253,7 @@ def write_board(frame: pd.DataFrame, path: Path) -> None:
     for c in RATES:
         frame[c] = frame[c].round(4)
     frame["p_value"] = [float(f"{v:.4g}") if pd.notna(v) else v for v in frame["p_value"]]
+    frame["paper_size"] = frame["paper_size"].astype("boolean")  # True / False / blank
     tmp = Path(path).with_name(Path(path).name + ".tmp")
     frame.to_csv(tmp, index=False)
     tmp.replace(path)
