@@ -108,7 +108,6 @@ class OODPickPlaceEnv(WidowXTableEnv):
         )  # (K, 3), object frame
         self._rec_support_z = floats([s.support_z for s in rspecs])  # (R,)
         self._rec_support_center = floats([[*s.support_center, 0.0] for s in rspecs])  # (R, 3)
-        self._rec_support_half = floats([s.support_half_extents for s in rspecs])  # (R, 2)
         self._rec_half_size = floats([s.half_size for s in rspecs])  # (R, 3), bounding box
         self._obj_half_size = floats([s.half_size for s in specs])  # (K, 3), bounding box
         self.obj_idx, self.rec_idx = long(), long()  # index into objects / receptacles
