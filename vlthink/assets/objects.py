@@ -787,8 +787,11 @@ def champagne_glass(height=0.085, foot=0.014, bowl=0.0128):
     return [foot_, stem, bowl_, wine]
 
 
-def kitchen_spoon(bowl=(0.058, 0.050, 0.011), handle=(0.068, 0.018, 0.008), tilt=0.15):
-    """A wooden kitchen spoon: a shallow oval bowl on the table and a handle rising from it."""
+def kitchen_spoon(bowl=(0.058, 0.050, 0.011), handle=(0.068, 0.016, 0.011), tilt=0.07):
+    """A wooden kitchen spoon: a shallow oval bowl on the table and a handle rising from it.
+
+    The handle is square-edged and nearly level: a thin, steep, round one (8 mm, 0.15 rad) slipped
+    out of the closed fingers in 4 of 40 oracle episodes."""
     rx, ry, rz = np.asarray(bowl) / 2 * [1, 1, 2]
     cup = ellipsoid([rx, ry, rz], 3)
     cup.vertices[:, 2] = np.minimum(cup.vertices[:, 2], 0)
@@ -801,7 +804,7 @@ def kitchen_spoon(bowl=(0.058, 0.050, 0.011), handle=(0.068, 0.018, 0.008), tilt
         collide=False,
     )
     hx, hy, hz = handle
-    grip = moved(rounded_box(handle, 0.0035), (hx / 2, 0, hz / 2))
+    grip = moved(rounded_box(handle, 0.0025), (hx / 2, 0, hz / 2))
     grip = moved(grip, (rx - 0.004, 0, 0.001), (0, -tilt, 0))
     return [body, hollow, Part(grip, wood, roughness=0.8)]
 
@@ -882,7 +885,7 @@ def cup(radius=0.021, height=0.037, handle_out=0.017):
 OBJECTS: dict[str, ObjectSpec] = {
     s.name: s
     for s in [
-        ObjectSpec("carrot", "train", carrot, density=1044.0, grasp_at=0.45),
+        ObjectSpec("carrot", "train", carrot, density=1044.0, grasp_at=0.53),
         ObjectSpec("kitchen shovel", "train", kitchen_shovel, density=557.0, grasp_at=0.8),
         ObjectSpec("bread", "train", bread, density=526.0),
         ObjectSpec(
