@@ -116,7 +116,10 @@ class ScriptedEpisodes:
 
 def workers(k: int, faults: Faults | None = None) -> list[InProcessWorker]:
     faults = faults or Faults()
-    return [InProcessWorker(lambda env_id: ScriptedEpisodes(env_id, 1, faults)) for _ in range(k)]
+    return [
+        InProcessWorker(lambda env_id, _obs_mode: ScriptedEpisodes(env_id, 1, faults))
+        for _ in range(k)
+    ]
 
 
 class SeedPolicy(PolicyBase):
@@ -170,3 +173,17 @@ class YesProbe(PolicyBase):
             }
             for e in episodes
         ]
+
+
+class FreeSeedPolicy(SlotSeedPolicy):
+    """The seed policy as a scripted one declares itself: the workers run free of each other."""
+
+    batched_act = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.batch_sizes: list[int] = []  # observations (not None) per act() call
+
+    def act(self, observations):
+        self.batch_sizes.append(sum(o is not None for o in observations))
+        return super().act(observations)

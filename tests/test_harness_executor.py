@@ -13,6 +13,7 @@ import pytest
 from harness_standins import (
     Fault,
     Faults,
+    FreeSeedPolicy,
     ScriptedEpisodes,
     SeedPolicy,
     SlotSeedPolicy,
@@ -76,6 +77,41 @@ def test_rounds_and_refill_give_identical_rows(reference, k):
     assert rounds_policy.resets == -(-len(KEYS) // k)  # one reset per round
     if k > 1:  # refill resets slots as they free, so more often than once per round
         assert refill_policy.resets > rounds_policy.resets
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_free_running_gives_identical_rows_one_slot_per_call(reference, k):
+    policy = FreeSeedPolicy()
+    assert CpuExecutor(policy, RunOptions(workers=k), print, workers(k)).free_running
+    assert not CpuExecutor(SlotSeedPolicy(), RunOptions(), print, workers(1)).free_running
+    rows, outcome = _run(policy, k=k)
+    assert _stable(rows) == reference and outcome.stopped is None
+    assert set(policy.batch_sizes) == {1}  # each act() call steps one worker, no lock-step
+    assert policy.resets == len(KEYS)  # one reset_slots per episode, as its slot frees
+
+
+def test_free_running_failures_are_handled_as_in_lock_step(reference):
+    bad, once, twice, hang = KEYS[3], KEYS[1], KEYS[6], KEYS[5]
+    faults = Faults().for_key(bad, Fault("raise", at_step=2))
+    faults.for_key(once, Fault("die", at_step=2, times=1))
+    faults.for_key(twice, Fault("die", at_step=4, times=2))
+    faults.for_key(hang, Fault("hang", at_step=3))
+    rows, outcome = _run(FreeSeedPolicy(), faults=faults)
+    got = _stable(rows)
+    assert got.pop(tuple(bad))["error_kind"] == "env_step"
+    assert got.pop(tuple(twice))["error_kind"] == "worker_died"
+    assert got.pop(tuple(hang))["error_kind"] == "timeout"
+    assert got == {k: v for k, v in reference.items() if k in got}  # the retried one as well
+    assert len(rows) == len(KEYS) and outcome.recorded_errors == 3
+    # A failed policy call leaves its one episode; three in a row stop the run.
+    rows, outcome = _run(FreeSeedPolicy(fail_calls=(3, 20)))
+    assert outcome.left == {"policy": 2} and len(rows) == len(KEYS) - 2
+    assert all(_stable(rows)[k] == reference[k] for k in _stable(rows))
+    rows, outcome = _run(FreeSeedPolicy(fail_calls=(4, 5, 6)))
+    assert "failed on 3 consecutive calls" in outcome.stopped
+    assert all(r["error"] is None for r in rows)
+    rows, outcome = _run(FreeSeedPolicy(), stop_after=5)
+    assert len(rows) == 5 and all(_stable(rows)[key] == reference[key] for key in _stable(rows))
 
 
 def test_env_error_is_recorded_with_its_kind_and_the_worker_recovers(reference):
@@ -169,7 +205,9 @@ def test_stop_after_writes_exactly_that_many_rows(reference):
 
 def test_worker_that_cannot_start_stops_the_run():
     rows: list[dict] = []
-    broken = [InProcessWorker(lambda e: ScriptedEpisodes(e), fail_start="ImportError: sapien")]
+    broken = [
+        InProcessWorker(lambda e, _mode: ScriptedEpisodes(e), fail_start="ImportError: sapien")
+    ]
     outcome = CpuExecutor(SeedPolicy(), RunOptions(), rows.append, broken).run(KEYS)
     assert rows == [] and "could not start: ImportError: sapien" in outcome.stopped
 

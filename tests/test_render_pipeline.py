@@ -135,3 +135,35 @@ def test_frames_are_deterministic_per_seed(tex_env):
     tex_env.reset(seed=4)
     again = camera_obs(tex_env, tex_env.reset(seed=3)[0])[0]
     assert np.array_equal(first, again)
+
+
+def test_camera_view_images_are_cached_on_disk_under_a_key_of_what_they_show(tmp_path, monkeypatch):
+    from vlthink.scene import backdrop
+
+    monkeypatch.setenv("VLTHINK_CACHE", str(tmp_path))
+    pose = sapien.Pose([0.0, 0.0, 1.2], [0.7071068, 0.0, 0.7071068, 0.0])  # looking straight down
+    k = ((500.0, 0.0, 80.0), (0.0, 500.0, 60.0), (0.0, 0.0, 1.0))
+    table = ((-0.5, -0.5), (0.5, 0.5), 0.87)
+
+    def view(look, pose_key=None):
+        backdrop._camera_view.cache_clear()  # the in-memory cache would hide the disk
+        key = pose_key or backdrop._pose_key(pose)
+        return backdrop._camera_view(look, key, k, (160, 120), table)
+
+    drawn = view("plain table")
+    files = list((tmp_path / "backdrops").glob("*.npy"))
+    assert len(files) == 1 and len(np.unique(drawn.reshape(-1, 3), axis=0)) > 100  # the table
+    fresh = backdrop.warp_table_image(
+        backdrop.table_looks.table_texture("plain table"), pose, k, (160, 120), *table
+    )
+    assert np.array_equal(drawn, fresh) and np.array_equal(view("plain table"), fresh)
+    # Another look, or another camera pose, is another picture in another file.
+    other_look, other_pose = (
+        view("grey table"),
+        view("plain table", (0.05, 0.0, 1.2, 0.7071068, 0.0, 0.7071068, 0.0)),
+    )
+    assert len(list((tmp_path / "backdrops").glob("*.npy"))) == 3
+    assert not np.array_equal(other_look, drawn) and not np.array_equal(other_pose, drawn)
+    # A corrupt file is drawn again, not trusted.
+    files[0].write_bytes(b"not an array")
+    assert np.array_equal(view("plain table"), fresh)

@@ -463,9 +463,15 @@ def run_options(args: argparse.Namespace, out: Path) -> RunOptions:
 
 
 def execute(
-    run: rundir.OpenRun, policy: Any, opts: RunOptions, progress: bool, remote: Any | None = None
+    run: rundir.OpenRun,
+    policy: Any,
+    opts: RunOptions,
+    progress: bool,
+    remote: Any | None = None,
+    workers: list | None = None,
 ) -> RunOutcome:
-    """Run what is left of ``run`` and append each finished episode's row as it comes."""
+    """Run what is left of ``run`` and append each finished episode's row as it comes
+    (``workers``: env worker processes already started, or None to start them here)."""
     todo = run.todo()
     bars = Progress(
         list(run.manifest.plan.envs), run.manifest.plan.per_env(), run.rows, enabled=progress
@@ -482,7 +488,8 @@ def execute(
                 return RunOutcome()
             if remote is not None:
                 return remote(todo, opts, emit)
-            return make_executor(policy, opts, emit).run(todo)
+            extra = {"workers": workers} if workers and opts.sim_backend == "cpu" else {}
+            return make_executor(policy, opts, emit, **extra).run(todo)
     finally:
         bars.close()
         try:
@@ -492,12 +499,33 @@ def execute(
 
 
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    plan, tasks = plan_from_args(args)  # bad envs are refused before a policy is built
-    return run_policy(args, argv, load_policy(args.policy), plan, tasks)
+    # The env workers start first: their imports (torch, SAPIEN, ManiSkill) run while this
+    # process imports the env registry, reads the plan and loads the policy.
+    workers = early_workers(args)
+    try:
+        plan, tasks = plan_from_args(args)  # bad envs are refused before a policy is built
+        return run_policy(args, argv, load_policy(args.policy), plan, tasks, workers)
+    finally:
+        for w in workers:
+            w.close()
+
+
+def early_workers(args: argparse.Namespace) -> list:
+    """The CPU run's worker processes, started now (none for the GPU or ray executors)."""
+    if args.sim_backend != "cpu" or args.executor != "local":
+        return []
+    from vlthink.harness.executor import process_workers
+
+    return process_workers(args.workers)
 
 
 def run_policy(
-    args: argparse.Namespace, argv: Sequence[str], policy: Any, plan: rundir.RunPlan, tasks: dict
+    args: argparse.Namespace,
+    argv: Sequence[str],
+    policy: Any,
+    plan: rundir.RunPlan,
+    tasks: dict,
+    workers: list | None = None,
 ) -> int:
     """The whole run of ``policy`` as ``args`` describe it; returns the exit code."""
     manifest = new_manifest(plan, tasks, policy, args.policy, args.suite, argv)
@@ -527,7 +555,7 @@ def run_policy(
             from vlthink.harness import ray_executor
 
             remote = ray_executor.runner(args.policy, policy.name)
-        outcome = execute(run, policy, opts, not args.no_progress, remote)
+        outcome = execute(run, policy, opts, not args.no_progress, remote, workers)
     return report(out, manifest.to_json(), run.rows, outcome, args.baseline, args.alternative)
 
 

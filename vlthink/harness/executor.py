@@ -5,15 +5,22 @@ common: the in-flight episode record (:class:`RunningEpisode`), finishing an epi
 row), the policy guard, ``stop_after``, and what happens to each kind of failure.
 
 ``CpuExecutor`` (``--workers K``)
-    K workers (:mod:`vlthink.harness.worker`), each owning one env. Every control step the
-    executor sends one action to every busy worker, the workers step in parallel, and it
-    gathers one observation per worker into one ``policy.act(batch)`` call. The schedule is
-    chosen once from the policy's traits: a policy with ``per_slot_reset`` gets *refill* (a slot
-    whose episode ends takes the next one at once; the batch is indexed by slot and an idle
-    slot's entry is ``None``); any other policy runs in *rounds* (up to K episodes start with
-    one ``reset``; a slot whose episode ended keeps its last observation in the batch, its
-    action discarded, until the round's last episode ends). Both give identical rows: an
-    episode's scene and actions depend on its identity only.
+    K workers (:mod:`vlthink.harness.worker`), each owning one env. The schedule is chosen once
+    from the policy's traits:
+
+    - *free-running* (``per_slot_reset`` and not ``batched_act``: the scripted policies): each
+      worker goes at its own pace. Whichever answers first gets its next action at once, from
+      an ``act`` call on its slot alone (the other slots' entries ``None``), and a slot whose
+      episode ends takes the next one; no worker waits for another.
+    - *refill* (``per_slot_reset``): every control step the executor sends one action to every
+      busy worker, the workers step in parallel, and it gathers one observation per worker into
+      one ``policy.act(batch)`` call; a slot whose episode ends takes the next one at once (the
+      batch is indexed by slot and an idle slot's entry is ``None``).
+    - *rounds* (any other policy): lock-step as in refill, but up to K episodes start with one
+      ``reset``; a slot whose episode ended keeps its last observation in the batch, its
+      action discarded, until the round's last episode ends.
+
+    All three give identical rows: an episode's scene and actions depend on its identity only.
 ``ProbeExecutor`` (policies of kind ``probe``)
     Resets K episodes on the workers, asks ``policy.probe`` about their first frames, writes one
     row per episode with ``steps = 0``.
@@ -52,6 +59,7 @@ from vlthink.harness.worker import (
     Step,
     Stepped,
     WorkerStartError,
+    first_ready,
     short_exc,
 )
 from vlthink.policies.base import EpisodeSpec, PolicyTraits, check_actions
@@ -433,11 +441,12 @@ class Executor:
 
 
 class WorkerPool:
-    """K workers, each serving one batch slot."""
+    """K workers, each serving one batch slot, building their envs in ``obs_mode``."""
 
-    def __init__(self, workers: list[Any], executor: Executor):
+    def __init__(self, workers: list[Any], executor: Executor, obs_mode: str):
         self.workers = workers
         self.ex = executor
+        self.obs_mode = obs_mode
 
     def start(self) -> None:
         for w in self.workers:
@@ -450,20 +459,36 @@ class WorkerPool:
         for i in slots:
             self.workers[i].start()  # replacements of killed workers start together
         for i, ep in zip(slots, eps):
-            self.workers[i].wait_started()
-            ep.t0 = time.monotonic()
-            self.workers[i].send(Reset(ep.key.env_id, ep.seed))
+            self.send_reset(i, ep)
         for i, ep in zip(slots, eps):
-            self._apply(ep, self.workers[i].receive(self.ex.deadline(ep)))
+            self.apply(ep, self.workers[i].receive(self.ex.deadline(ep)))
 
     def step(self, moves: list[tuple[int, RunningEpisode, np.ndarray]]) -> None:
         for i, ep, action in moves:
-            ep.acting(action)
-            self.workers[i].send(Step(action))
+            self.send_step(i, ep, action)
         for i, ep, _action in moves:
-            self._apply(ep, self.workers[i].receive(self.ex.deadline(ep)))
+            self.apply(ep, self.workers[i].receive(self.ex.deadline(ep)))
 
-    def _apply(self, ep: RunningEpisode, reply: Any) -> None:
+    def send_reset(self, slot: int, ep: RunningEpisode) -> None:
+        self.workers[slot].wait_started()
+        ep.t0 = time.monotonic()
+        self.workers[slot].send(Reset(ep.key.env_id, ep.seed, self.obs_mode))
+
+    def send_step(self, slot: int, ep: RunningEpisode, action: np.ndarray) -> None:
+        ep.acting(action)
+        self.workers[slot].send(Step(action))
+
+    def next_reply(self, busy: dict[int, RunningEpisode]) -> tuple[int, Any]:
+        """(slot, reply) of whichever busy worker answers first; past the earliest deadline,
+        that worker's timeout."""
+        slots = list(busy)
+        first = min(slots, key=lambda i: self.ex.deadline(busy[i]))
+        wait = self.ex.deadline(busy[first]) - time.monotonic()
+        ready = first_ready([self.workers[i] for i in slots], wait)
+        slot = slots[ready[0]] if ready else first
+        return slot, self.workers[slot].receive(self.ex.deadline(busy[slot]))
+
+    def apply(self, ep: RunningEpisode, reply: Any) -> None:
         if isinstance(reply, Ready):
             ep.started(reply)
         elif isinstance(reply, Stepped):
@@ -484,9 +509,12 @@ class WorkerPool:
             w.close()
 
 
-def _process_workers(policy: Any, opts: RunOptions) -> list[Any]:
-    mode = obs_mode_for(policy, opts)
-    return [ProcessWorker(mode) for _ in range(max(1, opts.workers))]
+def process_workers(k: int) -> list[ProcessWorker]:
+    """``k`` env worker processes, started: their imports run while the caller goes on."""
+    workers = [ProcessWorker() for _ in range(max(1, k))]
+    for w in workers:
+        w.start()
+    return workers
 
 
 class PooledExecutor(Executor):
@@ -500,22 +528,26 @@ class PooledExecutor(Executor):
         workers: list[Any] | None = None,
     ):
         super().__init__(policy, opts, emit)
-        self.pool = WorkerPool(workers or _process_workers(policy, opts), self)
+        mode = obs_mode_for(policy, opts)
+        self.pool = WorkerPool(workers or process_workers(opts.workers), self, mode)
 
     def _close(self) -> None:
         self.pool.close()
 
 
 class CpuExecutor(PooledExecutor):
-    """Workers stepping in lock-step, one batched policy call per control step."""
+    """K workers: free-running, refill or rounds (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.slots: list[RunningEpisode | None] = [None] * len(self.pool.workers)
         self.refill = self.traits.per_slot_reset
+        self.free_running = self.refill and not self.traits.batched_act
 
     def _run(self) -> None:
         self.pool.start()
+        if self.free_running:
+            return self._run_free()
         while not self.stopping():
             self._fill()
             active = [i for i, ep in enumerate(self.slots) if ep is not None and not ep.done]
@@ -564,6 +596,34 @@ class CpuExecutor(PooledExecutor):
             return
         row_of = {slot: j for j, slot in enumerate(batch)}
         self.pool.step([(i, self.slots[i], actions[row_of[i]]) for i in active])
+
+    def _run_free(self) -> None:
+        """Each slot on its own: the first worker to answer gets its next request at once."""
+        busy: dict[int, RunningEpisode] = {}  # slot -> its episode, a request in flight
+        while not self.stopping():
+            for slot in [i for i in range(len(self.slots)) if i not in busy]:
+                keys = self.take(1)
+                if keys:
+                    busy[slot] = self.new_episode(keys[0])
+                    self.pool.send_reset(slot, busy[slot])
+            if not busy:
+                break
+            slot, reply = self.pool.next_reply(busy)
+            ep = busy.pop(slot)
+            self.pool.apply(ep, reply)
+            if not ep.done and isinstance(reply, Ready):
+                reset = partial(self.policy.reset_slots, [slot], [ep.spec])
+                self.call_policy("reset", [ep], reset)
+            if ep.done or self.stopping():
+                continue
+            obs: list[Any] = [None] * len(self.slots)
+            obs[slot] = ep.obs
+            actions = self.act(obs, [ep])
+            if actions is not None:
+                self.pool.send_step(slot, ep, actions[slot])
+                busy[slot] = ep
+        for slot in busy:  # stopped: what is still in flight is left, not recorded
+            self.pool.workers[slot].kill()
 
     def _release(self) -> None:
         """Free the slots whose episodes are over (rounds: all at once, when all are over)."""

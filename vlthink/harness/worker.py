@@ -2,7 +2,8 @@
 
 Requests (executor → worker)::
 
-    Reset(env_id, episode_seed)   start an episode (builds the env first if the id changed)
+    Reset(env_id, episode_seed, obs_mode)   start an episode (builds the env first if the id
+                                            or the observation mode changed)
     Step(action)                  one control step of the current episode
     Close()                       shut down
 
@@ -14,14 +15,20 @@ Replies (worker → executor)::
 
 ``Failed.kind`` is one of :data:`FAILURE_KINDS`; what the harness does with each kind is the
 table in :mod:`vlthink.harness.executor`. A worker is anything with ``start / send / receive /
-kill / close``: :class:`ProcessWorker` runs one ManiSkill env in a spawned process (SAPIEN and
-torch do not survive a fork); :class:`InProcessWorker` runs the same request loop in this
-process over any :class:`EpisodeEnv`, so scheduling and failures can be tested in milliseconds.
+kill / close`` and ``has_reply / handles`` (for :func:`first_ready`): :class:`ProcessWorker` runs
+one ManiSkill env in a spawned process (SAPIEN and torch do not survive a fork);
+:class:`InProcessWorker` runs the same request loop in this process over any
+:class:`EpisodeEnv`, so scheduling and failures can be tested in milliseconds.
+
+A process worker needs nothing but a pipe to start: what it builds is in each ``Reset``. So a run
+starts its workers first, and their imports (torch, SAPIEN, ManiSkill) go on while the parent
+imports, reads the plan and loads the policy.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.connection
 import os
 import time
 import traceback
@@ -48,6 +55,7 @@ FAILURE_KINDS = ("env_build", "env_reset", "env_step", "timeout", "worker_died",
 class Reset:
     env_id: str
     episode_seed: int
+    obs_mode: str  # ManiSkill observation mode ("rgb", "state_dict", ...)
 
 
 @dataclass(frozen=True)
@@ -172,10 +180,10 @@ class ManiSkillEpisodes:
 class RequestLoop:
     """A worker's side of the protocol, independent of how requests arrive."""
 
-    def __init__(self, make_env: Callable[[str], EpisodeEnv]):
-        self.make_env = make_env
+    def __init__(self, make_env: Callable[[str, str], EpisodeEnv]):
+        self.make_env = make_env  # (env_id, obs_mode) -> env
         self.env: EpisodeEnv | None = None
-        self.env_id: str | None = None
+        self.built: tuple[str, str] | None = None  # (env_id, obs_mode) of self.env
 
     def handle(self, request: Request) -> Reply:
         if isinstance(request, Reset):
@@ -190,11 +198,12 @@ class RequestLoop:
         return Failed("env_step", f"unknown request {type(request).__name__}")
 
     def _reset(self, request: Reset) -> Reply:
-        if self.env is None or self.env_id != request.env_id:
+        wanted = (request.env_id, request.obs_mode)
+        if self.env is None or self.built != wanted:
             self.close()
             try:
-                self.env = self.make_env(request.env_id)
-                self.env_id = request.env_id
+                self.env = self.make_env(*wanted)
+                self.built = wanted
             except Exception as exc:
                 return self._failed("env_build", exc)
         try:
@@ -209,7 +218,7 @@ class RequestLoop:
         return Failed(kind, detail)
 
     def close(self) -> None:
-        env, self.env, self.env_id = self.env, None, None
+        env, self.env, self.built = self.env, None, None
         if env is not None:
             try:
                 env.close()
@@ -220,7 +229,7 @@ class RequestLoop:
 # --- a worker process ------------------------------------------------------------------------
 
 
-def _serve(conn, obs_mode: str) -> None:  # pragma: no cover - runs in the child
+def _serve(conn) -> None:  # pragma: no cover - runs in the child
     """Answer requests over ``conn`` until Close or the parent goes away.
 
     Torch gets one intra-op thread: ManiSkill's controller maths on a single env is many tiny
@@ -240,7 +249,7 @@ def _serve(conn, obs_mode: str) -> None:  # pragma: no cover - runs in the child
         )
         conn.close()
         return
-    loop = RequestLoop(lambda env_id: ManiSkillEpisodes(env_id, obs_mode))
+    loop = RequestLoop(ManiSkillEpisodes)
     conn.send(Started(os.getpid()))
     try:
         while True:
@@ -271,8 +280,7 @@ class ProcessWorker:
     the next ``send`` starts a fresh one.
     """
 
-    def __init__(self, obs_mode: str, context: Any = None):
-        self.obs_mode = obs_mode
+    def __init__(self, context: Any = None):
         self.ctx = context or mp.get_context("spawn")
         self.proc = None
         self.conn = None
@@ -285,7 +293,7 @@ class ProcessWorker:
             return
         self.kill()
         parent, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=_serve, args=(child, self.obs_mode), daemon=True)
+        self.proc = self.ctx.Process(target=_serve, args=(child,), daemon=True)
         self.proc.start()
         child.close()
         self.conn = parent
@@ -312,6 +320,14 @@ class ProcessWorker:
             self.conn.send(request)
         except (OSError, EOFError) as exc:
             self._pending = Failed("worker_died", f"could not send to the worker: {short_exc(exc)}")
+
+    def has_reply(self) -> bool:
+        """A reply is known without reading the pipe (a send that failed)."""
+        return self._pending is not None
+
+    def handles(self) -> list:
+        """What :func:`multiprocessing.connection.wait` watches: the pipe and the process."""
+        return [] if self.proc is None else [self.conn, self.proc.sentinel]
 
     def receive(self, deadline: float) -> Reply:
         pending, self._pending = self._pending, None
@@ -375,7 +391,7 @@ class Unresponsive(BaseException):
 class InProcessWorker:
     """The worker protocol served in this process: same interface as :class:`ProcessWorker`."""
 
-    make_env: Callable[[str], EpisodeEnv]
+    make_env: Callable[[str, str], EpisodeEnv]  # (env_id, obs_mode) -> env
     fail_start: str | None = None  # a worker_start failure to act out
     loop: RequestLoop = field(init=False)
     _reply: Reply | None = field(default=None, init=False)
@@ -403,6 +419,12 @@ class InProcessWorker:
             )
             self._reply = Failed(exc.kind, detail)
 
+    def has_reply(self) -> bool:
+        return self._reply is not None
+
+    def handles(self) -> list:
+        return []
+
     def receive(self, deadline: float) -> Reply:
         reply, self._reply = self._reply, None
         return reply if reply is not None else Failed("worker_died", "nothing was sent")
@@ -413,3 +435,15 @@ class InProcessWorker:
 
     def close(self) -> None:
         self.loop.close()
+
+
+def first_ready(workers: list, timeout: float) -> list[int]:
+    """Indices of ``workers`` whose reply can be received now, waiting up to ``timeout`` s for the
+    first one (an empty list: none answered in time). A dead process counts as ready: its
+    ``receive`` says so."""
+    now = [i for i, w in enumerate(workers) if w.has_reply()]
+    if now:
+        return now
+    owner = {h: i for i, w in enumerate(workers) for h in w.handles()}
+    got = multiprocessing.connection.wait(list(owner), max(0.0, timeout))
+    return sorted({owner[h] for h in got})

@@ -64,7 +64,11 @@ class Policy(Protocol):
       (scripted policies on privileged state), so the harness skips the camera render;
     * ``per_slot_reset = False``; ``True`` says ``reset_slots(slots, episodes)`` resets only
       those batch slots and keeps the others' state, so a slot whose episode ends is refilled
-      at once (otherwise episodes run in rounds that start together).
+      at once (otherwise episodes run in rounds that start together); ``act`` then gets the
+      batch indexed by slot, ``None`` for a slot that is not stepped, and its row is ignored;
+    * ``batched_act = True``: one ``act`` call on many observations costs less than one call
+      each (a model on an accelerator). ``False`` (scripted policies), with ``per_slot_reset``,
+      lets the harness step each worker as soon as it answers instead of all in lock-step.
     """
 
     name: str
@@ -102,6 +106,7 @@ class PolicyBase:
     kind: ClassVar[str] = "action"
     uses_images: ClassVar[bool] = True
     per_slot_reset: ClassVar[bool] = False
+    batched_act: ClassVar[bool] = True
 
     def reset(self, episodes: list[EpisodeSpec]) -> None:
         pass
@@ -120,6 +125,7 @@ class PolicyTraits:
     kind: str = "action"
     uses_images: bool = True
     per_slot_reset: bool = False
+    batched_act: bool = True
 
     @classmethod
     def of(cls, policy: Any) -> PolicyTraits:
@@ -130,6 +136,7 @@ class PolicyTraits:
             kind=str(getattr(policy, "kind", default.kind)),
             uses_images=bool(getattr(policy, "uses_images", default.uses_images)),
             per_slot_reset=bool(getattr(policy, "per_slot_reset", default.per_slot_reset)),
+            batched_act=bool(getattr(policy, "batched_act", default.batched_act)),
         )
         needs = {"action": "act", "probe": "probe"}
         if found.kind not in needs:

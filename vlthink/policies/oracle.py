@@ -112,6 +112,8 @@ class OraclePolicy(PolicyBase):
     """Pick the object and place it on the goal, from privileged state."""
 
     uses_images = False  # plans from privileged state only
+    per_slot_reset = True  # one plan per slot
+    batched_act = False  # a few microseconds of numpy per observation
 
     def __init__(
         self, target: str = "instructed", max_step: float = MAX_STEP, name: str = "oracle"
@@ -126,13 +128,18 @@ class OraclePolicy(PolicyBase):
         self.episodes: list[EpisodeSpec] = []
 
     def reset(self, episodes: list[EpisodeSpec]) -> None:
-        self.episodes = list(episodes)
-        self.plans = []
-        for ep in episodes:
+        self.episodes, self.plans = [], []
+        self.reset_slots(list(range(len(episodes))), episodes)
+
+    def reset_slots(self, slots: list[int], episodes: list[EpisodeSpec]) -> None:
+        """New plans for ``slots``; the other slots' plans go on."""
+        grow = max(slots, default=-1) + 1 - len(self.plans)
+        self.plans += [_Plan() for _ in range(grow)]
+        self.episodes += [None] * grow
+        for slot, ep in zip(slots, episodes):
             rng = np.random.default_rng([ep.seed, ep.episode, 7919])
-            self.plans.append(
-                _Plan(goal_index=int(rng.integers(1 << 30)) if self.aim == "random" else None)
-            )
+            goal = int(rng.integers(1 << 30)) if self.aim == "random" else None
+            self.plans[slot], self.episodes[slot] = _Plan(goal_index=goal), ep
 
     def close(self) -> None:
         pass
@@ -241,5 +248,11 @@ class OraclePolicy(PolicyBase):
             euler = Rotation.from_matrix(base_rot.T @ world_rot @ base_rot).as_euler("XYZ")
         return np.concatenate([root_step, euler, [grip]]).astype(np.float32)
 
-    def act(self, observations: list[Observation]) -> np.ndarray:
-        return np.stack([self._act_one(p, o) for p, o in zip(self.plans, observations)])
+    def act(self, observations: list[Observation | None]) -> np.ndarray:
+        """One action per slot; a ``None`` slot is not stepped (a zero row, ignored)."""
+        return np.stack(
+            [
+                np.zeros(7, np.float32) if o is None else self._act_one(self.plans[j], o)
+                for j, o in enumerate(observations)
+            ]
+        )

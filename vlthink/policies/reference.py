@@ -34,6 +34,8 @@ class RandomConfig:
 
 class RandomPolicy(PolicyBase):
     uses_images = False
+    per_slot_reset = True  # one generator per slot
+    batched_act = False
 
     def __init__(self, cfg: RandomConfig, name: str = "random"):
         self.cfg = cfg
@@ -42,20 +44,30 @@ class RandomPolicy(PolicyBase):
         self._rngs: list[np.random.Generator] = []
 
     def reset(self, episodes: list[EpisodeSpec]) -> None:
-        self._rngs = [
-            np.random.default_rng([self.cfg.seed, int(e.seed) & 0xFFFFFFFF]) for e in episodes
-        ]
+        self._rngs = []
+        self.reset_slots(list(range(len(episodes))), episodes)
 
-    def act(self, observations: list[Observation]) -> np.ndarray:
-        if len(observations) != len(self._rngs):
+    def reset_slots(self, slots: list[int], episodes: list[EpisodeSpec]) -> None:
+        self._rngs += [None] * (max(slots, default=-1) + 1 - len(self._rngs))
+        for slot, e in zip(slots, episodes):
+            self._rngs[slot] = np.random.default_rng([self.cfg.seed, int(e.seed) & 0xFFFFFFFF])
+
+    def act(self, observations: list[Observation | None]) -> np.ndarray:
+        unset = [j for j, o in enumerate(observations) if o is not None and j >= len(self._rngs)]
+        if unset:
             raise PolicyError(
-                f"{self.name}: act() got {len(observations)} observations after "
-                f"reset() with {len(self._rngs)} episodes"
+                f"{self.name}: act() got an observation for slot {unset[0]}, which no reset "
+                f"started ({len(self._rngs)} slots reset)"
             )
         p, r = self.cfg.pos_bound, self.cfg.rot_bound
         low = np.array([-p] * 3 + [-r] * 3 + [-1.0])
         high = -low
-        return np.stack([rng.uniform(low, high) for rng in self._rngs]).astype(np.float32)
+        return np.stack(
+            [
+                np.zeros(7) if o is None else self._rngs[j].uniform(low, high)
+                for j, o in enumerate(observations)
+            ]
+        ).astype(np.float32)
 
     def close(self) -> None:
         pass

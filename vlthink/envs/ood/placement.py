@@ -90,6 +90,7 @@ class Placement:
         self.rule = rule
         self.parking: dict[str, tuple[float, float, float]] = {}
         self.rest: dict[str, tuple[float, list[float]]] = {}  # name -> (height, tilt)
+        self._turned: dict[tuple[str, float], list[float]] = {}  # (name, yaw) -> rest quaternion
         self._outlines: dict[tuple, np.ndarray] = {}
         self.on_edge: list[set[str]] = []  # per sub-env of the last start: objects not snapped
 
@@ -139,7 +140,13 @@ class Placement:
         surface_z, turned by yaw (receptacles stand flat in their build pose)."""
         if name in self.rest:
             height, tilt = self.rest[name]
-            return [x, y, surface_z + height, *geometry.quat_multiply(geometry.yaw_quat(yaw), tilt)]
+            turned = self._turned.get((name, yaw))
+            if (
+                turned is None
+            ):  # ManiSkill's product on tiny tensors, wanted dozens of times a reset
+                turned = geometry.quat_multiply(geometry.yaw_quat(yaw), tilt)
+                self._turned[(name, yaw)] = turned
+            return [x, y, surface_z + height, *turned]
         return [x, y, surface_z + receptacle_spec(name).half_height, *geometry.yaw_quat(yaw)]
 
     def parked_pose(self, name: str) -> list[float]:
