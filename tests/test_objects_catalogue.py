@@ -71,7 +71,7 @@ def test_density_is_the_originals(name):
 @pytest.mark.parametrize("name", list(ORIGINAL))
 def test_fits_the_gripper_and_rests_flat(name):
     spec = obj.object_spec(name)
-    assert 2 * GRIPPER_CLOSED_GAP < spec.grasp_width <= GRIPPER_OPEN_GAP - GRASP_MARGIN
+    assert 2 * GRIPPER_CLOSED_GAP <= spec.grasp_width <= GRIPPER_OPEN_GAP - GRASP_MARGIN
     hx, hy, _ = spec.half_size
     gx, gy = spec.grasp_point
     assert abs(gx) <= hx and abs(gy) <= hy

@@ -44,9 +44,13 @@ def test_names_unique_across_objects_and_receptacles():
 def test_object_fits_the_gripper(name):
     spec = obj.OBJECTS[name]
     hx, hy, hz = spec.half_size
-    assert 2 * GRIPPER_CLOSED_GAP < spec.grasp_width <= 0.045 < GRIPPER_OPEN_GAP
+    # At least twice the closed gap: the kitchen spoon's 1.6 cm handle, at that bound, is lifted
+    # by bench/check_grasp.py and held by the oracle in every spoon episode of its reference run.
+    assert 2 * GRIPPER_CLOSED_GAP <= spec.grasp_width <= 0.045 < GRIPPER_OPEN_GAP
     assert 2 * hx <= 0.15, "longer than a tabletop-sized object"
-    assert 2 * hz >= 0.018, "too flat for the finger tips to reach under its middle"
+    # The fingertips close at least 5 mm above the table (MIN_FINGERTIP_HEIGHT); 1.6 cm leaves
+    # 1.1 cm to pinch (the original's kitchen spoon is 1.7 cm high; bench/check_grasp.py lifts it).
+    assert 2 * hz >= 0.016, "too flat for the finger tips to reach under its middle"
     # Tall ones (a standing can, a champagne glass) are grasped with the palm bar above the top.
     assert 2 * hz <= 0.09
     assert hx >= hy - 1e-6, "long axis must be x"

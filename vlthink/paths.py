@@ -6,8 +6,12 @@ at the top of the repository; a wheel carries both inside the package as ``vlthi
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+import numpy as np
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
@@ -38,3 +42,30 @@ def cache_dir() -> Path:
     path = Path(root)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def code_digest(files: Iterable[Path], *extra: str) -> str:
+    """sha256 of some source files and strings (library versions): part of a cache key, so that
+    a cached picture is drawn again whenever the code that draws it changes."""
+    h = hashlib.sha256()
+    for f in files:
+        h.update(Path(f).read_bytes())
+    for e in extra:
+        h.update(e.encode())
+    return h.hexdigest()
+
+
+def cached_array(kind: str, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """``make()``, computed once per machine: stored as ``cache_dir()/kind/<sha256 of key>.npy``
+    (written atomically; a file that cannot be read is made again), returned read-only."""
+    path = cache_dir() / kind / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npy"
+    try:
+        arr = np.load(path)
+    except (OSError, ValueError):
+        arr = np.asarray(make())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
+        np.save(tmp, arr)
+        tmp.replace(path)
+    arr.setflags(write=False)
+    return arr

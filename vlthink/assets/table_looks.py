@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from vlthink.assets.noise import blend, fractal_noise, to_uint8, unit_grid
+from vlthink.paths import cached_array, code_digest
 
 TEXTURE_SIZE = 512  # pixels per side of a table-top texture
 
@@ -300,13 +302,27 @@ DEFAULT_LOOK = "plain table"
 
 @lru_cache(maxsize=64)
 def table_texture(name: str, size: int = TEXTURE_SIZE) -> np.ndarray:
-    """The (size, size, 3) uint8 texture of a table look; deterministic per name."""
+    """The (size, size, 3) uint8 texture of a table look; deterministic per name, drawn once per
+    machine (``paths.cached_array``)."""
     try:
         look = TABLE_LOOKS[name]
     except KeyError:
         raise KeyError(
             f"unknown table look {name!r}; known looks: {', '.join(sorted(TABLE_LOOKS))}"
         ) from None
-    img = look.draw(np.random.default_rng(look.seed), size)
-    img.setflags(write=False)
-    return img
+
+    def draw() -> np.ndarray:
+        return look.draw(np.random.default_rng(look.seed), size)
+
+    return cached_array("table_looks", repr((name, size, drawing_code_digest())), draw)
+
+
+@lru_cache(maxsize=1)
+def drawing_code_digest() -> str:
+    """Digest of the code that draws the looks (this module, the noise) and of its libraries."""
+    import PIL
+
+    from vlthink.assets import noise
+
+    files = [Path(__file__), Path(noise.__file__)]
+    return code_digest(files, np.__version__, PIL.__version__)

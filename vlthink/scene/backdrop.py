@@ -20,8 +20,6 @@ pixel reads the backdrop's depth (``BACKDROP_DEPTH``), not the table's.
 
 from __future__ import annotations
 
-import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,7 +29,7 @@ import torch
 from mani_skill.utils.structs.actor import Actor
 
 from vlthink.assets import table_looks
-from vlthink.paths import cache_dir
+from vlthink.paths import cache_dir, cached_array, code_digest
 
 BACKDROP_DEPTH = 1.5  # m along the optical axis: behind the table top in view, before the shelf
 WALL_RGB = (196, 194, 188)  # what the camera sees past the table's edges (none at this pose)
@@ -218,31 +216,14 @@ def _pose_key(pose: sapien.Pose) -> tuple:
 
 @lru_cache(maxsize=32)
 def _camera_view(look: str, pose_key, intrinsic, size_wh, table) -> np.ndarray:
-    """Drawn and warped once per machine: the file in the cache is named by everything the
-    picture depends on (the look, the camera, the table, and the code that draws and warps)."""
-    key = repr((look, pose_key, intrinsic, size_wh, table, _drawing_code_digest()))
-    path = cache_dir() / "backdrops" / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npy"
-    try:
-        img = np.load(path)
-    except (OSError, ValueError):
+    """Drawn and warped once per machine, cached under a key of everything the picture depends
+    on (the look, the camera, the table, and the code that draws and warps it)."""
+
+    def warp() -> np.ndarray:
         pose = sapien.Pose(pose_key[:3], pose_key[3:])
-        img = warp_table_image(table_looks.table_texture(look), pose, intrinsic, size_wh, *table)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-        np.save(tmp, img)
-        tmp.replace(path)
-    img.setflags(write=False)
-    return img
+        return warp_table_image(table_looks.table_texture(look), pose, intrinsic, size_wh, *table)
 
-
-@lru_cache(maxsize=1)
-def _drawing_code_digest() -> str:
-    """sha256 of the modules whose code draws a look and warps it (this one included), and of
-    the versions of the libraries they draw with."""
-    import PIL
-
-    from vlthink.assets import noise
-
-    files = [Path(m.__file__) for m in (table_looks, noise)] + [Path(__file__)]
-    text = b"".join(f.read_bytes() for f in files) + f"{np.__version__} {PIL.__version__}".encode()
-    return hashlib.sha256(text).hexdigest()
+    digest = code_digest([Path(__file__)], table_looks.drawing_code_digest())
+    return cached_array(
+        "backdrops", repr((look, pose_key, intrinsic, size_wh, table, digest)), warp
+    )
