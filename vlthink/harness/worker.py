@@ -234,8 +234,8 @@ def _serve(conn) -> None:  # pragma: no cover - runs in the child
 
     Torch gets one intra-op thread: ManiSkill's controller maths on a single env is many tiny
     tensor ops, faster without a thread pool to wake (bench/bench_harness.py). Lavapipe keeps
-    its default threads: workers step in lock-step, so while one waits the other can render on
-    every core. Set before SAPIEN or torch start; values the user exported win.
+    its default threads: while one worker waits (for the policy, or for its turn in lock-step),
+    the other can render on every core. Set before SAPIEN or torch start; values the user exported win.
     """
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     try:
