@@ -488,7 +488,7 @@ def execute(
                 return RunOutcome()
             if remote is not None:
                 return remote(todo, opts, emit)
-            extra = {"workers": workers} if workers and opts.sim_backend == "cpu" else {}
+            extra = {"workers": workers} if workers else {}  # none for the GPU backend
             return make_executor(policy, opts, emit, **extra).run(todo)
     finally:
         bars.close()

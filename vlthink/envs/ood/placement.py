@@ -140,10 +140,9 @@ class Placement:
         surface_z, turned by yaw (receptacles stand flat in their build pose)."""
         if name in self.rest:
             height, tilt = self.rest[name]
+            # ManiSkill's product on tiny tensors, wanted dozens of times a reset: once per yaw
             turned = self._turned.get((name, yaw))
-            if (
-                turned is None
-            ):  # ManiSkill's product on tiny tensors, wanted dozens of times a reset
+            if turned is None:
                 turned = geometry.quat_multiply(geometry.yaw_quat(yaw), tilt)
                 self._turned[(name, yaw)] = turned
             return [x, y, surface_z + height, *turned]
