@@ -105,4 +105,4 @@ def test_overlays_are_table_looks_2_to_17():
 
 
 def test_asset_version():
-    assert ASSET_VERSION == "2.1.0"
+    assert ASSET_VERSION == "2.2.0"

@@ -379,6 +379,48 @@ def test_poschangeto_moves_the_object_before_the_grasp_and_the_oracle_follows():
     assert (ok, placed) == (True, "target")
 
 
+def test_oracle_aims_the_drop_from_where_the_object_sits_in_the_fingers():
+    """Once the object is lifted, the drop is aimed from the object's measured place in the
+    fingers (it may turn or slide as they close): here the object reads 2 cm off from the lift on,
+    and the TCP's drop point moves by those 2 cm."""
+    shift = np.array([0.02, 0.0])
+    seen = {}
+
+    def watch(step, priv, policy):
+        plan = policy.plans[0]
+        if not plan.waypoints:
+            return
+        if plan.phase <= 1:
+            seen["planned"] = plan.waypoints[-1][0][:2].copy()
+        if plan.phase >= plan.lifted_phase:
+            priv["object_pose"][:2] += shift
+        if plan.phase == plan.lifted_phase + 1 and "aimed" not in seen:
+            held = priv["tcp_pose"][:2] - priv["object_pose"][:2]
+            seen["aimed"] = (plan.waypoints[-1][0][:2].copy(), priv["target_pose"][:2] + held)
+
+    _oracle_episode("VLThink-OOD-Train-v0", 0, watch=watch)
+    drop, expected = seen["aimed"]
+    np.testing.assert_allclose(drop, expected, atol=0.004)
+    np.testing.assert_allclose(seen["planned"] - drop, shift, atol=0.006)
+
+
+def test_depenetration_is_capped_for_the_episode():
+    """Objects 1 m/s and receptacles 0.3 m/s after every reset (the settle's own cap undone)."""
+    import sapien
+
+    from vlthink.envs.ood.placement import MAX_DEPENETRATION_VELOCITY
+
+    env = make("VLThink-OOD-Train-v0", obs_mode="state")
+    env.reset(seed=3)
+    base = env.unwrapped
+    for kind, actors in (("object", base.objects), ("receptacle", base.receptacles)):
+        for actor in actors:
+            body = actor._objs[0].find_component_by_type(sapien.physx.PhysxRigidDynamicComponent)
+            assert body.max_depenetration_velocity == pytest.approx(
+                MAX_DEPENETRATION_VELOCITY[kind]
+            ), (kind, actor.name)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id_", IDS)
 def test_oracle_sweep_64_seeds(env_id_):

@@ -167,3 +167,19 @@ def test_camera_view_images_are_cached_on_disk_under_a_key_of_what_they_show(tmp
     # A corrupt file is drawn again, not trusted.
     files[0].write_bytes(b"not an array")
     assert np.array_equal(view("plain table"), fresh)
+
+
+def test_cache_files_are_written_whole_by_concurrent_writers(tmp_path):
+    """Workers filling the same cache at once: the file is always one writer's whole version."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vlthink.paths import atomic_write
+
+    path = tmp_path / "meshes" / "thing.obj"
+    versions = [f"# writer {i}\n" + "v 0 0 0\n" * 20000 for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda text: atomic_write(path, text), versions))
+    assert path.read_text() in versions
+    assert [p.name for p in path.parent.iterdir()] == ["thing.obj"], "no temporary file is left"
+    atomic_write(path, b"bytes too")
+    assert path.read_bytes() == b"bytes too"

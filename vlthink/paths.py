@@ -7,7 +7,9 @@ at the top of the repository; a wheel carries both inside the package as ``vlthi
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -55,6 +57,21 @@ def code_digest(files: Iterable[Path], *extra: str) -> str:
     return h.hexdigest()
 
 
+def atomic_write(path: Path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` so that no reader ever sees a partial file: written aside under
+    a name of this process's own, then renamed into place (several workers may fill the same
+    cache at once; the last rename wins, and every version is whole)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}-{secrets.token_hex(4)}")
+    if isinstance(data, str):
+        tmp.write_text(data)
+    else:
+        tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
+
+
 def cached_array(kind: str, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
     """``make()``, computed once per machine: stored as ``cache_dir()/kind/<sha256 of key>.npy``
     (written atomically; a file that cannot be read is made again), returned read-only."""
@@ -63,9 +80,8 @@ def cached_array(kind: str, key: str, make: Callable[[], np.ndarray]) -> np.ndar
         arr = np.load(path)
     except (OSError, ValueError):
         arr = np.asarray(make())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-        np.save(tmp, arr)
-        tmp.replace(path)
+        buf = io.BytesIO()
+        np.save(buf, arr)
+        atomic_write(path, buf.getvalue())
     arr.setflags(write=False)
     return arr

@@ -22,7 +22,7 @@ import numpy as np
 import trimesh
 from trimesh.visual.material import PBRMaterial
 
-from vlthink.paths import cache_dir
+from vlthink.paths import atomic_write, cache_dir
 
 RGB = tuple[int, int, int]
 TAU = 2 * np.pi
@@ -296,11 +296,11 @@ def write_asset(parts: list[Part], folder: Path, name: str) -> tuple[Path, Path]
     scene = trimesh.Scene()
     for i, p in enumerate(parts):
         scene.add_geometry(_visual_mesh(p), node_name=f"part{i}", geom_name=f"part{i}")
-    _atomic_write(glb, scene.export(file_type="glb"))
+    atomic_write(glb, scene.export(file_type="glb"))
     pieces = collision_pieces(parts)
     obj = trimesh.Scene({f"piece{i}": h for i, h in enumerate(pieces)}).export(file_type="obj")
-    _atomic_write(col, obj.encode() if isinstance(obj, str) else obj)
-    _atomic_write(stamp, digest.encode())
+    atomic_write(col, obj.encode() if isinstance(obj, str) else obj)
+    atomic_write(stamp, digest.encode())
     return glb, col
 
 
@@ -315,13 +315,6 @@ def _digest(parts: list[Part]) -> str:
         for c in p.hull_pieces:
             h.update(np.round(c.vertices, 6).tobytes())
     return h.hexdigest()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    # Several workers may build the same cache at once: write aside, then rename into place.
-    tmp = path.with_suffix(path.suffix + f".tmp{np.random.randint(1 << 30)}")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def asset_dir(kind: str) -> Path:

@@ -18,8 +18,10 @@ suite), the oracle also turns the gripper: it points the fingers straight down w
 closing axis along the object's grasp direction (of the two yaws a parallel gripper may take, the
 nearer one), rotating its orientation target by at most ``MAX_ROT_STEP`` per step, and descends
 only once aligned; it closes at a height fitted to the object, carries the object so that its
-centre (not the grasp point) lands on the goal, and starts over (``replan``) if the object was
-moved before it was lifted. Without those keys it behaves as it always did (VL-Think).
+centre (not the grasp point) lands on the goal, measuring where the object sits in the fingers
+once it is lifted (it may turn or slide as they close), sets it down just above the goal's
+surface, and starts over (``replan``) if the object was moved before it was lifted. Without
+those keys it behaves as it always did (VL-Think).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ GRIPPER_OPEN, GRIPPER_CLOSED = 1.0, -1.0
 APPROACH_HEIGHT = 0.08  # hover above the object before descending
 GRASP_DEPTH = -0.004  # TCP below the object's centre when closing (fingers straddle it)
 CARRY_HEIGHT = 0.12  # above the table while carrying
-RELEASE_HEIGHT = 0.045  # TCP above the goal's top surface when letting go
+RELEASE_HEIGHT = 0.045  # TCP above the goal's top surface when letting go (VL-Think)
 MAX_STEP = 0.035  # m of TCP target motion per control step (0.2 s)
 REACHED = 0.012  # m: a waypoint counts as reached within this distance
 GRIP_STEPS = 4  # control steps to close or open the gripper
@@ -54,7 +56,8 @@ PALM_CLEARANCE = 0.006  # m between the bar and the top of a tall object
 # a carrot starting tilted on the plate's rim, pinched at 0.6, pitched in the fingers and fell.
 FINGERTIP_FRACTION = 0.45
 MIN_FINGERTIP_HEIGHT = 0.005  # m above the table
-RELEASE_CLEARANCE = 0.001  # m between the held object's bottom and the goal surface at release
+# Set down, not dropped: a round object let go 3 cm above a flat receptacle rolled off it.
+RELEASE_CLEARANCE = 0.008  # m between the held object's bottom and the goal surface at release
 
 
 @dataclass
@@ -68,6 +71,7 @@ class _Plan:
     waypoints: list = field(default_factory=list)
     rotation: np.ndarray | None = None  # the controller's orientation target (world, 3x3)
     rotation_goal: np.ndarray | None = None  # fingers down, closing along the grasp yaw
+    lifted_phase: int | None = None  # the waypoint after which the drop is aimed again
 
 
 def _gripper_down(yaw: float) -> np.ndarray:
@@ -186,12 +190,13 @@ class OraclePolicy(PolicyBase):
             table + tip + TCP_ABOVE_FINGERTIPS, table + 2 * half - PALM_ABOVE_TCP + PALM_CLEARANCE
         )
         carry = table + CARRY_HEIGHT
-        release = top + max(RELEASE_HEIGHT, grasp_z - table + RELEASE_CLEARANCE)
+        release = top + grasp_z - table + RELEASE_CLEARANCE
         # Put the object's centre, not the grasp point, over the goal.
         drop = goal[:2] + (grasp[:2] - obj[:2])
         yaw = _nearer_yaw(float(priv["object_grasp_yaw"]), _closing_yaw(plan.rotation))
         plan.rotation_goal = _gripper_down(yaw)
         at = lambda xy, z: np.array([xy[0], xy[1], z])  # noqa: E731
+        plan.lifted_phase = 3
         plan.waypoints = [
             (at(grasp, grasp_z + APPROACH_HEIGHT), GRIPPER_OPEN, 0),
             (at(grasp, grasp_z), GRIPPER_OPEN, 0),
@@ -202,6 +207,17 @@ class OraclePolicy(PolicyBase):
             (at(drop, release), GRIPPER_OPEN, GRIP_STEPS),
             (at(drop, carry), GRIPPER_OPEN, 0),
         ]
+
+    def _aim_drop(self, plan: _Plan, priv: dict) -> None:
+        """Aim the rest of the plan from where the object now sits in the fingers.
+
+        An object can turn or slide as the fingers close (a banana on its curve); carried with
+        the offset planned before the grasp, it would land off centre.
+        """
+        held = np.asarray(priv["tcp_pose"][:2], float) - np.asarray(priv["object_pose"][:2], float)
+        drop = self._goal_pose(plan, priv)[:2] + held
+        for point, _, _ in plan.waypoints[plan.lifted_phase + 1 :]:
+            point[:2] = drop
 
     def _act_one(self, plan: _Plan, obs: Observation) -> np.ndarray:
         priv = obs.privileged
@@ -232,6 +248,8 @@ class OraclePolicy(PolicyBase):
         if arrived or (hold and np.linalg.norm(step) < 1e-6):
             plan.wait += 1
             if plan.wait > hold:
+                if plan.phase == plan.lifted_phase:
+                    self._aim_drop(plan, priv)
                 plan.phase, plan.wait = plan.phase + 1, 0
         return self._action(step, grip, priv, rot_step)
 

@@ -29,7 +29,7 @@ import torch
 from mani_skill.utils.structs.actor import Actor
 
 from vlthink.assets import table_looks
-from vlthink.paths import cache_dir, cached_array, code_digest
+from vlthink.paths import atomic_write, cache_dir, cached_array, code_digest
 
 BACKDROP_DEPTH = 1.5  # m along the optical axis: behind the table top in view, before the shelf
 WALL_RGB = (196, 194, 188)  # what the camera sees past the table's edges (none at this pose)
@@ -117,10 +117,7 @@ def quad_obj(intrinsic, size_wh, depth: float) -> Path:
     lines += [f"vt {u / w:.6f} {1 - v / h:.6f}" for u, v in corners]  # OBJ's v points up
     lines.append("vn -1 0 0")  # towards the camera
     lines.append("f 1/1/1 4/4/1 3/3/1 2/2/1")  # counter-clockwise seen from the camera
-    tmp = path.with_suffix(f".tmp{np.random.randint(1 << 30)}")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(path)
-    return path
+    return atomic_write(path, "\n".join(lines) + "\n")
 
 
 def unlit_material() -> sapien.render.RenderMaterial:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vlthink.paths import cache_dir
+from vlthink.paths import atomic_write, cache_dir
 
 MESH_FORMAT_VERSION = 2  # bump when the OBJ layout changes, so cached files are rewritten
 
@@ -61,10 +61,7 @@ def textured_slab_obj(half_size: tuple[float, float, float], name: str) -> Path:
     lines += [f"vn {x} {y} {z}" for x, y, z in normals]
     for face in faces:
         lines.append("f " + " ".join(f"{v}/{t}/{n}" for v, t, n in face))
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(path)
-    return path
+    return atomic_write(path, "\n".join(lines) + "\n")
 
 
 CARROT_MESH_VERSION = 5  # bump when the carrot's files change
@@ -120,10 +117,7 @@ def carrot_obj() -> Path:
             f"f {a + 1 + offset} {b + 1 + offset} {c + 1 + offset}" for a, b, c in p.mesh.faces
         ]
         offset += len(v)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(path)
-    return path
+    return atomic_write(path, "\n".join(lines) + "\n")
 
 
 def carrot_collision_obj() -> Path:
@@ -137,7 +131,4 @@ def carrot_collision_obj() -> Path:
     _, pieces, centre = _carrot_parts_and_centre()
     path.parent.mkdir(parents=True, exist_ok=True)
     moved = {f"piece{i}": h.copy().apply_translation(-centre) for i, h in enumerate(pieces)}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(trimesh.Scene(moved).export(file_type="obj"))
-    tmp.replace(path)
-    return path
+    return atomic_write(path, trimesh.Scene(moved).export(file_type="obj"))

@@ -58,11 +58,13 @@ SHELF_TOP_Z = -1.0  # where unused candidates wait, below the table
 SHELF_HALF_SIZE = (1.2, 1.2, 0.05)
 SHELF_SPACING = 0.3  # between parked things
 SHELF_ROW = 7  # parked things per row
-# An object that starts on a receptacle's edge can slide off its rim during the settle and wedge
-# against its side; PhysX then pushed it out at full speed (285 N) and threw it off the table. During
-# the settle the push is capped, so the overlap is resolved over a few steps; the episode itself
-# runs with PhysX's default (no cap: capped, a cup set down on the plate went on wobbling).
-SETTLE_MAX_DEPENETRATION_VELOCITY = 0.3  # m/s
+# How fast PhysX may push overlapping things apart. Uncapped (its default), an object that starts
+# on a receptacle's edge and slides off its rim during the settle is pushed out at 285 N and thrown
+# off the table; a thin receptacle pinched between a grasped object and the table is launched; an
+# object squeezed by the fingers flies off when they open. During the settle objects are held to
+# the lowest cap; in the episode a lower cap for objects keeps a cup set down on the plate wobbling.
+SETTLE_MAX_DEPENETRATION_VELOCITY = 0.3  # m/s, objects during the reset's settle
+MAX_DEPENETRATION_VELOCITY = {"object": 1.0, "receptacle": 0.3}  # m/s, from the build on
 REST_CALIBRATION_SECONDS = 1.0  # physics run once per scene to find how each object rests
 
 # --- The original's drop rule ("drop") ------------------------------------------------------------
