@@ -28,6 +28,40 @@ def test_every_row_is_registered_once_with_its_summary():
     assert all(i.summary for i in {**registry.VL_THINK_TASKS, **registry.OOD_TASKS}.values())
 
 
+def test_import_registers_the_ids_without_importing_the_envs():
+    """``import vlthink`` is cheap (the harness's parent starts its workers right after it);
+    the first ``gym.make`` imports the envs and builds the same wrappers as ManiSkill's
+    registration."""
+    code = (
+        "import sys, vlthink, gymnasium as gym\n"
+        "heavy = [m for m in ('torch', 'sapien', 'mani_skill') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "spec = gym.spec('VLThink-OOD-Train-v0')\n"
+        "assert spec.max_episode_steps == 80 and spec.disable_env_checker\n"
+        "env = gym.make('VLThink-Shape-v0', obs_mode='state_dict')\n"
+        "print(env, len(vlthink.OOD_TASKS), len(vlthink.VL_THINK_TASKS))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout.split()
+    # what ManiSkill's own registration gives (its TimeLimit wrapper outside the order check)
+    assert out[0] == "<TimeLimitWrapper<OrderEnforcing<VLThinkShapeEnv<VLThink-Shape-v0>>>>"
+    assert out[1:] == ["14", "8"]
+
+
+def test_the_id_list_and_the_task_tables_must_agree(monkeypatch):
+    from vlthink.envs import ids
+
+    registry._check_ids()  # as shipped
+    monkeypatch.setattr(ids, "ENV_IDS", ids.ENV_IDS[:-1])
+    try:
+        registry._check_ids()
+    except RuntimeError as exc:
+        assert "VLThink-OOD-PosChangeTo-v0" in str(exc) and "vlthink.envs.ids" in str(exc)
+    else:
+        raise AssertionError("a missing id was not noticed")
+
+
 def test_envs_command_prints_every_row():
     out = subprocess.run(
         [sys.executable, "-m", "vlthink.cli", "envs"], capture_output=True, text=True, timeout=180

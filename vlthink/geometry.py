@@ -10,14 +10,13 @@ functions take arrays with any leading batch axes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from mani_skill.utils.geometry.rotation_conversions import (
-    quaternion_apply,
-    quaternion_invert,
-    quaternion_raw_multiply,
-)
 from scipy.spatial.transform import Rotation
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "heading",
@@ -92,9 +91,11 @@ def yaw_quat(yaw: float) -> list[float]:
 
 def quat_multiply(a, b) -> list[float]:
     """(w, x, y, z) of rotation ``a`` after ``b`` (the Hamilton product ``a * b``)."""
+    import torch
+
     a = torch.tensor([float(v) for v in a], dtype=torch.float64)
     b = torch.tensor([float(v) for v in b], dtype=torch.float64)
-    return quaternion_raw_multiply(a, b).tolist()
+    return _conversions().quaternion_raw_multiply(a, b).tolist()
 
 
 def heading(q) -> float:
@@ -121,13 +122,22 @@ def look_at_quat(eye, target) -> list[float]:
 
 
 # --- torch (ManiSkill), batched over sub-envs -------------------------------------------------
+# Imported on first use: the numpy functions above serve processes that never load torch (the
+# harness's parent, the scripted policies).
+
+
+def _conversions():
+    from mani_skill.utils.geometry import rotation_conversions
+
+    return rotation_conversions
 
 
 def rotate(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """``v`` (N, 3) rotated by the (N, 4) (w, x, y, z) quaternions ``q``."""
-    return quaternion_apply(q, v)
+    return _conversions().quaternion_apply(q, v)
 
 
 def to_local(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """World-frame vectors ``v`` (N, 3) in the frames whose orientations are ``q`` (N, 4)."""
-    return quaternion_apply(quaternion_invert(q), v)
+    rc = _conversions()
+    return rc.quaternion_apply(rc.quaternion_invert(q), v)

@@ -1,25 +1,18 @@
 """vlthink environments: the registry and the task families (the bridge to the policy interface
-is the harness's: :mod:`vlthink.harness.bridge`)."""
+is the harness's: :mod:`vlthink.harness.bridge`).
 
-from vlthink.envs.registry import (
-    ALL_TASKS,
-    OOD_TASKS,
-    PROTOCOL_VERSION,
-    SUITES,
-    VL_THINK_TASKS,
-    TaskInfo,
-    UnknownEnvError,
-    register_all,
-    resolve_suites,
-    task,
-)
-from vlthink.scene.success import PLACED_ON
+The names below are loaded on first use: the registry imports the envs (torch, SAPIEN,
+ManiSkill), which a process that never makes an env should not wait for. The ids themselves are
+in :mod:`vlthink.envs.ids`, which needs none of that.
+"""
 
-__all__ = [
+from importlib import import_module
+
+from vlthink.envs.ids import PROTOCOL_VERSION
+
+_REGISTRY_NAMES = (
     "ALL_TASKS",
     "OOD_TASKS",
-    "PLACED_ON",
-    "PROTOCOL_VERSION",
     "SUITES",
     "VL_THINK_TASKS",
     "TaskInfo",
@@ -27,4 +20,17 @@ __all__ = [
     "register_all",
     "resolve_suites",
     "task",
-]
+)
+_WHERE = {
+    **dict.fromkeys(_REGISTRY_NAMES, "vlthink.envs.registry"),
+    "PLACED_ON": "vlthink.scene.placed",
+}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_WHERE[name]), name)
+
+
+__all__ = ["PLACED_ON", "PROTOCOL_VERSION", *_REGISTRY_NAMES]

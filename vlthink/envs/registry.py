@@ -1,4 +1,8 @@
-"""The one list of vlthink environments: id -> task info, registered with Gymnasium on import."""
+"""The one list of vlthink environments: id -> task info, registered with ManiSkill on import.
+
+Gymnasium knows the ids from :mod:`vlthink.envs.ids` (``import vlthink``); this module holds the
+env classes and their rows, and is imported when an env is first made.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,16 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mani_skill.utils.registration import REGISTERED_ENVS, register_env
+from mani_skill.utils.registration import REGISTERED_ENVS, register
+from mani_skill.utils.registration import make as maniskill_make
+from mani_skill.utils.registration import make_vec as maniskill_make_vec
 
+from vlthink.envs import ids
+from vlthink.envs.ids import PROTOCOL_VERSION  # noqa: F401  (re-exported)
 from vlthink.envs.ood.variants import VARIANT_ENVS, VARIANTS, env_id
 from vlthink.envs.vl_think import DOMAIN_ENVS, DOMAIN_TASKS
 from vlthink.envs.vl_think import env_id as vl_think_id
 from vlthink.scene.widowx import MAX_EPISODE_STEPS
-
-PROTOCOL_VERSION = "vlthink-3"
-"""Identifies the scene protocol (layouts, success rule, step budget). Runs made under different
-protocol versions are never paired or published together; bump it when any of those change.
-
-History: ``vlthink-1`` first release. ``vlthink-2``: OOD objects rest on a flat collision base in a
-calibrated resting pose (before, rounded objects could still be rolling at step 0).
-``vlthink-3``: the paper's rules fact for fact (README, "Protocol"): layouts, distractors,
-PosChangeTo, Tex/Whole overlays, MultiPlate tables and split, Position yaws, EEPose draw, Instruct
-templates, the success disk, physics constants, lights, shader, the table image as background;
-and the original's object, receptacle and table-look categories at their sizes."""
 
 
 @dataclass(frozen=True)
@@ -61,12 +58,35 @@ class UnknownEnvError(ValueError):
 
 
 def register_all() -> None:
-    """Register every task id with ManiSkill and Gymnasium (idempotent)."""
+    """Register every task id with ManiSkill (idempotent); Gymnasium has them from ``ids``."""
+    ids.register_gym_ids()
     ALL_TASKS.update(VL_THINK_TASKS)
     ALL_TASKS.update(OOD_TASKS)
     for info in ALL_TASKS.values():
         if info.env_id not in REGISTERED_ENVS:
-            register_env(info.env_id, max_episode_steps=MAX_EPISODE_STEPS)(info.env_class)
+            register(info.env_id, info.env_class, max_episode_steps=MAX_EPISODE_STEPS)
+
+
+def _check_ids() -> None:
+    """The task tables hold exactly the ids Gymnasium was given, in the same order."""
+    tables = (*VL_THINK_TASKS, *OOD_TASKS)
+    if tables != ids.ENV_IDS:
+        missing = sorted(set(ids.ENV_IDS) ^ set(tables))
+        raise RuntimeError(
+            "vlthink.envs.ids lists other env ids than the task tables "
+            f"(differing: {missing or 'the order'}); make the two lists agree"
+        )
+
+
+def make_env(env_id: str, **kwargs):
+    """Gymnasium's entry point for every vlthink id: the ManiSkill env itself."""
+    register_all()
+    return maniskill_make(env_id, **kwargs)
+
+
+def make_vec_env(env_id: str, **kwargs):
+    register_all()
+    return maniskill_make_vec(env_id, **kwargs)
 
 
 def task(env_id: str) -> TaskInfo:
@@ -100,3 +120,7 @@ def resolve_suites(specs: Sequence[str]) -> list[str]:
             )
         env_ids += [i for i in ids if i not in env_ids]
     return env_ids
+
+
+_check_ids()
+register_all()

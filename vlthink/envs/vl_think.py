@@ -40,6 +40,7 @@ from mani_skill.utils.structs.pose import Pose
 
 from vlthink.assets import table_looks
 from vlthink.boards import catalogue
+from vlthink.envs.ids import vl_think_env_id as env_id
 from vlthink.scene import success
 from vlthink.scene.meshes import carrot_collision_obj, carrot_obj, textured_slab_obj
 from vlthink.scene.widowx import TABLE_TOP_Z, WidowXTableEnv
@@ -180,10 +181,6 @@ def draw_table_look(rng: np.random.RandomState) -> str:
     """The episode's table look, uniform over all looks; drawn after the layout, from the same
     episode RNG, so adding it left every seed's boards as they were."""
     return VL_THINK_TABLE_LOOKS[rng.randint(len(VL_THINK_TABLE_LOOKS))]
-
-
-def env_id(domain: str) -> str:
-    return f"VLThink-{domain}-v0"
 
 
 def instruction_pattern(task: DomainTask) -> str:

@@ -23,12 +23,11 @@ from collections.abc import Callable
 import torch
 
 from vlthink import geometry
+from vlthink.scene.placed import PLACED_ON  # noqa: F401  (re-exported)
 
 XY_MARGIN = 0.01  # m beyond the support's largest bounding-box half-extent
 MAX_Z_GAP = 0.05  # m above the support, beyond the two half-heights
 MIN_CONTACT_FORCE = 0.03  # N
-
-PLACED_ON = ("none", "target", "distractor")
 
 
 def disk_radius(half_extents: torch.Tensor, quat: torch.Tensor) -> torch.Tensor:

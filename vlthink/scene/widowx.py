@@ -33,6 +33,7 @@ from mani_skill.utils.structs.types import SimConfig
 from vlthink.assets import table_looks
 from vlthink.scene.backdrop import Backdrop, camera_world_pose
 from vlthink.scene.robot_asset import ensure_robot_asset
+from vlthink.scene.timing import CONTROL_FREQ, MAX_EPISODE_STEPS, SIM_FREQ  # noqa: F401
 
 # --- Grasp reporting (read-only: contact queries never change the physics) --------------------
 GRASP_NEAR = 0.08  # m between object centre and TCP before the finger contacts are queried
@@ -53,9 +54,6 @@ ROBOT_INIT_QPOS = (
     0.037,
 )  # rad (6 arm joints), m (2 fingers, open)
 CONTROL_MODE = "arm_pd_ee_target_delta_pose_align2_gripper_pd_joint_pos"
-SIM_FREQ = 500  # Hz
-CONTROL_FREQ = 5  # Hz
-MAX_EPISODE_STEPS = 80  # control steps (16 s)
 
 # --- Camera: the Bridge "3rd_view_camera", defined on the robot's base_link by the agent --------
 CAMERA_UID = "3rd_view_camera"

@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vlthink.assets.table_looks import TABLE_LOOKS_HELDOUT, TABLE_LOOKS_TRAIN
+from vlthink.envs.ids import ood_env_id as env_id  # noqa: F401  (re-exported)
 from vlthink.envs.ood.episode import HELDOUT, MOVE_STEP, TRAIN, Config
 from vlthink.envs.ood.task import OODPickPlaceEnv
 
@@ -135,10 +136,6 @@ VARIANTS: tuple[Variant, ...] = (
     ),
 )
 # fmt: on
-
-
-def env_id(variant: str) -> str:
-    return f"VLThink-OOD-{variant}-v0"
 
 
 def rst_table() -> str:
