@@ -427,3 +427,14 @@ def test_oracle_sweep_64_seeds(env_id_):
     results = [_oracle_episode(env_id_, seed) for seed in range(64)]
     rate = np.mean([ok for ok, _ in results])
     assert rate >= 0.9, (env_id_, rate)
+
+
+def test_overlay_resizes_are_kept_and_identical_to_fresh_ones():
+    from vlthink.assets.overlay_textures import OVERLAY_TEXTURES
+    from vlthink.envs.ood import overlays
+
+    cpu = torch.device("cpu")
+    kept = overlays._resized(OVERLAY_TEXTURES[0], (121, 87), cpu)
+    assert overlays._resized(OVERLAY_TEXTURES[0], (121, 87), cpu) is kept
+    assert torch.equal(kept, overlays._resize(OVERLAY_TEXTURES[0], (121, 87), cpu))
+    assert kept.shape == (87, 121, 3)

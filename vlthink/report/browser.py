@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -156,12 +158,17 @@ def load_page(
         raise FileNotFoundError(
             "no chromium found. Fix: bash .ci/setup --test (or apt-get install chromium)"
         )
-    with tempfile.TemporaryDirectory(prefix="vlthink-chromium-") as profile:
+    # Chromium's helper processes may still write to the profile after the browser has exited:
+    # the whole process group is stopped, and a profile that cannot be removed is left behind.
+    with tempfile.TemporaryDirectory(
+        prefix="vlthink-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         proc = subprocess.Popen(
             [exe, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,
         )
         try:
             ws_url = _devtools_url(proc)
@@ -171,11 +178,20 @@ def load_page(
                 )
             )
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Terminate the browser, then kill whatever it started (its session's process group)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
 
 
 def _devtools_url(proc: subprocess.Popen) -> str:

@@ -18,6 +18,7 @@ An overlay is a function of the frame alone (seed + state): the same frame gets 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -60,6 +61,7 @@ def window_corner(mask: torch.Tensor) -> tuple[int, int]:
 
 
 _TEXTURES: dict[tuple, torch.Tensor] = {}
+RESIZED_CACHE_SIZE = 16  # resized textures kept (at most 3.7 MB each, a 640 x 480 frame)
 
 
 def _texture(name: str, device) -> torch.Tensor:
@@ -71,7 +73,7 @@ def _texture(name: str, device) -> torch.Tensor:
     return _TEXTURES[key]
 
 
-def _resized(name: str, wh: tuple[int, int], device) -> torch.Tensor:
+def _resize(name: str, wh: tuple[int, int], device) -> torch.Tensor:
     """(h, w, 3) float: the texture resized to w x h (bilinear, antialiased when shrinking)."""
     w, h = wh
     tex = _texture(name, device)[None]
@@ -79,10 +81,15 @@ def _resized(name: str, wh: tuple[int, int], device) -> torch.Tensor:
     return out[0].permute(1, 2, 0)
 
 
+# The last few sizes of the foreground's box, resized once each: the box keeps its size while the
+# arm holds still, and the resize is most of an overlaid frame's cost. Read-only for callers.
+_resized = lru_cache(maxsize=RESIZED_CACHE_SIZE)(_resize)
+
+
 def _whole(name: str, device) -> torch.Tensor:
     key = ("whole", name, str(device))
     if key not in _TEXTURES:
-        _TEXTURES[key] = _resized(name, WHOLE_TEXTURE_WH, device)
+        _TEXTURES[key] = _resize(name, WHOLE_TEXTURE_WH, device)
     return _TEXTURES[key]
 
 
