@@ -53,13 +53,16 @@ def test_the_id_list_and_the_task_tables_must_agree(monkeypatch):
     from vlthink.envs import ids
 
     registry._check_ids()  # as shipped
-    monkeypatch.setattr(ids, "ENV_IDS", ids.ENV_IDS[:-1])
-    try:
-        registry._check_ids()
-    except RuntimeError as exc:
-        assert "VLThink-OOD-PosChangeTo-v0" in str(exc) and "vlthink.envs.ids" in str(exc)
-    else:
-        raise AssertionError("a missing id was not noticed")
+    wrong_axis = {**ids.GROUPS, "VLThink-OOD-PosChangeTo-v0": ("ood", "Vision")}
+    missing = dict(list(ids.GROUPS.items())[:-1])
+    for groups in (wrong_axis, missing):
+        monkeypatch.setattr(ids, "GROUPS", groups)
+        try:
+            registry._check_ids()
+        except RuntimeError as exc:
+            assert "VLThink-OOD-PosChangeTo-v0" in str(exc) and "vlthink.envs.ids" in str(exc)
+        else:
+            raise AssertionError(f"{groups} was not noticed")
 
 
 def test_envs_command_prints_every_row():

@@ -10,19 +10,11 @@ from importlib import import_module
 
 from vlthink.envs.ids import PROTOCOL_VERSION
 
-_REGISTRY_NAMES = (
-    "ALL_TASKS",
-    "OOD_TASKS",
-    "SUITES",
-    "VL_THINK_TASKS",
-    "TaskInfo",
-    "UnknownEnvError",
-    "register_all",
-    "resolve_suites",
-    "task",
-)
+_REGISTRY_NAMES = ("ALL_TASKS", "OOD_TASKS", "VL_THINK_TASKS", "TaskInfo", "register_all", "task")
+_ID_NAMES = ("SUITES", "UnknownEnvError", "resolve_suites")
 _WHERE = {
     **dict.fromkeys(_REGISTRY_NAMES, "vlthink.envs.registry"),
+    **dict.fromkeys(_ID_NAMES, "vlthink.envs.ids"),
     "PLACED_ON": "vlthink.scene.placed",
 }
 
@@ -33,4 +25,4 @@ def __getattr__(name: str):
     return getattr(import_module(_WHERE[name]), name)
 
 
-__all__ = ["PLACED_ON", "PROTOCOL_VERSION", *_REGISTRY_NAMES]
+__all__ = ["PLACED_ON", "PROTOCOL_VERSION", *_REGISTRY_NAMES, *_ID_NAMES]

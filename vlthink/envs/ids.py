@@ -1,16 +1,20 @@
-"""The suites' env ids and protocol version, registered with Gymnasium without building anything.
+"""The suites' env ids, their groups and the protocol version, registered with Gymnasium without
+building anything.
 
 ``import vlthink`` runs :func:`register_gym_ids`: each id gets a Gymnasium spec whose entry point
 imports the envs (torch, SAPIEN, ManiSkill: seconds) only when an env is first made. A process
 that only plans, publishes or starts workers (the harness's parent) never pays for them.
 
-The ids are listed here, in suite order; the task tables (:mod:`vlthink.envs.vl_think`'s
-``TASKS``, :mod:`vlthink.envs.ood.variants`'s ``VARIANTS``) must hold exactly these rows, which
-:mod:`vlthink.envs.registry` checks when it is imported.
+The ids are listed here, in suite order, with their suite and group (what a run's manifest
+and the harness's plan need); the task tables (:mod:`vlthink.envs.vl_think`'s
+``TASKS``, :mod:`vlthink.envs.ood.variants`'s ``VARIANTS``) must hold exactly these rows and
+groups, which :mod:`vlthink.envs.registry` checks when it is imported.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from functools import partial
 
 from vlthink.scene.timing import MAX_EPISODE_STEPS
@@ -29,12 +33,14 @@ and the original's object, receptacle and table-look categories at their sizes."
 VL_THINK_DOMAINS = (
     "Shape", "Color", "Traffic", "Laundry", "Weather", "Arrow", "PublicInfo", "Parity",
 )  # fmt: skip
-OOD_VARIANTS = (
-    "Train",
-    "VisionImg", "Tex03", "Tex05", "Whole03", "Whole05",
-    "Carrot", "Plate", "Instruct", "MultiCarrot", "MultiPlate",
-    "Position", "EEPose", "PosChangeTo",
-)  # fmt: skip
+OOD_VARIANTS = {  # variant -> its axis
+    "Train": "Train",
+    "VisionImg": "Vision", "Tex03": "Vision", "Tex05": "Vision",
+    "Whole03": "Vision", "Whole05": "Vision",
+    "Carrot": "Semantic", "Plate": "Semantic", "Instruct": "Semantic",
+    "MultiCarrot": "Semantic", "MultiPlate": "Semantic",
+    "Position": "Execution", "EEPose": "Execution", "PosChangeTo": "Execution",
+}  # fmt: skip
 
 
 def vl_think_env_id(domain: str) -> str:
@@ -45,7 +51,46 @@ def ood_env_id(variant: str) -> str:
     return f"VLThink-OOD-{variant}-v0"
 
 
-ENV_IDS = (*map(vl_think_env_id, VL_THINK_DOMAINS), *map(ood_env_id, OOD_VARIANTS))
+GROUPS: dict[str, tuple[str, str]] = {
+    **{vl_think_env_id(d): ("vl-think", d) for d in VL_THINK_DOMAINS},
+    **{ood_env_id(v): ("ood", axis) for v, axis in OOD_VARIANTS.items()},
+}
+"""env id -> (suite, group): the VL-Think domain, or the OOD axis."""
+
+ENV_IDS = tuple(GROUPS)
+
+SUITES: dict[str, tuple[str, ...]] = {
+    "vl-think": tuple(i for i, (suite, _) in GROUPS.items() if suite == "vl-think"),
+    "ood": tuple(i for i, (suite, _) in GROUPS.items() if suite == "ood"),
+    "all": ENV_IDS,
+}
+"""Suite name -> its env ids, in order."""
+
+
+class UnknownEnvError(ValueError):
+    """A suite name or env id that vlthink does not know."""
+
+
+def resolve_suites(specs: Sequence[str]) -> list[str]:
+    """Suite names (:data:`SUITES`) and env ids -> env ids, in order, without repeats.
+
+    Raises :class:`UnknownEnvError` naming the first unknown spec, its close matches and the
+    valid suites and ids."""
+    env_ids: list[str] = []
+    for spec in specs:
+        if spec in SUITES:
+            found = SUITES[spec]
+        elif spec in GROUPS:
+            found = (spec,)
+        else:
+            hint = difflib.get_close_matches(spec, [*GROUPS, *SUITES], n=3)
+            raise UnknownEnvError(
+                f"unknown suite or env id {spec!r}"
+                + (f" (did you mean {', '.join(hint)}?)" if hint else "")
+                + f"; suites: {', '.join(SUITES)}; env ids: {', '.join(GROUPS)}"
+            )
+        env_ids += [i for i in found if i not in env_ids]
+    return env_ids
 
 
 def _make(env_id: str, **kwargs):

@@ -6,8 +6,6 @@ env classes and their rows, and is imported when an env is first made.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mani_skill.utils.registration import REGISTERED_ENVS, register
@@ -15,7 +13,12 @@ from mani_skill.utils.registration import make as maniskill_make
 from mani_skill.utils.registration import make_vec as maniskill_make_vec
 
 from vlthink.envs import ids
-from vlthink.envs.ids import PROTOCOL_VERSION  # noqa: F401  (re-exported)
+from vlthink.envs.ids import (  # noqa: F401  (re-exported)
+    PROTOCOL_VERSION,
+    SUITES,
+    UnknownEnvError,
+    resolve_suites,
+)
 from vlthink.envs.ood.variants import VARIANT_ENVS, VARIANTS, env_id
 from vlthink.envs.vl_think import DOMAIN_ENVS, DOMAIN_TASKS
 from vlthink.envs.vl_think import env_id as vl_think_id
@@ -45,17 +48,6 @@ OOD_TASKS: dict[str, TaskInfo] = {
 
 ALL_TASKS: dict[str, TaskInfo] = {}
 
-SUITES: dict[str, tuple[str, ...]] = {
-    "vl-think": tuple(VL_THINK_TASKS),
-    "ood": tuple(OOD_TASKS),
-    "all": (*VL_THINK_TASKS, *OOD_TASKS),
-}
-"""Suite name -> its env ids, in order."""
-
-
-class UnknownEnvError(ValueError):
-    """A suite name or env id that vlthink does not know."""
-
 
 def register_all() -> None:
     """Register every task id with ManiSkill (idempotent); Gymnasium has them from ``ids``."""
@@ -68,13 +60,13 @@ def register_all() -> None:
 
 
 def _check_ids() -> None:
-    """The task tables hold exactly the ids Gymnasium was given, in the same order."""
-    tables = (*VL_THINK_TASKS, *OOD_TASKS)
-    if tables != ids.ENV_IDS:
-        missing = sorted(set(ids.ENV_IDS) ^ set(tables))
+    """The task tables hold exactly the ids Gymnasium was given, in the same order and groups."""
+    tables = {i: (t.suite, t.group) for i, t in {**VL_THINK_TASKS, **OOD_TASKS}.items()}
+    if tables != ids.GROUPS or tuple(tables) != ids.ENV_IDS:
+        differing = sorted(i for i in {*tables, *ids.GROUPS} if tables.get(i) != ids.GROUPS.get(i))
         raise RuntimeError(
-            "vlthink.envs.ids lists other env ids than the task tables "
-            f"(differing: {missing or 'the order'}); make the two lists agree"
+            "vlthink.envs.ids lists other env ids or groups than the task tables "
+            f"(differing: {differing or 'the order'}); make the two lists agree"
         )
 
 
@@ -97,29 +89,6 @@ def task(env_id: str) -> TaskInfo:
         raise KeyError(
             f"unknown vlthink env id {env_id!r}; known ids: {', '.join(sorted(ALL_TASKS))}"
         ) from None
-
-
-def resolve_suites(specs: Sequence[str]) -> list[str]:
-    """Suite names (:data:`SUITES`) and env ids -> env ids, in order, without repeats.
-
-    Raises :class:`UnknownEnvError` naming the first unknown spec, its close matches and the
-    valid suites and ids."""
-    known = {**VL_THINK_TASKS, **OOD_TASKS}
-    env_ids: list[str] = []
-    for spec in specs:
-        if spec in SUITES:
-            ids = SUITES[spec]
-        elif spec in known:
-            ids = (spec,)
-        else:
-            hint = difflib.get_close_matches(spec, [*known, *SUITES], n=3)
-            raise UnknownEnvError(
-                f"unknown suite or env id {spec!r}"
-                + (f" (did you mean {', '.join(hint)}?)" if hint else "")
-                + f"; suites: {', '.join(SUITES)}; env ids: {', '.join(known)}"
-            )
-        env_ids += [i for i in ids if i not in env_ids]
-    return env_ids
 
 
 _check_ids()

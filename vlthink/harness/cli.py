@@ -54,17 +54,13 @@ EXIT_CODES_HELP = (
 
 def resolve_envs(specs: Sequence[str]) -> tuple[list[str], dict[str, dict[str, str]]]:
     """Suite names / env ids -> env ids (in order, no repeats) and their suite/group table."""
-    from vlthink.envs import registry
+    from vlthink.envs import ids  # not the registry: this process may never make an env
 
-    registry.register_all()
     try:
-        env_ids = registry.resolve_suites(specs)
-    except registry.UnknownEnvError as exc:
+        env_ids = ids.resolve_suites(specs)
+    except ids.UnknownEnvError as exc:
         raise HarnessError(f"{exc}. Fix: pass --suite with one of those") from None
-    return env_ids, {
-        i: {"suite": registry.ALL_TASKS[i].suite, "group": registry.ALL_TASKS[i].group}
-        for i in env_ids
-    }
+    return env_ids, {i: dict(zip(("suite", "group"), ids.GROUPS[i])) for i in env_ids}
 
 
 # --------------------------------------------------------------------------------------------
