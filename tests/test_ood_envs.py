@@ -406,19 +406,21 @@ def test_oracle_aims_the_drop_from_where_the_object_sits_in_the_fingers():
 
 def test_depenetration_is_capped_for_the_episode():
     """Objects 1 m/s and receptacles 0.3 m/s after every reset (the settle's own cap undone)."""
-    import sapien
+    from vlthink.assets.actors import dynamic_body
+    from vlthink.assets.objects import OBJECT_MAX_DEPENETRATION_VELOCITY
+    from vlthink.assets.receptacles import RECEPTACLE_MAX_DEPENETRATION_VELOCITY
 
-    from vlthink.envs.ood.placement import MAX_DEPENETRATION_VELOCITY
-
+    assert (OBJECT_MAX_DEPENETRATION_VELOCITY, RECEPTACLE_MAX_DEPENETRATION_VELOCITY) == (1.0, 0.3)
     env = make("VLThink-OOD-Train-v0", obs_mode="state")
     env.reset(seed=3)
     base = env.unwrapped
-    for kind, actors in (("object", base.objects), ("receptacle", base.receptacles)):
+    for cap, actors in (
+        (OBJECT_MAX_DEPENETRATION_VELOCITY, base.objects),
+        (RECEPTACLE_MAX_DEPENETRATION_VELOCITY, base.receptacles),
+    ):
         for actor in actors:
-            body = actor._objs[0].find_component_by_type(sapien.physx.PhysxRigidDynamicComponent)
-            assert body.max_depenetration_velocity == pytest.approx(
-                MAX_DEPENETRATION_VELOCITY[kind]
-            ), (kind, actor.name)
+            body = dynamic_body(actor._objs[0])
+            assert body.max_depenetration_velocity == pytest.approx(cap), actor.name
 
 
 @pytest.mark.slow

@@ -64,10 +64,7 @@ def atomic_write(path: Path, data: bytes | str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}-{secrets.token_hex(4)}")
-    if isinstance(data, str):
-        tmp.write_text(data)
-    else:
-        tmp.write_bytes(data)
+    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
     tmp.replace(path)
     return path
 

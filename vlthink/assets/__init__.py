@@ -20,8 +20,9 @@ ASSET_VERSION = "2.2.0"
 does. 2.0.0: receptacles, table looks and overlay textures follow the original suite's catalogue
 (names, sizes, densities; overlays = table looks 2..17). 2.1.0: the kitchen spoon's handle is
 square-edged and nearly level, the carrot's grasp point is at its centre of mass, and the reset's
-settle caps the objects' depenetration speed (``envs.ood.placement``). 2.2.0: the episode caps it too,
-at 1 m/s for objects and 0.3 m/s for receptacles (a thin receptacle pinched under an object was
-launched, a squeezed object thrown when the fingers opened). Generated files need no bump of their own:
-:func:`.parts.write_asset` keeps a digest of the geometry, colours and textures next to each file
+settle caps the objects' depenetration speed (``envs.ood.placement``). 2.2.0: every body is built
+with a cap too, 1 m/s for objects and 0.3 m/s for receptacles (``OBJECT_MAX_DEPENETRATION_VELOCITY``,
+``RECEPTACLE_MAX_DEPENETRATION_VELOCITY``): a thin receptacle pinched under an object was
+launched, a squeezed object thrown when the fingers opened. Generated files need no bump of their
+own: :func:`.parts.write_asset` keeps a digest of the geometry, colours and textures next to each file
 and rewrites the files whenever it differs, so a cache written by an older version regenerates."""

@@ -56,11 +56,13 @@ def build_actor(
     initial_pose: sapien.Pose | None = None,
     angular_damping: float | None = None,
     solver_iterations: int | None = None,
+    max_depenetration_velocity: float | None = None,
 ):
     """Build one actor in a ManiSkill scene (``ManiSkillScene``) from the two asset files.
 
-    ``angular_damping`` (1/s) and ``solver_iterations`` (position iterations), when given, are set
-    on every sub-scene's body of a dynamic actor."""
+    ``angular_damping`` (1/s), ``solver_iterations`` (position iterations) and
+    ``max_depenetration_velocity`` (m/s: how fast PhysX may push the body out of an overlap), when
+    given, are set on every sub-scene's body of a dynamic actor."""
     builder = scene.create_actor_builder()
     builder.add_visual_from_file(str(visual))
     builder.add_multiple_convex_collisions_from_file(
@@ -72,9 +74,16 @@ def build_actor(
         return builder.build_kinematic(name=name)
     actor = builder.build(name=name)
     for entity in actor._objs:
-        body = entity.find_component_by_type(sapien.physx.PhysxRigidDynamicComponent)
+        body = dynamic_body(entity)
         if angular_damping is not None:
             body.angular_damping = angular_damping
         if solver_iterations is not None:
             body.solver_position_iterations = solver_iterations
+        if max_depenetration_velocity is not None:
+            body.max_depenetration_velocity = max_depenetration_velocity
     return actor
+
+
+def dynamic_body(entity) -> sapien.physx.PhysxRigidDynamicComponent:
+    """The PhysX body of one sub-scene's entity of a dynamic actor (``actor._objs[i]``)."""
+    return entity.find_component_by_type(sapien.physx.PhysxRigidDynamicComponent)

@@ -55,6 +55,9 @@ OBJECT_DENSITY = 500.0  # kg/m³, light like produce and plastic toys (convex pi
 # Damped rotation and more solver iterations let it come to rest as a real one does.
 OBJECT_ANGULAR_DAMPING = 3.0  # 1/s
 OBJECT_SOLVER_ITERATIONS = 40  # position iterations per step (SAPIEN default 10)
+# PhysX pushes overlapping bodies apart at any speed by default: an object squeezed by the fingers
+# flew off when they opened. Lower, a cup set down on the plate went on wobbling.
+OBJECT_MAX_DEPENETRATION_VELOCITY = 1.0  # m/s
 REST_FLAT_DEPTH = 0.002  # m: collision pieces are cut flat this far above their lowest point
 
 
@@ -1004,4 +1007,5 @@ def build_object(
         initial_pose=initial_pose,
         angular_damping=OBJECT_ANGULAR_DAMPING,
         solver_iterations=OBJECT_SOLVER_ITERATIONS,
+        max_depenetration_velocity=OBJECT_MAX_DEPENETRATION_VELOCITY,
     )

@@ -287,7 +287,6 @@ def write_asset(parts: list[Part], folder: Path, name: str) -> tuple[Path, Path]
     colours is kept next to them), so a warm cache costs nothing and stale files cannot survive a
     change of parameters.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     slug = name.replace(" ", "_")
     glb, col, stamp = (folder / f"{slug}{ext}" for ext in (".glb", ".collision.obj", ".digest"))
     digest = _digest(parts)
@@ -299,8 +298,8 @@ def write_asset(parts: list[Part], folder: Path, name: str) -> tuple[Path, Path]
     atomic_write(glb, scene.export(file_type="glb"))
     pieces = collision_pieces(parts)
     obj = trimesh.Scene({f"piece{i}": h for i, h in enumerate(pieces)}).export(file_type="obj")
-    atomic_write(col, obj.encode() if isinstance(obj, str) else obj)
-    atomic_write(stamp, digest.encode())
+    atomic_write(col, obj)
+    atomic_write(stamp, digest)
     return glb, col
 
 

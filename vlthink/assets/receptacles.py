@@ -41,6 +41,9 @@ from vlthink.assets.parts import (
 )
 
 RECEPTACLE_FRICTION = 0.8
+# A thin receptacle pinched between a grasped object and the table was launched at 3 m/s under
+# PhysX's default (no cap on how fast overlaps are pushed apart).
+RECEPTACLE_MAX_DEPENETRATION_VELOCITY = 0.3  # m/s
 FABRIC_FRICTION = 1.0  # cloth, carpet, mouse pad
 TEXTURE_PX = 256  # pixels along the longer side of a top texture
 CM = 0.01  # m
@@ -581,4 +584,5 @@ def build_receptacle(
         density=spec.density,
         kinematic=kinematic,
         initial_pose=initial_pose,
+        max_depenetration_velocity=RECEPTACLE_MAX_DEPENETRATION_VELOCITY,
     )

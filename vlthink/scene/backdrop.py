@@ -108,7 +108,6 @@ def quad_obj(intrinsic, size_wh, depth: float) -> Path:
     path = cache_dir() / "meshes" / f"backdrop_v{BACKDROP_FORMAT_VERSION}_{key}.obj"
     if path.exists():
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["# vlthink backdrop quad"]
     corners = [(0, 0), (w, 0), (w, h), (0, h)]  # image corners, clockwise on screen
     for u, v in corners:

@@ -27,7 +27,6 @@ def textured_slab_obj(half_size: tuple[float, float, float], name: str) -> Path:
     path = cache_dir() / "meshes" / f"{name}_v{MESH_FORMAT_VERSION}_{hx:.4f}_{hy:.4f}_{hz:.4f}.obj"
     if path.exists():
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"# vlthink textured slab {half_size}"]
     # Top face: corners (x, y) with image coordinates (u right, v up in OBJ convention).
     # Image top (v = 1) at x = -hx; image right (u = 1) at y = +hy.
@@ -98,14 +97,14 @@ def carrot_obj() -> Path:
     if path.exists():
         return path
     parts, _, centre = _carrot_parts_and_centre()
-    path.parent.mkdir(parents=True, exist_ok=True)
     mtl = path.with_suffix(".mtl")
-    mtl.write_text(
+    atomic_write(
+        mtl,
         "".join(
             f"newmtl part{i}\nKd {' '.join(f'{c / 255:.3f}' for c in p.color)}\n"
             "Ks 0.05 0.05 0.05\nNs 10\n"
             for i, p in enumerate(parts)
-        )
+        ),
     )
     lines = [f"mtllib {mtl.name}"]
     offset = 0
@@ -129,6 +128,5 @@ def carrot_collision_obj() -> Path:
     if path.exists():
         return path
     _, pieces, centre = _carrot_parts_and_centre()
-    path.parent.mkdir(parents=True, exist_ok=True)
     moved = {f"piece{i}": h.copy().apply_translation(-centre) for i, h in enumerate(pieces)}
     return atomic_write(path, trimesh.Scene(moved).export(file_type="obj"))

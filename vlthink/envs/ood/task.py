@@ -36,7 +36,6 @@ Success (the rule of :mod:`vlthink.scene.success`, shared with VL-Think; the pap
 
 from __future__ import annotations
 
-import sapien
 import torch
 from mani_skill.utils.structs.pose import Pose
 
@@ -46,7 +45,7 @@ from vlthink.assets.objects import build_object, object_spec
 from vlthink.assets.receptacles import build_receptacle, receptacle_spec
 from vlthink.envs.ood import overlays
 from vlthink.envs.ood.episode import TRAIN, Config, EpisodeLayout, draw_episode
-from vlthink.envs.ood.placement import MAX_DEPENETRATION_VELOCITY, Placement
+from vlthink.envs.ood.placement import Placement
 from vlthink.scene import success
 from vlthink.scene.widowx import (
     CAMERA_UID,
@@ -119,7 +118,7 @@ class OODPickPlaceEnv(WidowXTableEnv):
 
     def _build_parked(self, build, kind: str, names: list[str], specs: list) -> list:
         """One actor per catalogue name, built in its parking spot on the shelf."""
-        actors = [
+        return [
             build(
                 self.scene,
                 name,
@@ -128,11 +127,6 @@ class OODPickPlaceEnv(WidowXTableEnv):
             )
             for name, spec in zip(names, specs)
         ]
-        for actor in actors:
-            for entity in actor._objs:
-                body = entity.find_component_by_type(sapien.physx.PhysxRigidDynamicComponent)
-                body.max_depenetration_velocity = MAX_DEPENETRATION_VELOCITY[kind]
-        return actors
 
     # ---- episode ---------------------------------------------------------------------------------
     def _initialize_episode(self, env_idx: torch.Tensor, options: dict):
