@@ -187,3 +187,22 @@ class FreeSeedPolicy(SlotSeedPolicy):
     def act(self, observations):
         self.batch_sizes.append(sum(o is not None for o in observations))
         return super().act(observations)
+
+
+class WorkerSeedPolicy(FreeSeedPolicy):
+    """The seed policy as it runs in the worker: each episode gets a pickled copy of it.
+
+    ``fail_seeds``: episodes (by seed) whose ``act`` raises on their second step.
+    """
+
+    runs_in_worker = True
+
+    def __init__(self, fail_seeds: tuple[int, ...] = ()):
+        super().__init__()
+        self.fail_seeds = set(fail_seeds)
+
+    def act(self, observations):
+        for o in observations:
+            if o is not None and o.step == 1 and int(o.privileged["seed"]) in self.fail_seeds:
+                raise ConnectionError("scripted policy failure in the worker")
+        return super().act(observations)

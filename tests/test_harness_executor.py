@@ -8,6 +8,8 @@ quickly and by default.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from harness_standins import (
@@ -17,6 +19,7 @@ from harness_standins import (
     ScriptedEpisodes,
     SeedPolicy,
     SlotSeedPolicy,
+    WorkerSeedPolicy,
     YesProbe,
     length,
     target_step,
@@ -111,6 +114,52 @@ def test_free_running_failures_are_handled_as_in_lock_step(reference):
     assert "failed on 3 consecutive calls" in outcome.stopped
     assert all(r["error"] is None for r in rows)
     rows, outcome = _run(FreeSeedPolicy(), stop_after=5)
+    assert len(rows) == 5 and all(_stable(rows)[key] == reference[key] for key in _stable(rows))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_a_policy_that_runs_in_the_worker_gives_identical_rows(reference, k):
+    policy = WorkerSeedPolicy()
+    ex = CpuExecutor(policy, RunOptions(workers=k), print, workers(k))
+    assert ex.in_worker and ex.free_running
+    rows, outcome = _run(policy, k=k)
+    assert _stable(rows) == reference and outcome.stopped is None
+    assert policy.calls == 0 and policy.resets == 0  # only its copies in the workers acted
+
+
+def test_in_worker_failures_are_handled_as_when_the_executor_steps(reference):
+    bad, once, twice, hang = KEYS[3], KEYS[1], KEYS[6], KEYS[5]
+    faults = Faults().for_key(bad, Fault("raise", at_step=2))
+    faults.for_key(once, Fault("die", at_step=2, times=1))
+    faults.for_key(twice, Fault("die", at_step=4, times=2))
+    faults.for_key(hang, Fault("hang", at_step=3))
+    faults.for_key(KEYS[0], Fault("raise", at_step=0))
+    rows, outcome = _run(WorkerSeedPolicy(), faults=faults)
+    got = _stable(rows)
+    step_error = got.pop(tuple(bad))
+    assert step_error["error_kind"] == "env_step" and step_error["steps"] == 1
+    assert "(at step 1)" in step_error["error"]  # as when the executor steps it
+    reset_error = got.pop(tuple(KEYS[0]))
+    assert reset_error["error_kind"] == "env_reset" and "(at reset)" in reset_error["error"]
+    assert got.pop(tuple(twice))["error_kind"] == "worker_died"
+    timeout = got.pop(tuple(hang))
+    assert timeout["error_kind"] == "timeout" and "while the worker played" in timeout["error"]
+    assert got == {k: v for k, v in reference.items() if k in got}  # the retried one as well
+    assert len(rows) == len(KEYS) and outcome.recorded_errors == 4
+
+
+def test_in_worker_policy_failures_are_left_and_three_in_a_row_stop(reference):
+    seed_of = {tuple(r_key): r["episode_seed"] for r_key, r in reference.items()}
+    seeds = [seed_of[tuple(key)] for key in KEYS]
+    rows, outcome = _run(WorkerSeedPolicy(fail_seeds=(seeds[2], seeds[9])))
+    assert outcome.left == {"policy": 2} and len(rows) == len(KEYS) - 2
+    assert all(r["error"] is None for r in rows)
+    assert all(_stable(rows)[key] == reference[key] for key in _stable(rows))
+    rows, outcome = _run(WorkerSeedPolicy(fail_seeds=tuple(seeds[4:7])), k=1)
+    assert "failed on 3 consecutive calls" in outcome.stopped
+    assert "scripted policy failure in the worker" in outcome.stopped
+    assert len(rows) == 4 and all(r["error"] is None for r in rows)
+    rows, outcome = _run(WorkerSeedPolicy(), stop_after=5)
     assert len(rows) == 5 and all(_stable(rows)[key] == reference[key] for key in _stable(rows))
 
 
@@ -265,16 +314,18 @@ def test_policy_traits_are_checked():
         make_executor(ClaimsSlots(), RunOptions(), print, workers=workers(1))
 
 
-def test_trace_keeps_every_observation_and_action_for_a_recorder(reference):
+@pytest.mark.parametrize("policy_class", [SlotSeedPolicy, WorkerSeedPolicy])
+def test_trace_keeps_every_observation_and_action_for_a_recorder(reference, policy_class):
     seen = []
 
     def on_finish(ep, row):
         seen.append((ep, row))
 
-    rows, _ = _run(SlotSeedPolicy(), k=2, keep_trace=True, on_finish=on_finish)
+    rows, _ = _run(policy_class(), k=2, keep_trace=True, on_finish=on_finish)
     assert _stable(rows) == reference and len(seen) == len(KEYS)
     for ep, row in seen:
         assert len(ep.trace) == row["steps"] and ep.obs.step == row["steps"]
+        assert all(obs.image is not None for obs, _action, _ok in ep.trace)
         wins = [i + 1 for i, (_obs, action, ok) in enumerate(ep.trace) if ok]
         assert wins == [target_step(ep.seed)]  # the step the success came back on
         obs, action, _ = ep.trace[wins[0] - 1]
@@ -292,6 +343,13 @@ def test_videos_are_mp4_and_can_be_limited_to_failures_or_the_first_k(tmp_path):
     with av.open(str(videos[0])) as container:
         frames = list(container.decode(video=0))
     assert len(frames) >= 3 and (frames[0].width, frames[0].height) == (16, 16)
+    _run(WorkerSeedPolicy(), faults=faults, record_video=True, video_dir=tmp_path / "played")
+    played = sorted((tmp_path / "played").rglob("*.mp4"))
+    assert [p.relative_to(tmp_path / "played") for p in played] == [
+        p.relative_to(tmp_path / "all") for p in videos
+    ]
+    with av.open(str(played[0])) as container:
+        assert len(list(container.decode(video=0))) == len(frames)  # the frames came back
     _run(
         SeedPolicy(),
         faults=faults,
@@ -326,3 +384,39 @@ def test_every_failure_kind_has_a_disposition():
     # what is not the episode's doing is never recorded as its outcome on the first failure
     for kind in ("env_build", "worker_start", "policy", "worker_died"):
         assert DISPOSITION[kind] is not Disposition.RECORD
+
+
+def test_a_played_episode_sends_images_back_only_when_kept():
+    from vlthink.harness.worker import Play, Played, RequestLoop, Reset
+    from vlthink.policies.base import EpisodeSpec
+
+    loop = RequestLoop(lambda env_id, _obs_mode: ScriptedEpisodes(env_id))
+    for keep in (False, True):
+        spec = EpisodeSpec("Fake-A-v0", 0, 0)
+        played = loop.handle(Play(Reset("Fake-A-v0", 11, "rgb"), spec, WorkerSeedPolicy(), keep))
+        assert isinstance(played, Played) and played.failed is None
+        observations = [played.ready.observation] + [s.observation for s in played.steps]
+        assert len(played.actions) == len(played.steps) == length(11)
+        assert {o.image is None for o in observations} == {not keep}
+        assert any(s.success for s in played.steps)  # the copy acted on the task it was reset to
+
+
+class HoldsALock(WorkerSeedPolicy):
+    """Claims to run in the worker but holds what cannot travel (a lock, like a connection)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+
+
+def test_runs_in_worker_needs_an_action_policy_that_pickles():
+    from vlthink.policies.base import PolicyTraits
+
+    class ProbeInWorker(YesProbe):
+        runs_in_worker = True
+
+    with pytest.raises(TypeError, match="needs kind 'action'"):
+        PolicyTraits.of(ProbeInWorker())
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        PolicyTraits.of(HoldsALock())
+    assert PolicyTraits.of(WorkerSeedPolicy()).runs_in_worker

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from vlthink.harness import episodes, results, rundir, summary
+from vlthink.harness import episodes, results, rundir
 from vlthink.harness.executor import RunOptions, RunOutcome, make_executor
 from vlthink.harness.results import HarnessError
 from vlthink.harness.video import require_encoder
@@ -526,6 +526,8 @@ def run_policy(
     """The whole run of ``policy`` as ``args`` describe it; returns the exit code."""
     manifest = new_manifest(plan, tasks, policy, args.policy, args.suite, argv)
     if args.baseline is not None:  # refuse before hours of work
+        from vlthink.harness import summary  # pandas: paid only where a table is made
+
         summary.check_pairable(
             manifest.to_json(), results.read_manifest(args.baseline), str(args.baseline)
         )
@@ -588,6 +590,8 @@ def report(
     baseline_dir: Path | None,
     alternative: str,
 ) -> int:
+    from vlthink.harness import summary  # pandas: not in the workers' start-up
+
     baseline = rundir.load_run(baseline_dir) if baseline_dir is not None else None
     table = summary.summarize(manifest, rows, baseline, str(baseline_dir), alternative)
     summary.write_csv(table, Path(out) / results.SUMMARY_FILE)

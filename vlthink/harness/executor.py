@@ -8,10 +8,13 @@ row), the policy guard, ``stop_after``, and what happens to each kind of failure
     K workers (:mod:`vlthink.harness.worker`), each owning one env. The schedule is chosen once
     from the policy's traits:
 
-    - *free-running* (``per_slot_reset`` and not ``batched_act``: the scripted policies): each
-      worker goes at its own pace. Whichever answers first gets its next action at once, from
-      an ``act`` call on its slot alone (the other slots' entries ``None``), and a slot whose
-      episode ends takes the next one; no worker waits for another.
+    - *in the worker* (``runs_in_worker``: the scripted policies): each worker is sent a whole
+      episode with a copy of the policy (:class:`~vlthink.harness.worker.Play`) and plays it
+      with no round trip per step; the first to answer takes the next episode.
+    - *free-running* (``per_slot_reset`` and not ``batched_act``): each worker goes at its own
+      pace. Whichever answers first gets its next action at once, from an ``act`` call on its
+      slot alone (the other slots' entries ``None``), and a slot whose episode ends takes the
+      next one; no worker waits for another.
     - *refill* (``per_slot_reset``): every control step the executor sends one action to every
       busy worker, the workers step in parallel, and it gathers one observation per worker into
       one ``policy.act(batch)`` call; a slot whose episode ends takes the next one at once (the
@@ -20,7 +23,7 @@ row), the policy guard, ``stop_after``, and what happens to each kind of failure
       ``reset``; a slot whose episode ended keeps its last observation in the batch, its
       action discarded, until the round's last episode ends.
 
-    All three give identical rows: an episode's scene and actions depend on its identity only.
+    All four give identical rows: an episode's scene and actions depend on its identity only.
 ``ProbeExecutor`` (policies of kind ``probe``)
     Resets K episodes on the workers, asks ``policy.probe`` about their first frames, writes one
     row per episode with ``steps = 0``.
@@ -53,6 +56,8 @@ from vlthink.harness.video import video_path, write_mp4
 from vlthink.harness.worker import (
     EpisodeEnv,
     Failed,
+    Play,
+    Played,
     ProcessWorker,
     Ready,
     Reset,
@@ -197,14 +202,11 @@ class RunningEpisode:
 
     def started(self, ready: Ready) -> None:
         self.obs, self.task = ready.observation, dict(ready.task)
-        self.spec = EpisodeSpec(
-            env_id=self.key.env_id,
-            episode=self.key.episode,
-            seed=self.key.seed,
-            instruction=str(self.task.get("instruction", "")),
-            task=dict(self.task),
-        )
+        self.spec = self.identity().with_task(self.task)
         self._frame()
+
+    def identity(self) -> EpisodeSpec:
+        return EpisodeSpec(self.key.env_id, self.key.episode, self.key.seed)
 
     def stepped(self, s: Stepped) -> None:
         if self.keep_trace and self.trace:
@@ -220,8 +222,8 @@ class RunningEpisode:
         self._frame()
         self.done = self.done or bool(s.done)
 
-    def fail(self, kind: str, detail: str) -> None:
-        where = "at reset" if self.spec is None else f"at step {self.steps}"
+    def fail(self, kind: str, detail: str, where: str | None = None) -> None:
+        where = where or ("at reset" if self.spec is None else f"at step {self.steps}")
         self.failure = Failed(kind, f"{detail} ({where})")
         self.done = True
 
@@ -378,9 +380,8 @@ class Executor:
         return full or self.outcome.stopped is not None
 
     # -- the policy guard
-    def policy_failed(self, call: str, exc: BaseException, episodes: list[RunningEpisode]) -> None:
+    def policy_failed(self, detail: str, episodes: list[RunningEpisode]) -> None:
         """A policy call failed: its episodes are left; after enough in a row, the run stops."""
-        detail = f"{call} failed: {short_exc(exc)}"
         for ep in episodes:
             if not ep.done:
                 ep.fail("policy", detail)
@@ -401,11 +402,14 @@ class Executor:
         try:
             result = fn()
         except Exception as exc:
-            self.policy_failed(call, exc, episodes)
+            self.policy_failed(f"{call} failed: {short_exc(exc)}", episodes)
             return None
         if call != "reset":
-            self._policy_failures = 0
+            self.policy_answered()
         return True if result is None else result
+
+    def policy_answered(self) -> None:
+        self._policy_failures = 0
 
     def act(self, observations: list[Any], episodes: list[RunningEpisode]) -> np.ndarray | None:
         name = f"policy {self.policy.name!r}"
@@ -469,10 +473,15 @@ class WorkerPool:
         for i, ep, _action in moves:
             self.apply(ep, self.workers[i].receive(self.ex.deadline(ep)))
 
-    def send_reset(self, slot: int, ep: RunningEpisode) -> None:
+    def send_reset(self, slot: int, ep: RunningEpisode, play: Any = None) -> None:
+        """Start ``ep`` on the slot's worker; with ``play`` (a policy that runs in the worker),
+        the worker plays the whole episode."""
         self.workers[slot].wait_started()
         ep.t0 = time.monotonic()
-        self.workers[slot].send(Reset(ep.key.env_id, ep.seed, self.obs_mode))
+        request: Reset | Play = Reset(ep.key.env_id, ep.seed, self.obs_mode)
+        if play is not None:
+            request = Play(request, ep.identity(), play, ep.keep_frames or ep.keep_trace)
+        self.workers[slot].send(request)
 
     def send_step(self, slot: int, ep: RunningEpisode, action: np.ndarray) -> None:
         ep.acting(action)
@@ -488,7 +497,10 @@ class WorkerPool:
         slot = slots[ready[0]] if ready else first
         return slot, self.workers[slot].receive(self.ex.deadline(busy[slot]))
 
-    def apply(self, ep: RunningEpisode, reply: Any) -> None:
+    def apply(self, ep: RunningEpisode, reply: Any, played: bool = False) -> None:
+        """What the worker answered, into the episode's record (``played``: a Play was sent)."""
+        if isinstance(reply, Played):
+            return self._replay(ep, reply)
         if isinstance(reply, Ready):
             ep.started(reply)
         elif isinstance(reply, Stepped):
@@ -500,9 +512,26 @@ class WorkerPool:
                     f"no answer from the env within --episode-timeout "
                     f"{self.ex.opts.episode_timeout:g}s; the worker was killed and replaced"
                 )
-            ep.fail(reply.kind, detail)
+            # a worker that plays the episode says nothing until its end
+            ep.fail(reply.kind, detail, "while the worker played the episode" if played else None)
         if ep.done:
             self.ex.end(ep)
+
+    def _replay(self, ep: RunningEpisode, played: Played) -> None:
+        """A played episode, step by step, as if the executor had stepped it."""
+        if played.ready is not None:
+            ep.started(played.ready)
+        for action, stepped in zip(played.actions, played.steps):
+            ep.acting(action)
+            ep.stepped(stepped)
+        failed = played.failed
+        if failed is not None and failed.kind == "policy":
+            return self.ex.policy_failed(failed.detail, [ep])
+        if played.ready is not None:
+            self.ex.policy_answered()
+        if failed is not None:
+            ep.fail(failed.kind, failed.detail)
+        self.ex.end(ep)
 
     def close(self) -> None:
         for w in self.workers:
@@ -542,7 +571,8 @@ class CpuExecutor(PooledExecutor):
         super().__init__(*args, **kwargs)
         self.slots: list[RunningEpisode | None] = [None] * len(self.pool.workers)
         self.refill = self.traits.per_slot_reset
-        self.free_running = self.refill and not self.traits.batched_act
+        self.in_worker = self.traits.runs_in_worker
+        self.free_running = self.in_worker or (self.refill and not self.traits.batched_act)
 
     def _run(self) -> None:
         self.pool.start()
@@ -598,19 +628,21 @@ class CpuExecutor(PooledExecutor):
         self.pool.step([(i, self.slots[i], actions[row_of[i]]) for i in active])
 
     def _run_free(self) -> None:
-        """Each slot on its own: the first worker to answer gets its next request at once."""
+        """Each slot on its own: the first worker to answer gets its next request at once (a
+        policy that runs in the worker: each request is a whole episode)."""
         busy: dict[int, RunningEpisode] = {}  # slot -> its episode, a request in flight
+        play = self.policy if self.in_worker else None
         while not self.stopping():
             for slot in [i for i in range(len(self.slots)) if i not in busy]:
                 keys = self.take(1)
                 if keys:
                     busy[slot] = self.new_episode(keys[0])
-                    self.pool.send_reset(slot, busy[slot])
+                    self.pool.send_reset(slot, busy[slot], play)
             if not busy:
                 break
             slot, reply = self.pool.next_reply(busy)
             ep = busy.pop(slot)
-            self.pool.apply(ep, reply)
+            self.pool.apply(ep, reply, played=play is not None)
             if not ep.done and isinstance(reply, Ready):
                 reset = partial(self.policy.reset_slots, [slot], [ep.spec])
                 self.call_policy("reset", [ep], reset)

@@ -5,12 +5,14 @@ Requests (executor → worker)::
     Reset(env_id, episode_seed, obs_mode)   start an episode (builds the env first if the id
                                             or the observation mode changed)
     Step(action)                  one control step of the current episode
+    Play(reset, spec, policy, keep_images)   a whole episode, its actions from ``policy``
     Close()                       shut down
 
 Replies (worker → executor)::
 
     Ready(observation, task)                          the episode's first observation
     Stepped(observation, success, placed_on, done, grasped)   after one step
+    Played(ready, actions, steps, failed)             a whole episode, step by step
     Failed(kind, detail)                              why there is no answer
 
 ``Failed.kind`` is one of :data:`FAILURE_KINDS`; what the harness does with each kind is the
@@ -23,6 +25,11 @@ one ManiSkill env in a spawned process (SAPIEN and torch do not survive a fork);
 A process worker needs nothing but a pipe to start: what it builds is in each ``Reset``. So a run
 starts its workers first, and their imports (torch, SAPIEN, ManiSkill) go on while the parent
 imports, reads the plan and loads the policy.
+
+``Play`` is for a policy that ``runs_in_worker`` (the scripted ones): it travels, pickled, with
+each episode, and the worker acts and steps in one loop with no round trip to the executor per
+step. The reply carries every action and step, so the executor keeps the same record of the
+episode as when it steps it itself.
 """
 
 from __future__ import annotations
@@ -30,15 +37,17 @@ from __future__ import annotations
 import multiprocessing as mp
 import multiprocessing.connection
 import os
+import pickle
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
 
-from vlthink.policies.base import Observation
+from vlthink.policies.base import EpisodeSpec, Observation, check_actions
 
 STARTUP_TIMEOUT = 600.0  # s; a worker's imports on a cold, busy machine can take tens of seconds
 
@@ -61,6 +70,14 @@ class Reset:
 @dataclass(frozen=True)
 class Step:
     action: np.ndarray
+
+
+@dataclass(frozen=True)
+class Play:
+    reset: Reset
+    spec: EpisodeSpec  # the episode's identity (its task comes from the reset)
+    policy: Any  # a fresh copy for this episode (a policy that runs_in_worker)
+    keep_images: bool  # send the camera frames back (a video or a trace keeps them)
 
 
 @dataclass(frozen=True)
@@ -90,12 +107,23 @@ class Failed:
 
 
 @dataclass(frozen=True)
+class Played:
+    """A played episode: ``steps[i]`` came back from ``actions[i]``; ``failed``, why it stopped
+    before the env ended it (``ready`` is None when the reset failed)."""
+
+    ready: Ready | None
+    actions: list[np.ndarray]
+    steps: list[Stepped]
+    failed: Failed | None = None
+
+
+@dataclass(frozen=True)
 class Started:
     pid: int
 
 
-Request = Reset | Step | Close
-Reply = Ready | Stepped | Failed
+Request = Reset | Step | Play | Close
+Reply = Ready | Stepped | Played | Failed
 
 
 def short_exc(exc: BaseException, limit: int = 500) -> str:
@@ -195,7 +223,37 @@ class RequestLoop:
                 return self.env.step(np.asarray(request.action, np.float32)[None])[0]
             except Exception as exc:
                 return self._failed("env_step", exc)
+        if isinstance(request, Play):
+            return self._play(request)
         return Failed("env_step", f"unknown request {type(request).__name__}")
+
+    def _play(self, request: Play) -> Played:
+        """The episode's whole loop here: reset, then act and step until the env ends it."""
+        ready = self._reset(request.reset)
+        if isinstance(ready, Failed):
+            return Played(None, [], [], ready)
+        policy, name = request.policy, f"policy {getattr(request.policy, 'name', '?')!r}"
+        actions: list[np.ndarray] = []
+        steps: list[Stepped] = []
+        played = partial(Played, _without_image(ready, request.keep_images), actions, steps)
+        try:
+            policy.reset([request.spec.with_task(ready.task)])
+        except Exception as exc:
+            return played(Failed("policy", f"reset failed: {short_exc(exc)}"))
+        observation = ready.observation
+        while True:
+            try:
+                action = check_actions(policy.act([observation]), 1, name)[0]
+            except Exception as exc:
+                return played(Failed("policy", f"act failed: {short_exc(exc)}"))
+            reply = self.handle(Step(action))
+            if isinstance(reply, Failed):
+                return played(reply)
+            actions.append(action)
+            steps.append(_without_image(reply, request.keep_images))
+            if reply.done:
+                return played()
+            observation = reply.observation
 
     def _reset(self, request: Reset) -> Reply:
         wanted = (request.env_id, request.obs_mode)
@@ -224,6 +282,12 @@ class RequestLoop:
                 env.close()
             except Exception:
                 pass
+
+
+def _without_image(reply: Ready | Stepped, keep: bool) -> Ready | Stepped:
+    if keep or reply.observation.image is None:
+        return reply
+    return replace(reply, observation=replace(reply.observation, image=None))
 
 
 # --- a worker process ------------------------------------------------------------------------
@@ -408,6 +472,8 @@ class InProcessWorker:
 
     def send(self, request: Request) -> None:
         self.wait_started()
+        if isinstance(request, Play):  # its policy is a copy, as through a process's pipe
+            request = pickle.loads(pickle.dumps(request))
         try:
             self._reply = self.loop.handle(request)
         except Unresponsive as exc:

@@ -16,7 +16,8 @@ them so), both in the robot base frame, and a gripper command in [-1, 1] with -1
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import pickle
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -35,6 +36,10 @@ class EpisodeSpec:
     # Task facts a probe or scripted policy may use (target concept, its position word, a concept
     # absent from the scene ...). Action policies must ignore them.
     task: dict[str, Any] = field(default_factory=dict)
+
+    def with_task(self, task: dict[str, Any]) -> EpisodeSpec:
+        """This episode with the task facts its env gave at reset."""
+        return replace(self, instruction=str(task.get("instruction", "")), task=dict(task))
 
 
 @dataclass
@@ -68,7 +73,11 @@ class Policy(Protocol):
       batch indexed by slot, ``None`` for a slot that is not stepped, and its row is ignored;
     * ``batched_act = True``: one ``act`` call on many observations costs less than one call
       each (a model on an accelerator). ``False`` (scripted policies), with ``per_slot_reset``,
-      lets the harness step each worker as soon as it answers instead of all in lock-step.
+      lets the harness step each worker as soon as it answers instead of all in lock-step;
+    * ``runs_in_worker = False``; ``True`` says the policy is cheap, can be pickled and needs
+      nothing of the process that loaded it (no server connection, no model): the harness
+      sends a fresh copy with each episode to the env worker, which plays the whole episode
+      with no round trip per step (the scripted policies).
     """
 
     name: str
@@ -107,6 +116,7 @@ class PolicyBase:
     uses_images: ClassVar[bool] = True
     per_slot_reset: ClassVar[bool] = False
     batched_act: ClassVar[bool] = True
+    runs_in_worker: ClassVar[bool] = False
 
     def reset(self, episodes: list[EpisodeSpec]) -> None:
         pass
@@ -126,6 +136,7 @@ class PolicyTraits:
     uses_images: bool = True
     per_slot_reset: bool = False
     batched_act: bool = True
+    runs_in_worker: bool = False
 
     @classmethod
     def of(cls, policy: Any) -> PolicyTraits:
@@ -137,6 +148,7 @@ class PolicyTraits:
             uses_images=bool(getattr(policy, "uses_images", default.uses_images)),
             per_slot_reset=bool(getattr(policy, "per_slot_reset", default.per_slot_reset)),
             batched_act=bool(getattr(policy, "batched_act", default.batched_act)),
+            runs_in_worker=bool(getattr(policy, "runs_in_worker", default.runs_in_worker)),
         )
         needs = {"action": "act", "probe": "probe"}
         if found.kind not in needs:
@@ -155,7 +167,23 @@ class PolicyTraits:
                 f"policy {getattr(policy, 'name', policy)!r} ({found.kind}) has no "
                 f"{', '.join(missing)}() method"
             )
+        if found.runs_in_worker:
+            _check_portable(policy, found.kind)
         return found
+
+
+def _check_portable(policy: Any, kind: str) -> None:
+    """A policy that ``runs_in_worker`` acts and can be pickled (it travels with each episode)."""
+    name = getattr(policy, "name", policy)
+    if kind != "action":
+        raise TypeError(f"policy {name!r}: runs_in_worker needs kind 'action', got {kind!r}")
+    try:
+        pickle.dumps(policy)
+    except Exception as exc:
+        raise TypeError(
+            f"policy {name!r} declares runs_in_worker but cannot be pickled "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
 
 
 class PolicyError(RuntimeError):

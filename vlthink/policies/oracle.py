@@ -118,6 +118,7 @@ class OraclePolicy(PolicyBase):
     uses_images = False  # plans from privileged state only
     per_slot_reset = True  # one plan per slot
     batched_act = False  # a few microseconds of numpy per observation
+    runs_in_worker = True  # numpy only, and pickles
 
     def __init__(
         self, target: str = "instructed", max_step: float = MAX_STEP, name: str = "oracle"

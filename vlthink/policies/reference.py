@@ -36,6 +36,7 @@ class RandomPolicy(PolicyBase):
     uses_images = False
     per_slot_reset = True  # one generator per slot
     batched_act = False
+    runs_in_worker = True
 
     def __init__(self, cfg: RandomConfig, name: str = "random"):
         self.cfg = cfg
