@@ -181,6 +181,16 @@ def _rates(label: str, t_start: float, ends: list[float], successes: int, steps:
     }
 
 
+def _median(runs: tuple[dict, ...]) -> dict:
+    """Each figure's median over the repeats (one run: that run)."""
+    out = dict(runs[0])
+    for k in ("steady_eps_per_min", "end_to_end_eps_per_min", "wall_s", "success_rate"):
+        vals = sorted(r[k] for r in runs)
+        mid = len(vals) // 2
+        out[k] = vals[mid] if len(vals) % 2 else (vals[mid - 1] + vals[mid]) / 2
+    return out
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--env", default=None, help="env id (default: the first VL-Think env)")
@@ -190,7 +200,7 @@ def main() -> int:
         "--repeat",
         type=int,
         default=1,
-        help="alternate bare loop / 1 worker this many times, report the best of each",
+        help="run the four set-ups in turn this many times and report each figure's median",
     )
     p.add_argument(
         "--obs-mode",
@@ -208,23 +218,25 @@ def main() -> int:
     if a.bare_only is not None:  # one process of parallel_bare
         print(json.dumps(bare_loop(env_id, a.episodes, a.seed, a.obs_mode, first=a.bare_only)))
         return 0
-    # bare loop and 1 worker alternate (--repeat) so that drifting machine load hits both alike
-    bare_runs, one_runs = [], []
+    # the four take turns (--repeat) so that drifting machine load hits them alike
+    rounds = []
     for _ in range(a.repeat):
-        bare_runs.append(parallel_bare(env_id, a.episodes, a.seed, a.obs_mode, procs=1))
-        one_runs.append(harness(env_id, a.episodes, a.seed, 1, a.obs_mode))
-    two = harness(env_id, a.episodes, a.seed, 2, a.obs_mode)
-    ceiling = parallel_bare(env_id, a.episodes, a.seed, a.obs_mode)
-    bare = max(bare_runs, key=lambda r: r["steady_eps_per_min"])  # best of, for both
-    one = max(one_runs, key=lambda r: r["steady_eps_per_min"])
-    results = [bare, one, two, ceiling]
+        rounds.append(
+            [
+                parallel_bare(env_id, a.episodes, a.seed, a.obs_mode, procs=1),
+                harness(env_id, a.episodes, a.seed, 1, a.obs_mode),
+                harness(env_id, a.episodes, a.seed, 2, a.obs_mode),
+                parallel_bare(env_id, a.episodes, a.seed, a.obs_mode),
+            ]
+        )
+    bare, one, two, ceiling = results = [_median(runs) for runs in zip(*rounds)]
     summary = {
         "env": env_id,
         "episodes": a.episodes,
         "obs_mode": a.obs_mode,
         "cpus": os.cpu_count(),
         "results": results,
-        "all_runs": bare_runs + one_runs + [two, ceiling],
+        "all_runs": [r for rnd in rounds for r in rnd],
         "harness_1w_vs_bare": one["steady_eps_per_min"] / bare["steady_eps_per_min"],
         "speedup_2w_vs_1w": two["steady_eps_per_min"] / one["steady_eps_per_min"],
         "ceiling_2_bare_vs_1_bare": ceiling["steady_eps_per_min"] / bare["steady_eps_per_min"],

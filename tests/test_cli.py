@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def vlthink(*args, env=None, timeout=180):
     return subprocess.run(
@@ -54,6 +56,28 @@ def test_missing_robot_offline_gives_one_clear_error(tmp_path):
     )
     assert "ERR WidowX robot description not found" in out.stdout
     assert str(tmp_path) in out.stdout and "download_asset widowx250s" in out.stdout
+
+
+@pytest.mark.parametrize("ms_asset_dir", ["set", "unset"])
+def test_the_robot_check_finds_maniskills_folder_without_importing_it(tmp_path, ms_asset_dir):
+    """The harness's parent checks the robot file before any worker builds an env; by
+    ManiSkill's rule, not its import (seconds of torch and SAPIEN)."""
+    code = (
+        "import sys\n"
+        "from vlthink.scene.robot_asset import asset_dir, urdf_path\n"
+        "ours = asset_dir(); urdf_path()\n"
+        "loaded = 'mani_skill' in sys.modules\n"
+        "import mani_skill\n"
+        "print(loaded, ours == mani_skill.ASSET_DIR, asset_dir() == mani_skill.ASSET_DIR)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MS_ASSET_DIR"}
+    env["HOME"] = str(tmp_path)  # the default folder lives under the home directory
+    if ms_asset_dir == "set":
+        env["MS_ASSET_DIR"] = str(tmp_path / "assets")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert out.stdout.split() == ["False", "True", "True"], out.stderr[-2000:]
 
 
 def test_envs_lists_every_vl_think_id():

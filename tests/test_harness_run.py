@@ -441,3 +441,20 @@ def test_rows_do_not_depend_on_skipping_the_render(reference_run):
         plan_episodes(ENVS, EPISODES, [0])
     )
     assert _stable(rows) == _stable(store.load_run(reference_run)[1])
+
+
+@pytest.mark.timeout(300)
+def test_worker_processes_close_together_and_exit_cleanly():
+    from vlthink.harness.executor import process_workers
+    from vlthink.harness.worker import close_workers
+
+    workers = process_workers(2)
+    for w in workers:
+        w.wait_started()
+    procs = [w.proc for w in workers]
+    workers[0].ask_to_close()
+    workers[0].ask_to_close()  # a second ask sends nothing more
+    close_workers(workers)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert all(w.proc is None and not w.closing for w in workers)
+    close_workers(workers)  # closing closed workers is a no-op

@@ -309,6 +309,25 @@ def test_overlays(name):
     assert np.array_equal(rgb(obs), again), "the overlay is a function of the frame"
 
 
+def test_overlay_without_segmentation_in_the_obs_mode_reads_the_same_ids():
+    """In obs mode "rgb" the Tex overlay reads the segmentation itself (one channel of the
+    picture): the same ids as ManiSkill's camera gives, so the same overlaid frame."""
+    env_rgb = make(env_id("Tex05"), obs_mode="rgb")
+    env_seg = make(env_id("Tex05"))  # rgb+segmentation: ManiSkill's own segmentation
+    for seed in (0, 3):
+        obs_rgb, _ = env_rgb.reset(seed=seed)
+        obs_seg, _ = env_seg.reset(seed=seed)
+        assert "segmentation" not in obs_rgb["sensor_data"][CAMERA_UID]
+        assert np.array_equal(rgb(obs_rgb), rgb(obs_seg))
+        base = env_rgb.unwrapped
+        ours = base.camera_segmentation()
+        theirs = base.scene.sensors[CAMERA_UID].get_obs(
+            rgb=False, depth=False, position=False, segmentation=True
+        )["segmentation"]
+        assert ours.dtype == theirs.dtype and torch.equal(ours, theirs)
+        assert len(torch.unique(ours)) > 3  # robot links, backdrop, things on the table
+
+
 def test_eepose_starts_from_valid_perturbed_joints():
     env = make("VLThink-OOD-EEPose-v0", obs_mode="state")
     base = env.unwrapped
@@ -436,7 +455,19 @@ def test_overlay_resizes_are_kept_and_identical_to_fresh_ones():
     from vlthink.envs.ood import overlays
 
     cpu = torch.device("cpu")
-    kept = overlays._resized(OVERLAY_TEXTURES[0], (121, 87), cpu)
-    assert overlays._resized(OVERLAY_TEXTURES[0], (121, 87), cpu) is kept
-    assert torch.equal(kept, overlays._resize(OVERLAY_TEXTURES[0], (121, 87), cpu))
+    kept = overlays._resized(OVERLAY_TEXTURES[0], (121, 87), 0.5, cpu)
+    assert overlays._resized(OVERLAY_TEXTURES[0], (121, 87), 0.5, cpu) is kept
+    assert torch.equal(kept, overlays._resize(OVERLAY_TEXTURES[0], (121, 87), cpu) * 0.5)
     assert kept.shape == (87, 121, 3)
+
+
+def test_the_blend_is_the_weighted_mean_rounded():
+    from vlthink.envs.ood import overlays
+
+    g = torch.Generator().manual_seed(0)
+    rgb = torch.randint(0, 256, (48, 64, 3), dtype=torch.uint8, generator=g)
+    over = torch.rand(48, 64, 3, generator=g) * 255
+    for alpha in (0.3, 0.5):
+        expected = (rgb.float() * (1 - alpha) + over * alpha).round().clamp(0, 255).byte()
+        assert torch.equal(overlays._mix(rgb, over * alpha, alpha), expected)
+    assert torch.equal(overlays._mix(rgb, over * 0.0, 0.0), rgb)

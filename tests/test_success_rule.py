@@ -42,6 +42,19 @@ def test_disk_radius_follows_the_rotated_bounding_box():
     assert success.disk_radius(half, q).item() == pytest.approx(expected, abs=1e-6)
 
 
+def test_disk_radius_boxes_each_rotated_axis_of_any_orientation():
+    """Against the definition, one axis at a time: the world box of the support's three
+    half-axes, each turned by the quaternion."""
+    q = torch.nn.functional.normalize(
+        torch.randn(64, 4, generator=torch.Generator().manual_seed(0))
+    )
+    half = torch.tensor([0.063, 0.055, 0.0015])
+    axes = [geometry.rotate(q, (torch.eye(3)[k] * half[k]).expand(64, 3)) for k in range(3)]
+    world_half = sum(a.abs() for a in axes)
+    expected = world_half.max(dim=1).values + success.XY_MARGIN
+    assert torch.allclose(success.disk_radius(half, q), expected, atol=1e-6)
+
+
 @pytest.mark.parametrize("angle", [0.0, 0.7, math.pi / 2, 2.5, 4.0])
 def test_a_point_just_inside_the_disk_counts_and_just_outside_does_not(angle):
     r = 0.065

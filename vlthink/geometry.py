@@ -137,6 +137,12 @@ def rotate(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return _conversions().quaternion_apply(q, v)
 
 
+def rotation_matrix(q: torch.Tensor) -> torch.Tensor:
+    """(N, 3, 3) rotation matrices of the (N, 4) (w, x, y, z) quaternions ``q``: column k is the
+    frame's k-th axis in world coordinates (one call where three ``rotate`` calls would do)."""
+    return _conversions().quaternion_to_matrix(q)
+
+
 def to_local(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """World-frame vectors ``v`` (N, 3) in the frames whose orientations are ``q`` (N, 4)."""
     rc = _conversions()

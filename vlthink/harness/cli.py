@@ -33,6 +33,7 @@ from vlthink.harness import episodes, results, rundir
 from vlthink.harness.executor import RunOptions, RunOutcome, make_executor
 from vlthink.harness.results import HarnessError
 from vlthink.harness.video import require_encoder
+from vlthink.harness.worker import close_workers
 
 #: Exit codes (also in ``--help`` and the README).
 EXIT_OK = 0  # complete, no episode errored
@@ -502,8 +503,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         plan, tasks = plan_from_args(args)  # bad envs are refused before a policy is built
         return run_policy(args, argv, load_policy(args.policy), plan, tasks, workers)
     finally:
-        for w in workers:
-            w.close()
+        close_workers(workers)  # the pool closed them already unless the run stopped early
 
 
 def early_workers(args: argparse.Namespace) -> list:

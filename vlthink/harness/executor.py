@@ -64,6 +64,7 @@ from vlthink.harness.worker import (
     Step,
     Stepped,
     WorkerStartError,
+    close_workers,
     first_ready,
     short_exc,
 )
@@ -534,8 +535,7 @@ class WorkerPool:
         self.ex.end(ep)
 
     def close(self) -> None:
-        for w in self.workers:
-            w.close()
+        close_workers(self.workers)
 
 
 def process_workers(k: int) -> list[ProcessWorker]:

@@ -38,6 +38,7 @@ import multiprocessing as mp
 import multiprocessing.connection
 import os
 import pickle
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -330,6 +331,11 @@ def _serve(conn) -> None:  # pragma: no cover - runs in the child
     finally:
         loop.close()
         conn.close()
+    # The env is closed and nothing else is held: skip the interpreter's teardown of torch and
+    # SAPIEN, which a spawned child would otherwise run for longer than the env took to close.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 class WorkerStartError(RuntimeError):
@@ -349,6 +355,7 @@ class ProcessWorker:
         self.proc = None
         self.conn = None
         self.started = False
+        self.closing = False  # Close sent, exit awaited
         self._pending: Failed | None = None
 
     def start(self) -> None:
@@ -423,15 +430,21 @@ class ProcessWorker:
             self.proc.join(timeout=10)
         if self.conn is not None:
             self.conn.close()
-        self.proc, self.conn, self.started = None, None, False
+        self.proc, self.conn, self.started, self.closing = None, None, False, False
 
-    def close(self) -> None:
-        if self.proc is not None and self.proc.is_alive() and self.started:
+    def ask_to_close(self) -> None:
+        """Tell the process to close its env and exit (``close`` waits for it)."""
+        if self.proc is not None and self.proc.is_alive() and self.started and not self.closing:
             try:
                 self.conn.send(Close())
-                self.proc.join(timeout=10)
+                self.closing = True
             except (OSError, EOFError):
                 pass
+
+    def close(self) -> None:
+        self.ask_to_close()
+        if self.closing:
+            self.proc.join(timeout=10)
         self.kill()
 
 
@@ -499,8 +512,19 @@ class InProcessWorker:
         self.loop.close()
         self.loop = RequestLoop(self.make_env)
 
+    def ask_to_close(self) -> None:
+        pass
+
     def close(self) -> None:
         self.loop.close()
+
+
+def close_workers(workers: list) -> None:
+    """Close every worker; all are told before any is awaited, so their teardowns overlap."""
+    for w in workers:
+        w.ask_to_close()
+    for w in workers:
+        w.close()
 
 
 def first_ready(workers: list, timeout: float) -> list[int]:

@@ -95,8 +95,12 @@ def warp_table_image(
 def emission_of(image: np.ndarray) -> np.ndarray:
     """(H, W, 4) float16 linear emission that the "default" shader pack turns back into ``image``:
     ManiSkill reads its colour as floor(255 * pow(e, 1 / GAMMA)), so aim at each level's middle."""
-    e = ((image.astype(np.float64) + 0.5) / 255.0) ** GAMMA
-    return np.concatenate([e, np.ones(image.shape[:2] + (1,))], -1).astype(np.float16)
+    out = np.ones(image.shape[:2] + (4,), np.float16)
+    out[..., :3] = _EMISSION_LEVELS[image]  # a table of the 256 levels, not a power per pixel
+    return out
+
+
+_EMISSION_LEVELS = (((np.arange(256) + 0.5) / 255.0) ** GAMMA).astype(np.float16)
 
 
 def quad_obj(intrinsic, size_wh, depth: float) -> Path:

@@ -8,6 +8,7 @@ non-interactively. Offline, the error says exactly what to do.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 ROBOT_ASSET_ID = "widowx250s"  # ManiSkill's data-source id for the WidowX description
@@ -17,10 +18,20 @@ class RobotAssetError(RuntimeError):
     pass
 
 
-def urdf_path() -> Path:
-    from mani_skill import ASSET_DIR
+def asset_dir() -> Path:
+    """ManiSkill's data folder. Found by ManiSkill's own rule (``$MS_ASSET_DIR/data``, else
+    ``~/.maniskill/data``) rather than by importing ``mani_skill``, whose import loads its envs,
+    torch and SAPIEN: seconds that the harness's parent, which only checks the file, never needs.
+    Once ``mani_skill`` is loaded its value wins (it read the variable at its import)."""
+    loaded = sys.modules.get("mani_skill")
+    if loaded is not None and hasattr(loaded, "ASSET_DIR"):
+        return Path(loaded.ASSET_DIR)
+    root = os.getenv("MS_ASSET_DIR", os.path.join(os.path.expanduser("~"), ".maniskill"))
+    return Path(root) / "data"
 
-    return Path(ASSET_DIR) / "robots" / "widowx" / "wx250s.urdf"
+
+def urdf_path() -> Path:
+    return asset_dir() / "robots" / "widowx" / "wx250s.urdf"
 
 
 def ensure_robot_asset(download: bool = True) -> Path:

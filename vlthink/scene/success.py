@@ -36,11 +36,8 @@ def disk_radius(half_extents: torch.Tensor, quat: torch.Tensor) -> torch.Tensor:
     boxed again along the world axes, plus XY_MARGIN."""
     half = torch.as_tensor(half_extents, dtype=quat.dtype, device=quat.device)
     half = half.expand(quat.shape[0], 3)
-    axes = torch.eye(3, dtype=quat.dtype, device=quat.device)
     # Column k of the rotation matrix is the support's k-th axis in the world frame.
-    columns = torch.stack(
-        [geometry.rotate(quat, axes[k].expand(quat.shape[0], 3)) for k in range(3)], dim=2
-    )
+    columns = geometry.rotation_matrix(quat)
     world_half = (columns.abs() * half[:, None, :]).sum(dim=2)  # (N, 3)
     return world_half.max(dim=1).values + XY_MARGIN
 

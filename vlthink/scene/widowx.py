@@ -310,3 +310,17 @@ class WidowXTableEnv(BaseEnv):
         """(N, H, W, 3) uint8 frames of the Bridge camera from an observation dict."""
         rgb = obs["sensor_data"][CAMERA_UID]["rgb"]
         return rgb.cpu().numpy() if isinstance(rgb, torch.Tensor) else np.asarray(rgb)
+
+    def camera_segmentation(self) -> torch.Tensor:
+        """(N, H, W, 1) int64 actor-level segmentation of the Bridge camera's last capture, as
+        ManiSkill's ``Camera.get_obs(segmentation=True)`` gives it. On a CPU render that call
+        converts all four uint32 channels of the picture to int64 (five times the readback);
+        here only the one channel it keeps is converted: same ids, same dtype."""
+        sensor = self.scene.sensors[CAMERA_UID]
+        if self.scene.gpu_sim_enabled or self.scene.backend.render_backend == "sapien_cuda":
+            return sensor.get_obs(rgb=False, depth=False, position=False, segmentation=True)[
+                "segmentation"
+            ]
+        picture = sensor.camera._render_cameras[0].get_picture("Segmentation")  # (H, W, 4)
+        # channel 1: the actor/link level (ManiSkill's "default" shader pack transform)
+        return torch.from_numpy(picture[..., 1:2].astype(np.int64))[None]

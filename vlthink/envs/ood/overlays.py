@@ -81,21 +81,28 @@ def _resize(name: str, wh: tuple[int, int], device) -> torch.Tensor:
     return out[0].permute(1, 2, 0)
 
 
+def _scaled_resize(name: str, wh: tuple[int, int], alpha: float, device) -> torch.Tensor:
+    """The resized texture times ``alpha``: the overlay's term of the blend, made once."""
+    return _resize(name, wh, device) * alpha
+
+
 # The last few sizes of the foreground's box, resized once each: the box keeps its size while the
 # arm holds still, and the resize is most of an overlaid frame's cost. Read-only for callers.
-_resized = lru_cache(maxsize=RESIZED_CACHE_SIZE)(_resize)
+_resized = lru_cache(maxsize=RESIZED_CACHE_SIZE)(_scaled_resize)
 
 
-def _whole(name: str, device) -> torch.Tensor:
-    key = ("whole", name, str(device))
+def _whole(name: str, alpha: float, device) -> torch.Tensor:
+    key = ("whole", name, alpha, str(device))
     if key not in _TEXTURES:
-        _TEXTURES[key] = _resize(name, WHOLE_TEXTURE_WH, device)
+        _TEXTURES[key] = _scaled_resize(name, WHOLE_TEXTURE_WH, alpha, device)
     return _TEXTURES[key]
 
 
-def _mix(rgb: torch.Tensor, over: torch.Tensor, alpha: float) -> torch.Tensor:
-    out = rgb.float() * (1 - alpha) + over * alpha
-    return out.round().clamp(0, 255).to(rgb.dtype)
+def _mix(rgb: torch.Tensor, over_term: torch.Tensor, alpha: float) -> torch.Tensor:
+    """round(rgb * (1 - alpha) + over * alpha) as uint8, given ``over_term`` = over * alpha
+    (the same float32 operations in the same order, in place: a frame's blend is its cost)."""
+    out = rgb.to(torch.float32, copy=True).mul_(1 - alpha).add_(over_term)
+    return out.round_().clamp_(0, 255).to(rgb.dtype)
 
 
 def blend(rgb: torch.Tensor, ov: Overlay, foreground: torch.Tensor) -> torch.Tensor:
@@ -103,13 +110,13 @@ def blend(rgb: torch.Tensor, ov: Overlay, foreground: torch.Tensor) -> torch.Ten
     h, w = rgb.shape[:2]
     if ov.mode == "whole":
         x, y = window_corner(foreground)
-        return _mix(rgb, _whole(ov.name, rgb.device)[y : y + h, x : x + w], ov.alpha)
+        return _mix(rgb, _whole(ov.name, ov.alpha, rgb.device)[y : y + h, x : x + w], ov.alpha)
     box = bbox(foreground)
     if box is None:
         return rgb
     x0, y0, x1, y1 = box
     out = rgb.clone()
     region = rgb[y0:y1, x0:x1]
-    mixed = _mix(region, _resized(ov.name, (x1 - x0, y1 - y0), rgb.device), ov.alpha)
+    mixed = _mix(region, _resized(ov.name, (x1 - x0, y1 - y0), ov.alpha, rgb.device), ov.alpha)
     out[y0:y1, x0:x1] = torch.where(foreground[y0:y1, x0:x1, None], mixed, region)
     return out

@@ -292,9 +292,7 @@ class OODPickPlaceEnv(WidowXTableEnv):
             return data
         seg = cam.get("segmentation")
         if seg is None:  # obs mode without segmentation: read it from the same capture
-            seg = self.scene.sensors[CAMERA_UID].get_obs(
-                rgb=False, depth=False, position=False, segmentation=True
-            )["segmentation"]
+            seg = self.camera_segmentation()
         # Both modes follow the foreground: robot and every thing on the table.
         foreground = self.backdrop.foreground(seg)
         rgb = cam["rgb"].clone()
