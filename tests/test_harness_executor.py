@@ -93,12 +93,19 @@ def test_free_running_gives_identical_rows_one_slot_per_call(reference, k):
     assert policy.resets == len(KEYS)  # one reset_slots per episode, as its slot frees
 
 
-def test_free_running_failures_are_handled_as_in_lock_step(reference):
+def _mixed_faults() -> tuple[Faults, tuple]:
+    """A step that raises, a worker that dies once (retried) and one that dies twice, a hang;
+    returns the faults and the three keys that end in an error row."""
     bad, once, twice, hang = KEYS[3], KEYS[1], KEYS[6], KEYS[5]
     faults = Faults().for_key(bad, Fault("raise", at_step=2))
     faults.for_key(once, Fault("die", at_step=2, times=1))
     faults.for_key(twice, Fault("die", at_step=4, times=2))
     faults.for_key(hang, Fault("hang", at_step=3))
+    return faults, (bad, twice, hang)
+
+
+def test_free_running_failures_are_handled_as_in_lock_step(reference):
+    faults, (bad, twice, hang) = _mixed_faults()
     rows, outcome = _run(FreeSeedPolicy(), faults=faults)
     got = _stable(rows)
     assert got.pop(tuple(bad))["error_kind"] == "env_step"
@@ -128,11 +135,7 @@ def test_a_policy_that_runs_in_the_worker_gives_identical_rows(reference, k):
 
 
 def test_in_worker_failures_are_handled_as_when_the_executor_steps(reference):
-    bad, once, twice, hang = KEYS[3], KEYS[1], KEYS[6], KEYS[5]
-    faults = Faults().for_key(bad, Fault("raise", at_step=2))
-    faults.for_key(once, Fault("die", at_step=2, times=1))
-    faults.for_key(twice, Fault("die", at_step=4, times=2))
-    faults.for_key(hang, Fault("hang", at_step=3))
+    faults, (bad, twice, hang) = _mixed_faults()
     faults.for_key(KEYS[0], Fault("raise", at_step=0))
     rows, outcome = _run(WorkerSeedPolicy(), faults=faults)
     got = _stable(rows)
