@@ -314,8 +314,8 @@ class WidowXTableEnv(BaseEnv):
     def camera_segmentation(self) -> torch.Tensor:
         """(N, H, W, 1) int64 actor-level segmentation of the Bridge camera's last capture, as
         ManiSkill's ``Camera.get_obs(segmentation=True)`` gives it. On a CPU render that call
-        converts all four uint32 channels of the picture to int64 (five times the readback);
-        here only the one channel it keeps is converted: same ids, same dtype."""
+        converts all four uint32 channels of the picture to int64 and keeps one; here only that
+        channel is converted: same ids, same dtype (the cost is in bench/bench_envs.py)."""
         sensor = self.scene.sensors[CAMERA_UID]
         if self.scene.gpu_sim_enabled or self.scene.backend.render_backend == "sapien_cuda":
             return sensor.get_obs(rgb=False, depth=False, position=False, segmentation=True)[
