@@ -15,10 +15,11 @@ run twice over seeds 1..R: the first pass pays what is done once per table look 
 Goal: every env >= 90% of the bare step rate, reset (second pass) <= 2x the bare reset, and
 resets that never reconfigure.
 
-Each env's row also splits a step into its shares (``StepClock``): physics (the controller and
-the 100 physics substeps), render (scene update, camera capture and image readback), evaluate
-(the success check), observation (the rest of the observation: overlays, state, copies) and
-other (what ManiSkill does around them), so a regression names its stage.
+Each env's row also splits a step, the env's and its bare scene's, into milliseconds per stage
+(``StepClock``): physics (the controller and the 100 physics substeps), render (scene update,
+camera capture and image readback), evaluate (the success check), observation (the rest of the
+observation: overlays, state, copies) and other (what ManiSkill does around them), so a
+regression names its stage and the gap to the bare scene names where it is.
 """
 
 from __future__ import annotations
@@ -196,6 +197,8 @@ def measure(env_id: str, steps: int, resets: int, **make_kwargs) -> dict:
         "shares": env.clock.shares(env.step_s),
         "dynamic_actors": env.dynamic,
         "bare_steps_per_s": n * bare.steps / bare.step_s,
+        "bare_step_ms": bare.step_s / bare.steps * 1e3,
+        "bare_shares": bare.clock.shares(bare.step_s),
         "bare_reset_s": bare.reset_s[1] / resets,
     }
     env.env.close()
@@ -226,8 +229,10 @@ def main() -> None:
             f"reconfigured {row['reconfigured']}/{2 * args.resets}",
             flush=True,
         )
-        shares = "  ".join(f"{k} {v:4.0%}" for k, v in row["shares"].items())
-        print(f"{'':<30} step {row['step_ms']:6.1f} ms: {shares}", flush=True)
+        for who, prefix in (("env", ""), ("bare", "bare_")):
+            ms, shares = row[f"{prefix}step_ms"], row[f"{prefix}shares"]
+            split = "  ".join(f"{k} {v * ms:5.1f}" for k, v in shares.items())
+            print(f"{'':<24} {who:>5} step {ms:5.1f} ms = {split}", flush=True)
     ratios = [r["steps_per_s"] / r["bare_steps_per_s"] for r in rows]
     resets = [r["reset_s"] / r["bare_reset_s"] for r in rows]
     print(

@@ -21,7 +21,7 @@ from vlthink.envs.ood.episode import (
     TEMPLATES_SPARE,
     draw_episode,
 )
-from vlthink.envs.ood.overlays import WHOLE_TEXTURE_WH, blend, window_corner
+from vlthink.envs.ood.overlays import WHOLE_TEXTURE_WH, blend_, window_corner
 from vlthink.envs.ood.variants import VARIANTS, env_id
 from vlthink.policies.base import EpisodeSpec, Observation
 from vlthink.policies.oracle import OraclePolicy
@@ -271,9 +271,13 @@ def test_objects_rest_in_their_build_pose_and_stay_still():
 
 
 def _raw_frame(base) -> np.ndarray:
-    """The camera's last capture without the overlay (the same render the observation used)."""
+    """The camera's last capture without the overlay (the same render the observation used),
+    the table look pasted where it shows neither robot nor thing (as a composited capture is)."""
     cam = base.scene.sensors[CAMERA_UID]
-    return cam.get_obs(rgb=True, depth=False, position=False, segmentation=False)["rgb"][0].numpy()
+    frame = cam.get_obs(rgb=True, depth=False, position=False, segmentation=False)["rgb"][0]
+    frame = frame.numpy()
+    base.backdrop.composite(frame, ~base.camera_foreground()[0].numpy())
+    return frame
 
 
 @pytest.mark.parametrize("name", ["Tex05", "Whole05"])
@@ -305,7 +309,7 @@ def test_overlays(name):
     assert base.episodes[0].overlay == first, "the overlay and its window are drawn from the seed"
     obs = env.step(torch.tensor([0.02, 0.02, 0, 0, 0, 0, 1.0]))[0]
     fg = base.backdrop.foreground(obs["sensor_data"][CAMERA_UID]["segmentation"])[0]
-    again = blend(torch.from_numpy(_raw_frame(base)), first, fg).numpy()
+    again = blend_(torch.from_numpy(_raw_frame(base)), first, fg).numpy()
     assert np.array_equal(rgb(obs), again), "the overlay is a function of the frame"
 
 
@@ -321,11 +325,17 @@ def test_overlay_without_segmentation_in_the_obs_mode_reads_the_same_ids():
         assert np.array_equal(rgb(obs_rgb), rgb(obs_seg))
         base = env_rgb.unwrapped
         ours = base.camera_segmentation()
-        theirs = base.scene.sensors[CAMERA_UID].get_obs(
-            rgb=False, depth=False, position=False, segmentation=True
-        )["segmentation"]
+        theirs = obs_seg["sensor_data"][CAMERA_UID]["segmentation"]
         assert ours.dtype == theirs.dtype and torch.equal(ours, theirs)
         assert len(torch.unique(ours)) > 3  # robot links, backdrop, things on the table
+        # ManiSkill's own read of the same capture: the same ids wherever the capture shows
+        # something (where it shows nothing, the backdrop was pasted in: its id in ours)
+        raw = base.scene.sensors[CAMERA_UID].get_obs(
+            rgb=False, depth=False, position=False, segmentation=True
+        )["segmentation"]
+        shown = raw != 0
+        assert torch.equal(ours[shown], raw[shown])
+        assert (ours[~shown] == int(base.backdrop.seg_ids[0])).all()
 
 
 def test_eepose_starts_from_valid_perturbed_joints():

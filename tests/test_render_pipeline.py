@@ -1,6 +1,6 @@
 """The image pipeline of the paper's eval, on real SAPIEN scenes: "default" shader pack, robot
-render material, lights, the table-look backdrop (a green screen in the same render pass) and the
-Tex / Whole overlays that follow the foreground."""
+render material, lights, the table-look backdrop (a green screen in the same render pass, or
+pasted in with the same pixels) and the Tex / Whole overlays that follow the foreground."""
 
 from __future__ import annotations
 
@@ -87,7 +87,11 @@ def test_background_pixels_are_the_table_image_and_follow_the_look(tex_env):
     # The human render camera (same pose and intrinsics) shows the same background.
     human = tex_env.render()[0].numpy()
     assert np.abs(human[bg].astype(int) - img2[bg]).max() <= 1
-    # Depth: the backdrop's depth behind the table, the real depth in front of it.
+    # Depth: the backdrop's depth behind the table, the real depth in front of it (in a capture
+    # that draws the backdrop: a composited one has nothing behind the table).
+    u.composite_backdrop = False
+    u.get_obs()
+    u.composite_backdrop = True
     depth = (
         u.scene.sensors[CAMERA_UID]
         .get_obs(rgb=False, depth=True, position=False, segmentation=False)["depth"][0, ..., 0]
@@ -135,6 +139,59 @@ def test_frames_are_deterministic_per_seed(tex_env):
     tex_env.reset(seed=4)
     again = camera_obs(tex_env, tex_env.reset(seed=3)[0])[0]
     assert np.array_equal(first, again)
+
+
+def test_bodies_are_sorted_against_the_backdrop_plane_by_their_boxes():
+    """A box wholly beyond the plane is hidden with the backdrop; one that crosses it in view
+    makes the capture draw the backdrop; one outside the view, or in front, changes nothing."""
+    from vlthink.scene.backdrop import depth_sort, view_planes
+
+    pose = sapien.Pose([0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0])  # SAPIEN camera: looks along +x
+    planes = view_planes(((100.0, 0.0, 50.0), (0.0, 100.0, 50.0), (0.0, 0.0, 1.0)), (100, 100))
+
+    def box(x, y=0.0, half=0.05):
+        c = np.array([x, y, 0.0])
+        return np.stack([c - half, c + half])
+
+    boxes = np.stack([box(1.0), box(2.0), box(1.5), box(1.5, y=5.0), box(1.505, half=0.002)])
+    behind, crossing = depth_sort(boxes, pose, planes, 1.5)
+    assert behind.tolist() == [False, True, False, False, False]
+    # in view across the plane; off to the side (y = 5 m at 1.5 m depth: out of view); within
+    # the margin of the plane
+    assert crossing.tolist() == [False, False, True, False, True]
+
+
+def test_a_composited_capture_is_the_drawn_one_pixel_for_pixel():
+    """On a CPU render the backdrop is pasted in rather than drawn: frames and segmentation are
+    the drawn backdrop's, with things parked behind it hidden; a thing that crosses its plane in
+    view makes that capture draw it."""
+    pasted, drawn = (gym.make("VLThink-OOD-Train-v0") for _ in range(2))
+    drawn.unwrapped.composite_backdrop = False
+    try:
+        rng = np.random.default_rng(0)
+        frames = [(pasted.reset(seed=2)[0], drawn.reset(seed=2)[0])]
+        for _ in range(3):
+            action = torch.from_numpy(rng.uniform(-0.5, 0.5, 7).astype(np.float32))
+            frames.append((pasted.step(action)[0], drawn.step(action)[0]))
+        assert pasted.unwrapped._composited is not None and drawn.unwrapped._composited is None
+        # A parked thing moved onto the optical axis at the backdrop's depth: it crosses.
+        u = pasted.unwrapped
+        cam = u.scene.sensors[CAMERA_UID].camera.global_pose
+        axis = cam.to_transformation_matrix()[0, :3, 0]
+        spot = cam.p[0] + axis * BACKDROP_DEPTH
+        name = next(n for n in u.object_names if n != u.object_names[int(u.obj_idx[0])])
+        for env in (pasted, drawn):
+            thing = env.unwrapped.objects[env.unwrapped.object_names.index(name)]
+            thing.set_pose(sapien.Pose(spot.tolist()))
+        frames.append((pasted.unwrapped.get_obs(), drawn.unwrapped.get_obs()))
+        assert u._composited is None, "a thing across the plane: the backdrop is drawn"
+        for a, b in frames:
+            a, b = a["sensor_data"][CAMERA_UID], b["sensor_data"][CAMERA_UID]
+            assert torch.equal(a["rgb"], b["rgb"])
+            assert torch.equal(a["segmentation"], b["segmentation"])
+    finally:
+        pasted.close()
+        drawn.close()
 
 
 def test_camera_view_images_are_cached_on_disk_under_a_key_of_what_they_show(tmp_path, monkeypatch):

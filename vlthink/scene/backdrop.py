@@ -16,6 +16,15 @@ stands at a fixed pose.
 Segmentation: the backdrop is an actor of its own (``Backdrop.seg_ids``); pixels that are not
 backdrop (and not 0, nothing) are the robot and the things on the table. Depth: a background
 pixel reads the backdrop's depth (``BACKDROP_DEPTH``), not the table's.
+
+Compositing (a CPU render of one sub-env, rgb and segmentation only: ``Backdrop.hide_for_composite``
+and ``Backdrop.composite``): drawing the camera-filling quad is a full frame of fragments for the
+CPU rasteriser, so there the backdrop is hidden for the capture, together with every body wholly
+behind its plane (what the drawn backdrop would hide), and its image is pasted where the capture
+shows nothing. Every material is opaque, no shadows are cast, and nothing is drawn beyond the
+plane, so each pixel and segmentation id is the one the drawn backdrop gives (tested frame by
+frame). A capture in which a body in view crosses the plane draws the backdrop as above; so do
+GPU renders and captures that read depth. A depth read of a composited capture sees no backdrop.
 """
 
 from __future__ import annotations
@@ -35,6 +44,9 @@ BACKDROP_DEPTH = 1.5  # m along the optical axis: behind the table top in view, 
 WALL_RGB = (196, 194, 188)  # what the camera sees past the table's edges (none at this pose)
 GAMMA = 2.2  # the "default" shader pack writes pow(linear colour, 1 / GAMMA)
 BACKDROP_FORMAT_VERSION = 1  # bump when the backdrop mesh layout changes
+# m: a body whose bounding box comes this close to the backdrop's plane counts as crossing it
+# (the depth buffer's precision at 1.5 m is far finer)
+PLANE_MARGIN = 0.01
 
 
 def camera_world_pose(base_p, base_q, cam_p, cam_q) -> sapien.Pose:
@@ -54,6 +66,29 @@ def _cv_to_world(pose: sapien.Pose) -> np.ndarray:
     """3x3 rotation from OpenCV camera axes to world axes (SAPIEN cameras: x fwd, y left, z up)."""
     r = pose.to_transformation_matrix()[:3, :3]
     return np.stack([-r[:, 1], -r[:, 2], r[:, 0]], axis=1)
+
+
+def view_planes(intrinsic, size_wh) -> np.ndarray:
+    """(4, 3) inward normals of the view's left, right, top and bottom planes in OpenCV camera
+    axes: a point p (camera frame) is in view only if n . p >= 0 for all four."""
+    k = np.asarray(intrinsic, np.float64)
+    (fx, fy, cx, cy), (w, h) = (k[0, 0], k[1, 1], k[0, 2], k[1, 2]), size_wh
+    return np.array([[fx, 0.0, cx], [-fx, 0.0, w - cx], [0.0, fy, cy], [0.0, -fy, h - cy]])
+
+
+def depth_sort(boxes: np.ndarray, pose: sapien.Pose, planes: np.ndarray, depth: float):
+    """Where (n, 2, 3) world AABBs (min, max corners) lie against the plane at ``depth`` in front
+    of a camera at ``pose``: ((n,) bool wholly behind it, (n,) bool crossing it in view).
+    A box that is wholly outside one side plane (or behind the camera) is never in view."""
+    corners = np.stack(
+        [boxes[:, [i, j, k], [0, 1, 2]] for i in (0, 1) for j in (0, 1) for k in (0, 1)], axis=1
+    )  # (n, 8, 3)
+    cam = (corners - np.asarray(pose.p)) @ _cv_to_world(pose)  # (n, 8, 3) in OpenCV axes
+    z = cam[..., 2]
+    behind = z.min(1) > depth + PLANE_MARGIN
+    out_of_view = (z.max(1) <= 0) | ((cam @ planes.T) < 0).all(1).any(1)
+    crossing = ~behind & (z.max(1) >= depth - PLANE_MARGIN) & ~out_of_view
+    return behind, crossing
 
 
 def _bilinear(img: np.ndarray, col: np.ndarray, row: np.ndarray) -> np.ndarray:
@@ -163,6 +198,48 @@ class Backdrop:
         self.actor = Actor.merge(parts, name=name)
         self._textures: dict[str, sapien.render.RenderTexture2D] = {}
         self.looks: list[str | None] = [None] * scene.num_envs
+        self._planes = view_planes(intrinsic, size_wh)
+        self._bodies: list | None = None  # every other render body of sub-scene 0, found once
+
+    def hide_for_composite(self) -> list | None:
+        """Before a capture of sub-scene 0 that composites the backdrop: hide the backdrop and
+        every body wholly behind its plane. Returns [(body, visibility)] for ``show_again``, or
+        None (nothing hidden) when a body in view crosses the plane: then draw the backdrop."""
+        if self._bodies is None:
+            own = self.actor._objs[0]
+            self._bodies = [
+                body
+                for entity in self.scene.sub_scenes[0].entities
+                if entity is not own
+                and (body := entity.find_component_by_type(sapien.render.RenderBodyComponent))
+            ]
+        shown = [b for b in self._bodies if b.visibility > 0]
+        boxes = np.stack([b.get_global_aabb_fast() for b in shown]).astype(np.float64)
+        behind, crossing = depth_sort(boxes, self.pose, self._planes, BACKDROP_DEPTH)
+        if crossing.any():
+            return None
+        hidden = [(b, b.visibility) for b, hide in zip(shown, behind) if hide]
+        hidden.append((self._body(0), self._body(0).visibility))
+        for body, _ in hidden:
+            body.visibility = 0.0
+        return hidden
+
+    @staticmethod
+    def show_again(hidden: list) -> None:
+        for body, visibility in hidden:
+            body.visibility = visibility
+
+    def composite(self, rgb: np.ndarray, empty: np.ndarray, env_index: int = 0) -> None:
+        """Paste sub-env ``env_index``'s look into an (H, W, 3) uint8 frame, in place, where the
+        (H, W) bool ``empty`` says the capture shows nothing."""
+        # A bitwise select with a full-size byte mask: numpy's masked copy with a mask broadcast
+        # over the colour axis is several times slower (bench/bench_envs.py shows the stage).
+        mask = np.stack([empty.view(np.uint8) * np.uint8(255)] * 3, axis=-1)
+        np.bitwise_and(rgb, ~mask, out=rgb)
+        rgb |= self.image(self.looks[env_index]) & mask
+
+    def _body(self, i: int) -> sapien.render.RenderBodyComponent:
+        return self.actor._objs[i].find_component_by_type(sapien.render.RenderBodyComponent)
 
     @property
     def seg_ids(self) -> torch.Tensor:
@@ -199,8 +276,7 @@ class Backdrop:
         tex = self.texture(look)
         idx = range(self.scene.num_envs) if env_idx is None else [int(i) for i in env_idx]
         for i in idx:
-            body = self.actor._objs[i].find_component_by_type(sapien.render.RenderBodyComponent)
-            for shape in body.render_shapes:
+            for shape in self._body(i).render_shapes:
                 for part in shape.parts:
                     part.material.set_emission_texture(tex)
             self.looks[i] = look

@@ -96,6 +96,8 @@ class WidowXTableEnv(BaseEnv):
     SUPPORTED_ROBOTS = [ROBOT_UID]
     SUPPORTED_OBS_MODES = ["rgb+segmentation", "rgb", "state", "none", "state_dict"]
     SUPPORTED_REWARD_MODES = ["none", "sparse"]
+    # False: every capture draws the backdrop (the reference the composite is tested against)
+    composite_backdrop = True
 
     def __init__(
         self, *args, robot_uids=ROBOT_UID, table_look: str = table_looks.DEFAULT_LOOK, **kwargs
@@ -173,7 +175,8 @@ class WidowXTableEnv(BaseEnv):
 
         The table top is seen through :mod:`vlthink.scene.backdrop`: an unlit camera-filling
         plane behind everything that shows the look as the camera sees it (the paper's green
-        screen over a table photo, in the same render pass)."""
+        screen over a table photo), drawn in the same render pass or, on a CPU render, pasted
+        into the frame with the same pixels."""
         hx, hy, hz = TABLE_HALF_SIZE
         builder = self.scene.create_actor_builder()
         material = sapien.physx.PhysxMaterial(TABLE_FRICTION, TABLE_FRICTION, 0.0)
@@ -311,16 +314,74 @@ class WidowXTableEnv(BaseEnv):
         rgb = obs["sensor_data"][CAMERA_UID]["rgb"]
         return rgb.cpu().numpy() if isinstance(rgb, torch.Tensor) else np.asarray(rgb)
 
+    # ---- the Bridge camera's capture -------------------------------------------------------------
+    def _composites_backdrop(self, apply_texture_transforms: bool) -> bool:
+        """Whether this capture pastes the backdrop in rather than drawing it (one sub-env on a
+        CPU render, only the Bridge camera, only rgb and segmentation read: see
+        :mod:`vlthink.scene.backdrop`)."""
+        v = self.obs_mode_struct.visual
+        return (
+            self.composite_backdrop
+            and apply_texture_transforms
+            and v.rgb
+            and not (v.depth or v.position or v.normal or v.albedo)
+            and self.num_envs == 1
+            and not self.scene.gpu_sim_enabled
+            and self.scene.backend.render_backend != "sapien_cuda"
+            and list(self.scene.sensors) == [CAMERA_UID]
+        )
+
+    def capture_sensor_data(self):
+        self._composited = None  # (actor ids, empty) of a composited capture
+        super().capture_sensor_data()
+
+    def _get_obs_sensor_data(self, apply_texture_transforms: bool = True) -> dict:
+        composite = self._composites_backdrop(apply_texture_transforms)
+        hidden = self.backdrop.hide_for_composite() if composite else None
+        try:
+            data = super()._get_obs_sensor_data(apply_texture_transforms)
+        finally:
+            if hidden is not None:
+                self.backdrop.show_again(hidden)
+        if hidden is not None:
+            cam = data[CAMERA_UID]
+            seg = cam.get("segmentation")
+            ids = self._picture_ids() if seg is None else seg[0, ..., 0].numpy()
+            empty = ids == 0
+            self.backdrop.composite(cam["rgb"][0].numpy(), empty)
+            if seg is not None:
+                seg[0, ..., 0][torch.from_numpy(empty)] = int(self.backdrop.seg_ids[0])
+            self._composited = (ids, empty)
+        return data
+
+    def _picture_ids(self) -> np.ndarray:
+        """(H, W) uint32 actor/link ids of the last CPU capture (channel 1 of the picture, as
+        ManiSkill's "default" shader pack transform reads it)."""
+        camera = self.scene.sensors[CAMERA_UID].camera._render_cameras[0]
+        return np.ascontiguousarray(camera.get_picture("Segmentation")[..., 1])
+
     def camera_segmentation(self) -> torch.Tensor:
         """(N, H, W, 1) int64 actor-level segmentation of the Bridge camera's last capture, as
-        ManiSkill's ``Camera.get_obs(segmentation=True)`` gives it. On a CPU render that call
-        converts all four uint32 channels of the picture to int64 and keeps one; here only that
-        channel is converted: same ids, same dtype (the cost is in bench/bench_envs.py)."""
+        ManiSkill's ``Camera.get_obs(segmentation=True)`` gives it with the backdrop drawn. On a
+        CPU render that call converts all four uint32 channels of the picture to int64 and keeps
+        one; here only that channel is converted: same ids, same dtype."""
+        if getattr(self, "_composited", None) is not None:
+            ids, empty = self._composited
+            out = ids.astype(np.int64)
+            out[empty] = int(self.backdrop.seg_ids[0])
+            return torch.from_numpy(out)[None, ..., None]
         sensor = self.scene.sensors[CAMERA_UID]
         if self.scene.gpu_sim_enabled or self.scene.backend.render_backend == "sapien_cuda":
             return sensor.get_obs(rgb=False, depth=False, position=False, segmentation=True)[
                 "segmentation"
             ]
-        picture = sensor.camera._render_cameras[0].get_picture("Segmentation")  # (H, W, 4)
-        # channel 1: the actor/link level (ManiSkill's "default" shader pack transform)
-        return torch.from_numpy(picture[..., 1:2].astype(np.int64))[None]
+        return torch.from_numpy(self._picture_ids().astype(np.int64))[None, ..., None]
+
+    def camera_foreground(self, camera_obs: dict | None = None) -> torch.Tensor:
+        """(N, H, W) bool: the pixels of the last capture that show the robot or a thing (not the
+        backdrop, not nothing); ``camera_obs``: the capture's observation, whose segmentation is
+        used when it has one."""
+        if getattr(self, "_composited", None) is not None:
+            return torch.from_numpy(~self._composited[1])[None]
+        seg = (camera_obs or {}).get("segmentation")
+        return self.backdrop.foreground(self.camera_segmentation() if seg is None else seg)

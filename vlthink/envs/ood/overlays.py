@@ -46,9 +46,11 @@ def draw_overlay(rng: np.random.RandomState, mode: str, names, alpha: float) -> 
 
 def bbox(mask: torch.Tensor) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1), end-exclusive, of the True pixels of an (H, W) mask; None if none."""
-    cols, rows = torch.nonzero(mask.any(0)), torch.nonzero(mask.any(1))
-    if len(cols) == 0:
+    m = mask.cpu().numpy()
+    rows = np.flatnonzero(m.any(1))
+    if len(rows) == 0:
         return None
+    cols = np.flatnonzero(m[rows[0] : rows[-1] + 1].any(0))
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
@@ -105,18 +107,19 @@ def _mix(rgb: torch.Tensor, over_term: torch.Tensor, alpha: float) -> torch.Tens
     return out.round_().clamp_(0, 255).to(rgb.dtype)
 
 
-def blend(rgb: torch.Tensor, ov: Overlay, foreground: torch.Tensor) -> torch.Tensor:
-    """One (H, W, 3) uint8 frame with the overlay blended in; ``foreground``: (H, W) bool."""
+def blend_(rgb: torch.Tensor, ov: Overlay, foreground: torch.Tensor) -> torch.Tensor:
+    """Blend the overlay into one (H, W, 3) uint8 frame, in place (and return it);
+    ``foreground``: (H, W) bool."""
     h, w = rgb.shape[:2]
     if ov.mode == "whole":
         x, y = window_corner(foreground)
-        return _mix(rgb, _whole(ov.name, ov.alpha, rgb.device)[y : y + h, x : x + w], ov.alpha)
+        over = _whole(ov.name, ov.alpha, rgb.device)[y : y + h, x : x + w]
+        return rgb.copy_(_mix(rgb, over, ov.alpha))
     box = bbox(foreground)
     if box is None:
         return rgb
     x0, y0, x1, y1 = box
-    out = rgb.clone()
     region = rgb[y0:y1, x0:x1]
     mixed = _mix(region, _resized(ov.name, (x1 - x0, y1 - y0), ov.alpha, rgb.device), ov.alpha)
-    out[y0:y1, x0:x1] = torch.where(foreground[y0:y1, x0:x1, None], mixed, region)
-    return out
+    region.copy_(torch.where(foreground[y0:y1, x0:x1, None], mixed, region))
+    return rgb

@@ -290,15 +290,11 @@ class OODPickPlaceEnv(WidowXTableEnv):
         cam = data.get(CAMERA_UID, {})
         if not active or "rgb" not in cam:
             return data
-        seg = cam.get("segmentation")
-        if seg is None:  # obs mode without segmentation: read it from the same capture
-            seg = self.camera_segmentation()
         # Both modes follow the foreground: robot and every thing on the table.
-        foreground = self.backdrop.foreground(seg)
-        rgb = cam["rgb"].clone()
+        foreground = self.camera_foreground(cam)
+        rgb = cam["rgb"]  # rendered into a new tensor each capture: blended in place
         for i in active:
-            rgb[i] = overlays.blend(rgb[i], self.episodes[i].overlay, foreground[i])
-        cam["rgb"] = rgb
+            overlays.blend_(rgb[i], self.episodes[i].overlay, foreground[i])
         return data
 
     # ---- what policies and the harness see -------------------------------------------------------
