@@ -68,6 +68,15 @@ def _cv_to_world(pose: sapien.Pose) -> np.ndarray:
     return np.stack([-r[:, 1], -r[:, 2], r[:, 0]], axis=1)
 
 
+def paste_(dst: torch.Tensor, src: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``dst[mask] = src[mask]`` in place for (H, W, 3) uint8 frames and an (H, W) bool mask, as
+    a bitwise select with a full-size byte mask: a masked copy or ``torch.where`` with the mask
+    broadcast over the colour axis costs about ten times more."""
+    byte = mask.to(torch.uint8).mul_(255)
+    full = torch.stack([byte] * dst.shape[-1], dim=-1)
+    return dst.bitwise_and_(~full).bitwise_or_(src & full)
+
+
 def view_planes(intrinsic, size_wh) -> np.ndarray:
     """(4, 3) inward normals of the view's left, right, top and bottom planes in OpenCV camera
     axes: a point p (camera frame) is in view only if n . p >= 0 for all four."""
@@ -200,6 +209,7 @@ class Backdrop:
         self.looks: list[str | None] = [None] * scene.num_envs
         self._planes = view_planes(intrinsic, size_wh)
         self._bodies: list | None = None  # every other render body of sub-scene 0, found once
+        self._pasted: dict[str, torch.Tensor] = {}  # look -> its camera-view image, for paste_
 
     def hide_for_composite(self) -> list | None:
         """Before a capture of sub-scene 0 that composites the backdrop: hide the backdrop and
@@ -232,11 +242,11 @@ class Backdrop:
     def composite(self, rgb: np.ndarray, empty: np.ndarray, env_index: int = 0) -> None:
         """Paste sub-env ``env_index``'s look into an (H, W, 3) uint8 frame, in place, where the
         (H, W) bool ``empty`` says the capture shows nothing."""
-        # A bitwise select with a full-size byte mask: numpy's masked copy with a mask broadcast
-        # over the colour axis is several times slower (bench/bench_envs.py shows the stage).
-        mask = np.stack([empty.view(np.uint8) * np.uint8(255)] * 3, axis=-1)
-        np.bitwise_and(rgb, ~mask, out=rgb)
-        rgb |= self.image(self.looks[env_index]) & mask
+        look = self.looks[env_index]
+        image = self._pasted.get(look)
+        if image is None:  # a copy: the cached picture is read-only, and torch warns on those
+            image = self._pasted[look] = torch.from_numpy(self.image(look).copy())
+        paste_(torch.from_numpy(rgb), image, torch.from_numpy(empty))
 
     def _body(self, i: int) -> sapien.render.RenderBodyComponent:
         return self.actor._objs[i].find_component_by_type(sapien.render.RenderBodyComponent)

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from vlthink.assets.overlay_textures import overlay_texture
+from vlthink.scene.backdrop import paste_
 
 WHOLE_TEXTURE_WH = (1280, 960)  # px: the texture behind the whole-frame window (twice the frame)
 
@@ -121,5 +122,5 @@ def blend_(rgb: torch.Tensor, ov: Overlay, foreground: torch.Tensor) -> torch.Te
     x0, y0, x1, y1 = box
     region = rgb[y0:y1, x0:x1]
     mixed = _mix(region, _resized(ov.name, (x1 - x0, y1 - y0), ov.alpha, rgb.device), ov.alpha)
-    region.copy_(torch.where(foreground[y0:y1, x0:x1, None], mixed, region))
+    paste_(region, mixed, foreground[y0:y1, x0:x1])
     return rgb
