@@ -98,6 +98,8 @@ class WidowXTableEnv(BaseEnv):
     SUPPORTED_REWARD_MODES = ["none", "sparse"]
     # False: every capture draws the backdrop (the reference the composite is tested against)
     composite_backdrop = True
+    _composited: tuple[np.ndarray, np.ndarray] | None = None  # (actor ids, empty) of the last
+    # capture where it pasted the backdrop in; None where it was drawn (or nothing was captured)
 
     def __init__(
         self, *args, robot_uids=ROBOT_UID, table_look: str = table_looks.DEFAULT_LOOK, **kwargs
@@ -332,7 +334,7 @@ class WidowXTableEnv(BaseEnv):
         )
 
     def capture_sensor_data(self):
-        self._composited = None  # (actor ids, empty) of a composited capture
+        self._composited = None
         super().capture_sensor_data()
 
     def _get_obs_sensor_data(self, apply_texture_transforms: bool = True) -> dict:
@@ -365,7 +367,7 @@ class WidowXTableEnv(BaseEnv):
         ManiSkill's ``Camera.get_obs(segmentation=True)`` gives it with the backdrop drawn. On a
         CPU render that call converts all four uint32 channels of the picture to int64 and keeps
         one; here only that channel is converted: same ids, same dtype."""
-        if getattr(self, "_composited", None) is not None:
+        if self._composited is not None:
             ids, empty = self._composited
             out = ids.astype(np.int64)
             out[empty] = int(self.backdrop.seg_ids[0])
@@ -381,7 +383,7 @@ class WidowXTableEnv(BaseEnv):
         """(N, H, W) bool: the pixels of the last capture that show the robot or a thing (not the
         backdrop, not nothing); ``camera_obs``: the capture's observation, whose segmentation is
         used when it has one."""
-        if getattr(self, "_composited", None) is not None:
+        if self._composited is not None:
             return torch.from_numpy(~self._composited[1])[None]
         seg = (camera_obs or {}).get("segmentation")
         return self.backdrop.foreground(self.camera_segmentation() if seg is None else seg)
