@@ -5,7 +5,7 @@
 
 For each env: control steps per second (zero arm motion, gripper open; rgb observations of the
 640x480 Bridge camera, as the harness gives image policies, with one torch thread, as its
-workers run) and the mean time of a seeded reset. "bare" is a plain ManiSkill BaseEnv with the
+workers run) and the median time of a seeded reset. "bare" is a plain ManiSkill BaseEnv with the
 same agent, camera and table and as many dynamic box actors as the env has (the first four on
 the table, the rest parked below it, as unused candidates are), no textures and no task logic:
 the floor our scenes cannot beat. The env and its bare scene are built side by side and take
@@ -15,10 +15,12 @@ run twice over seeds 1..R: the first pass pays what is done once per table look 
 Goal: every env >= 90% of the bare step rate, reset (second pass) <= 2x the bare reset, and
 resets that never reconfigure.
 
-Each env's row also splits a step, the env's and its bare scene's, into milliseconds per stage
-(``StepClock``): physics (the controller and the 100 physics substeps), render (scene update,
-camera capture and image readback), evaluate (the success check), observation (the rest of the
-observation: overlays, state, copies) and other (what ManiSkill does around them), so a
+Each env's row also splits a step and a reset (the mean of the second pass), the env's and its
+bare scene's, into milliseconds per stage (``StageClock``): physics (a step: the controller and
+the 100 physics substeps; a reset: the settle before step 0, which the bare scene does not do),
+render (scene update, camera capture, image readback and its conversion to uint8 rgb), evaluate
+(the success check), observation (the rest of the observation: the pasted backdrop, overlays,
+state, copies) and other (placing things, and what ManiSkill does around it all), so a
 regression names its stage and the gap to the bare scene names where it is.
 """
 
@@ -42,20 +44,25 @@ from vlthink.scene import widowx
 STAGES = ("physics", "render", "evaluate", "observation")
 
 
-class StepClock:
-    """Times the stages of ``env.step`` by wrapping the env's own methods on the instance."""
+class StageClock:
+    """Times the stages of ``env.step`` or ``env.reset`` by wrapping the env's own methods on the
+    instance; counts only while ``timing`` is set. In a reset, physics is the settle."""
 
     def __init__(self, env):
         self.seconds = dict.fromkeys(STAGES, 0.0)
-        self.timing = True
+        self.timing = False
         u = env.unwrapped
         self._wrap(u, "_step_action", "physics")
+        if hasattr(u, "_settle"):
+            self._wrap(u, "_settle", "physics")
         self._wrap(u, "evaluate", "evaluate")
         self._wrap(u, "get_obs", "observation")
         self._wrap(u.scene, "update_render", "render")
         self._wrap(u, "capture_sensor_data", "render")
         for sensor in u.scene.sensors.values():
             self._wrap(sensor, "get_obs", "render")
+        if hasattr(u, "_camera_transforms"):  # a composited capture converts its raw pictures
+            self._wrap(u, "_camera_transforms", "render")  # itself, as get_obs would have
 
     def _wrap(self, obj, name: str, stage: str):
         inner = getattr(obj, name)
@@ -150,25 +157,29 @@ class Clocked:
         self.dynamic = sum(a.px_body_type == "dynamic" for a in actors)
         self.action = torch.zeros(self.env.action_space.shape)
         self.action[..., -1] = 1.0  # gripper open
-        self.reset_s = [0.0, 0.0]  # (first pass, second pass) totals
+        self.reset_s: tuple[list, list] = ([], [])  # seconds of each reset: first, second pass
         self.step_s, self.steps, self.reconfigured = 0.0, 0, 0
-        self.clock: StepClock | None = None
+        self.step_clock, self.reset_clock = StageClock(self.env), StageClock(self.env)
+        self.warm = False
 
-    def resets(self, seeds, pass_index: int) -> None:
-        for seed in seeds:
-            t0 = time.perf_counter()
-            _, info = self.env.reset(seed=seed)
-            self.reset_s[pass_index] += time.perf_counter() - t0
-            self.reconfigured += bool(info.get("reconfigure", False))
+    def reset(self, seed: int, pass_index: int) -> None:
+        self.reset_clock.timing = pass_index == 1  # the split of a long run's reset
+        t0 = time.perf_counter()
+        _, info = self.env.reset(seed=seed)
+        self.reset_s[pass_index].append(time.perf_counter() - t0)
+        self.reset_clock.timing = False
+        self.reconfigured += bool(info.get("reconfigure", False))
 
     def run_steps(self, n: int) -> None:
-        if self.clock is None:
+        if not self.warm:
             self.env.step(self.action)  # warm-up, untimed
-            self.clock = StepClock(self.env)
+            self.warm = True
+        self.step_clock.timing = True
         t0 = time.perf_counter()
         for _ in range(n):
             self.env.step(self.action)
         self.step_s += time.perf_counter() - t0
+        self.step_clock.timing = False
         self.steps += n
 
 
@@ -180,8 +191,9 @@ def measure(env_id: str, steps: int, resets: int, **make_kwargs) -> dict:
     # Twice over the same seeds: the first pass pays what is done once per look and process
     # (drawing or loading a table look, uploading its texture); the second is a long run's reset.
     for pass_index in (0, 1):
-        for c in (env, bare):
-            c.resets(seeds, pass_index)
+        for seed in seeds:  # seed by seed, in turns
+            for c in (env, bare):
+                c.reset(seed, pass_index)
     for _ in range(max(1, steps // BLOCK)):
         for c in (env, bare):
             c.run_steps(BLOCK)
@@ -189,17 +201,21 @@ def measure(env_id: str, steps: int, resets: int, **make_kwargs) -> dict:
     row = {
         "env": env_id,
         "make_s": env.make_s,
-        "first_reset_s": env.reset_s[0] / resets,
-        "reset_s": env.reset_s[1] / resets,
+        "first_reset_s": float(np.median(env.reset_s[0])),
+        "reset_s": float(np.median(env.reset_s[1])),
         "steps_per_s": n * env.steps / env.step_s,
         "reconfigured": env.reconfigured,
         "step_ms": env.step_s / env.steps * 1e3,
-        "shares": env.clock.shares(env.step_s),
+        "shares": env.step_clock.shares(env.step_s),
+        "reset_mean_s": float(np.mean(env.reset_s[1])),
+        "reset_shares": env.reset_clock.shares(sum(env.reset_s[1])),
         "dynamic_actors": env.dynamic,
         "bare_steps_per_s": n * bare.steps / bare.step_s,
         "bare_step_ms": bare.step_s / bare.steps * 1e3,
-        "bare_shares": bare.clock.shares(bare.step_s),
-        "bare_reset_s": bare.reset_s[1] / resets,
+        "bare_shares": bare.step_clock.shares(bare.step_s),
+        "bare_reset_mean_s": float(np.mean(bare.reset_s[1])),
+        "bare_reset_shares": bare.reset_clock.shares(sum(bare.reset_s[1])),
+        "bare_reset_s": float(np.median(bare.reset_s[1])),
     }
     env.env.close()
     bare.env.close()
@@ -229,10 +245,12 @@ def main() -> None:
             f"reconfigured {row['reconfigured']}/{2 * args.resets}",
             flush=True,
         )
-        for who, prefix in (("env", ""), ("bare", "bare_")):
-            ms, shares = row[f"{prefix}step_ms"], row[f"{prefix}shares"]
-            split = "  ".join(f"{k} {v * ms:5.1f}" for k, v in shares.items())
-            print(f"{'':<24} {who:>5} step {ms:5.1f} ms = {split}", flush=True)
+        for what, key in (("step", "step_ms"), ("reset", "reset_mean_s")):
+            for who, prefix in (("env", ""), ("bare", "bare_")):
+                ms = row[f"{prefix}{key}"] * (1e3 if what == "reset" else 1.0)
+                shares = row[f"{prefix}{'reset_' if what == 'reset' else ''}shares"]
+                split = "  ".join(f"{k} {v * ms:5.1f}" for k, v in shares.items())
+                print(f"{'':<18} {who:>5} {what:>5} {ms:5.1f} ms = {split}", flush=True)
     ratios = [r["steps_per_s"] / r["bare_steps_per_s"] for r in rows]
     resets = [r["reset_s"] / r["bare_reset_s"] for r in rows]
     print(

@@ -314,8 +314,10 @@ def test_overlays(name):
 
 
 def test_overlay_without_segmentation_in_the_obs_mode_reads_the_same_ids():
-    """In obs mode "rgb" the Tex overlay reads the segmentation itself (one channel of the
-    picture): the same ids as ManiSkill's camera gives, so the same overlaid frame."""
+    """In obs mode "rgb" no segmentation is read for the frame: the pasted backdrop and the Tex
+    overlay find the empty pixels from the colour's alpha, the same pixels as segmentation id 0,
+    so the same overlaid frame; ``camera_segmentation`` reads one channel of the picture when
+    asked: the same ids as ManiSkill's camera gives."""
     env_rgb = make(env_id("Tex05"), obs_mode="rgb")
     env_seg = make(env_id("Tex05"))  # rgb+segmentation: ManiSkill's own segmentation
     for seed in (0, 3):
@@ -334,6 +336,7 @@ def test_overlay_without_segmentation_in_the_obs_mode_reads_the_same_ids():
             rgb=False, depth=False, position=False, segmentation=True
         )["segmentation"]
         shown = raw != 0
+        assert np.array_equal(base._composited[1], ~shown[0, ..., 0].numpy()), "alpha 0 = id 0"
         assert torch.equal(ours[shown], raw[shown])
         assert (ours[~shown] == int(base.backdrop.seg_ids[0])).all()
 

@@ -161,18 +161,25 @@ def test_bodies_are_sorted_against_the_backdrop_plane_by_their_boxes():
     assert crossing.tolist() == [False, False, True, False, True]
 
 
-def test_a_composited_capture_is_the_drawn_one_pixel_for_pixel():
+@pytest.mark.parametrize("obs_mode", ["rgb+segmentation", "rgb"])
+def test_a_composited_capture_is_the_drawn_one_pixel_for_pixel(obs_mode):
     """On a CPU render the backdrop is pasted in rather than drawn: frames and segmentation are
     the drawn backdrop's, with things parked behind it hidden; a thing that crosses its plane in
-    view makes that capture draw it."""
-    pasted, drawn = (gym.make("VLThink-OOD-Train-v0") for _ in range(2))
+    view makes that capture draw it. In rgb mode the empty pixels come from the colour's alpha,
+    and the segmentation is read only when asked for."""
+    pasted, drawn = (gym.make("VLThink-OOD-Train-v0", obs_mode=obs_mode) for _ in range(2))
     drawn.unwrapped.composite_backdrop = False
+
+    def capture(env, obs):
+        u = env.unwrapped
+        return obs["sensor_data"][CAMERA_UID], u.camera_segmentation(), u.camera_foreground()
+
     try:
         rng = np.random.default_rng(0)
-        frames = [(pasted.reset(seed=2)[0], drawn.reset(seed=2)[0])]
+        frames = [tuple(capture(e, e.reset(seed=2)[0]) for e in (pasted, drawn))]
         for _ in range(3):
             action = torch.from_numpy(rng.uniform(-0.5, 0.5, 7).astype(np.float32))
-            frames.append((pasted.step(action)[0], drawn.step(action)[0]))
+            frames.append(tuple(capture(e, e.step(action)[0]) for e in (pasted, drawn)))
         assert pasted.unwrapped._composited is not None and drawn.unwrapped._composited is None
         # A parked thing moved onto the optical axis at the backdrop's depth: it crosses.
         u = pasted.unwrapped
@@ -183,12 +190,14 @@ def test_a_composited_capture_is_the_drawn_one_pixel_for_pixel():
         for env in (pasted, drawn):
             thing = env.unwrapped.objects[env.unwrapped.object_names.index(name)]
             thing.set_pose(sapien.Pose(spot.tolist()))
-        frames.append((pasted.unwrapped.get_obs(), drawn.unwrapped.get_obs()))
+        frames.append(tuple(capture(e, e.unwrapped.get_obs()) for e in (pasted, drawn)))
         assert u._composited is None, "a thing across the plane: the backdrop is drawn"
-        for a, b in frames:
-            a, b = a["sensor_data"][CAMERA_UID], b["sensor_data"][CAMERA_UID]
-            assert torch.equal(a["rgb"], b["rgb"])
-            assert torch.equal(a["segmentation"], b["segmentation"])
+        for (a, a_seg, a_fg), (b, b_seg, b_fg) in frames:
+            assert sorted(a) == sorted(b)
+            for key in a:  # rgb, and segmentation where the obs mode has it
+                assert torch.equal(a[key], b[key]), key
+            assert torch.equal(a_seg, b_seg)
+            assert torch.equal(a_fg, b_fg)
     finally:
         pasted.close()
         drawn.close()

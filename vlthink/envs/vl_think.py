@@ -237,6 +237,7 @@ class VLThinkEnv(WidowXTableEnv):
         builder.initial_pose = sapien.Pose(p=CARROT_DROP_P)
         self.carrot = builder.build(name="carrot")
         self.target_slot = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
+        self._board_half = torch.tensor(BOARD_HALF_SIZE, device=self.device)
 
     # ---- episode ---------------------------------------------------------------------------------
     def _initialize_episode(self, env_idx: torch.Tensor, options: dict):
@@ -268,10 +269,12 @@ class VLThinkEnv(WidowXTableEnv):
         self._reset_robot(env_idx)
 
     # ---- success ---------------------------------------------------------------------------------
-    def _resting_on(self, board) -> torch.Tensor:
+    def _resting_on(self, carrot_p: torch.Tensor, board) -> torch.Tensor:
+        pose = board.pose
         return success.resting_on(
-            self.carrot.pose.p - board.pose.p,
-            success.disk_radius(torch.tensor(BOARD_HALF_SIZE), board.pose.q),
+            carrot_p - pose.p,
+            self._board_half,
+            pose.q,
             half_heights=(BOARD_HALF_SIZE[2], CARROT_COLLISION_HALF_SIZE[2]),
             contact_force=lambda: torch.linalg.norm(
                 self.scene.get_pairwise_contact_forces(self.carrot, board), dim=1
@@ -279,7 +282,8 @@ class VLThinkEnv(WidowXTableEnv):
         )
 
     def evaluate(self):
-        on = torch.stack([self._resting_on(b) for b in self.boards], dim=1)  # (N, boards)
+        carrot_p = self.carrot.pose.p
+        on = torch.stack([self._resting_on(carrot_p, b) for b in self.boards], dim=1)  # (N, B)
         rows = torch.arange(self.num_envs, device=self.device)
         return success.evaluation(on[rows, self.target_slot], on.any(dim=1), self.grasp_info())
 

@@ -28,6 +28,8 @@ from vlthink.scene.placed import PLACED_ON  # noqa: F401  (re-exported)
 XY_MARGIN = 0.01  # m beyond the support's largest bounding-box half-extent
 MAX_Z_GAP = 0.05  # m above the support, beyond the two half-heights
 MIN_CONTACT_FORCE = 0.03  # N
+# relative: max_disk_radius's margin over the exact bound, far above float32 rounding (1e-7)
+RADIUS_BOUND_SLACK = 1e-3
 
 
 def disk_radius(half_extents: torch.Tensor, quat: torch.Tensor) -> torch.Tensor:
@@ -42,9 +44,19 @@ def disk_radius(half_extents: torch.Tensor, quat: torch.Tensor) -> torch.Tensor:
     return world_half.max(dim=1).values + XY_MARGIN
 
 
+def max_disk_radius(half_extents) -> torch.Tensor:
+    """An upper bound of :func:`disk_radius` over every orientation of the support: each world
+    half-extent of the turned box is a unit vector (a row of the rotation matrix, taken in
+    absolute value) times ``half_extents``, so at most its length; with a little slack for float
+    rounding."""
+    half = torch.as_tensor(half_extents, dtype=torch.float32)
+    return torch.linalg.norm(half, dim=-1) * (1.0 + RADIUS_BOUND_SLACK) + XY_MARGIN
+
+
 def resting_on(
     offset: torch.Tensor,
-    radius,
+    support_half: torch.Tensor,
+    support_quat: torch.Tensor,
     half_heights: tuple,
     contact_force: Callable[[], torch.Tensor],
     valid: torch.Tensor | None = None,
@@ -53,24 +65,34 @@ def resting_on(
 
     Args:
         offset: (N, 3) object centre minus support centre (bounding-box centres), world frame, m.
-        radius: the success disk's radius (a float, or (N,)), m: see :func:`disk_radius`.
+        support_half: the support's bounding-box half-extents in its own frame ((N, 3) or (3,),
+            m) and ``support_quat`` its orientation ((N, 4), wxyz): they make the success disk
+            (:func:`disk_radius`).
         half_heights: the support's and the object's bounding-box half-heights (floats or (N,)
             tensors, m); the object may be this much plus MAX_Z_GAP above the support's centre.
         contact_force: returns the (N,) contact force (N) between object and support; only
-            called when some object is above its support (the query walks every contact).
+            called when some object is on its disk (the query walks every contact).
         valid: (N,) bool, sub-envs that have such a support at all (default: all).
+
+    Most evaluations find every object far from its support's disk: the disk's radius (a
+    rotation of the support's box) is only worked out where an object lies within the largest
+    radius any orientation could give (:func:`max_disk_radius`), and the contact query only
+    where one lies on its disk. The answer is the rule's in every case.
     """
-    in_disk = torch.linalg.norm(offset[:, :2], dim=1) <= radius
+    distance = torch.linalg.norm(offset[:, :2], dim=1)
     dz = offset[:, 2]
     limit = MAX_Z_GAP
     for half_height in half_heights:
         limit = limit + half_height
-    above = in_disk & (dz > 0) & (dz <= limit)
+    near = (dz > 0) & (dz <= limit) & (distance <= max_disk_radius(support_half))
     if valid is not None:
-        above = valid & above
-    if not bool(above.any()):
-        return above  # most steps: skip the contact query
-    return above & (contact_force() > MIN_CONTACT_FORCE)
+        near = valid & near
+    if not bool(near.any()):
+        return near  # most steps: no rotation, no contact query
+    on_disk = near & (distance <= disk_radius(support_half, support_quat))
+    if not bool(on_disk.any()):
+        return on_disk
+    return on_disk & (contact_force() > MIN_CONTACT_FORCE)
 
 
 def placed_on(on_target: torch.Tensor, on_distractor: torch.Tensor) -> torch.Tensor:

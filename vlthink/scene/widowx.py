@@ -98,8 +98,9 @@ class WidowXTableEnv(BaseEnv):
     SUPPORTED_REWARD_MODES = ["none", "sparse"]
     # False: every capture draws the backdrop (the reference the composite is tested against)
     composite_backdrop = True
-    _composited: tuple[np.ndarray, np.ndarray] | None = None  # (actor ids, empty) of the last
-    # capture where it pasted the backdrop in; None where it was drawn (or nothing was captured)
+    # (actor ids or None where none were read, empty) of the last capture where it pasted the
+    # backdrop in; None where it was drawn (or nothing was captured)
+    _composited: tuple[np.ndarray | None, np.ndarray] | None = None
 
     def __init__(
         self, *args, robot_uids=ROBOT_UID, table_look: str = table_looks.DEFAULT_LOOK, **kwargs
@@ -338,23 +339,43 @@ class WidowXTableEnv(BaseEnv):
         super().capture_sensor_data()
 
     def _get_obs_sensor_data(self, apply_texture_transforms: bool = True) -> dict:
-        composite = self._composites_backdrop(apply_texture_transforms)
-        hidden = self.backdrop.hide_for_composite() if composite else None
-        try:
-            data = super()._get_obs_sensor_data(apply_texture_transforms)
+        hidden = None
+        if self._composites_backdrop(apply_texture_transforms):
+            hidden = self.backdrop.hide_for_composite()
+        if hidden is None:
+            return super()._get_obs_sensor_data(apply_texture_transforms)
+        try:  # the raw pictures: the colour's alpha says where the capture shows nothing
+            pictures = super()._get_obs_sensor_data(apply_texture_transforms=False)[CAMERA_UID]
         finally:
-            if hidden is not None:
-                self.backdrop.show_again(hidden)
-        if hidden is not None:
-            cam = data[CAMERA_UID]
-            seg = cam.get("segmentation")
-            ids = self._picture_ids() if seg is None else seg[0, ..., 0].numpy()
-            empty = ids == 0
-            self.backdrop.composite(cam["rgb"][0].numpy(), empty)
-            if seg is not None:
-                seg[0, ..., 0][torch.from_numpy(empty)] = int(self.backdrop.seg_ids[0])
-            self._composited = (ids, empty)
-        return data
+            self.backdrop.show_again(hidden)
+        cam = self._camera_transforms(pictures)
+        self._paste_backdrop(cam, empty=(pictures["Color"][0, ..., 3] == 0).numpy())
+        return {CAMERA_UID: cam}
+
+    def _camera_transforms(self, pictures: dict) -> dict:
+        """The Bridge camera's observation from its raw pictures: the transforms ManiSkill's
+        ``Camera.get_obs`` applies (colour to uint8 rgb, the segmentation's actor-id channel)."""
+        transforms = self.scene.sensors[CAMERA_UID].config.shader_config.texture_transforms
+        cam = {}
+        for name, picture in pictures.items():
+            cam |= transforms[name](picture)
+        return cam
+
+    def _paste_backdrop(self, cam: dict, empty: np.ndarray) -> None:
+        """Paste the backdrop, in place, into the observation of a capture that hid it, where the
+        (H, W) bool ``empty`` says nothing was drawn, and give those pixels its segmentation id.
+
+        Nothing drawn is the colour's alpha 0: every material is opaque and writes alpha 1, the
+        clear colour is 0, so these are the pixels of segmentation id 0 (tested frame by frame)
+        and an rgb observation reads no segmentation picture (``camera_segmentation`` reads it
+        when asked)."""
+        self.backdrop.composite(cam["rgb"][0].numpy(), empty)
+        seg = cam.get("segmentation")
+        ids = None
+        if seg is not None:
+            ids = seg[0, ..., 0].numpy()
+            seg[0, ..., 0][torch.from_numpy(empty)] = int(self.backdrop.seg_ids[0])
+        self._composited = (ids, empty)
 
     def _picture_ids(self) -> np.ndarray:
         """(H, W) uint32 actor/link ids of the last CPU capture (channel 1 of the picture, as
@@ -369,7 +390,7 @@ class WidowXTableEnv(BaseEnv):
         one; here only that channel is converted: same ids, same dtype."""
         if self._composited is not None:
             ids, empty = self._composited
-            out = ids.astype(np.int64)
+            out = (self._picture_ids() if ids is None else ids).astype(np.int64)
             out[empty] = int(self.backdrop.seg_ids[0])
             return torch.from_numpy(out)[None, ..., None]
         sensor = self.scene.sensors[CAMERA_UID]

@@ -77,11 +77,12 @@ def _texture(name: str, device) -> torch.Tensor:
 
 
 def _resize(name: str, wh: tuple[int, int], device) -> torch.Tensor:
-    """(h, w, 3) float: the texture resized to w x h (bilinear, antialiased when shrinking)."""
+    """(h, w, 3) float: the texture resized to w x h (bilinear, antialiased when shrinking), laid
+    out as the frames are (channels last: the blend then reads both in step)."""
     w, h = wh
     tex = _texture(name, device)[None]
     out = F.interpolate(tex, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
-    return out[0].permute(1, 2, 0)
+    return out[0].permute(1, 2, 0).contiguous()
 
 
 def _scaled_resize(name: str, wh: tuple[int, int], alpha: float, device) -> torch.Tensor:

@@ -345,11 +345,23 @@ class Placement:
 
     def set_rows(self, actor, rows: list[list[float]]):
         """Teleport ``actor`` to one (x, y, z, qw, qx, qy, qz) pose per row, at rest."""
+        if not self.env.gpu_sim_enabled:
+            # The PhysX calls ManiSkill's CPU setters make, with the same float32 values, without
+            # their tensors: a reset teleports every candidate two or three times.
+            for row, entity, body in zip(rows, actor._objs, actor._bodies):
+                pose = np.asarray(row, np.float32)
+                entity.pose = sapien.Pose(pose[:3], pose[3:])
+                body.linear_velocity = _AT_REST
+                body.angular_velocity = _AT_REST
+            return
         device = self.env.device
         pose = torch.tensor(rows, dtype=torch.float32, device=device)
         actor.set_pose(Pose.create_from_pq(p=pose[:, :3], q=pose[:, 3:]))
         actor.set_linear_velocity(torch.zeros((len(rows), 3), device=device))
         actor.set_angular_velocity(torch.zeros((len(rows), 3), device=device))
+
+
+_AT_REST = np.zeros(3, np.float32)  # m/s, rad/s
 
 
 # ---- footprints (pure geometry, cached per receptacle) -----------------------------------------

@@ -250,14 +250,17 @@ class OODPickPlaceEnv(WidowXTableEnv):
             force[rows] = torch.linalg.norm(f, dim=-1).expand(self.num_envs)[rows]
         return force
 
-    def _resting_on(self, rec_index: torch.Tensor) -> torch.Tensor:
+    def _resting_on(self, obj: torch.Tensor, rec_index: torch.Tensor) -> torch.Tensor:
+        """(N,) bool: the object (pose ``obj``, (N, 7)) rests on receptacle ``rec_index[i]``."""
         valid = rec_index >= 0
+        if not bool(valid.any()):
+            return valid  # no such receptacle in any sub-env (a distractor outside MultiPlate)
         r = rec_index.clamp(min=0)
-        obj = self._gather(self.objects, self.obj_idx)
         rec = self._gather(self.receptacles, rec_index)
         return success.resting_on(
             obj[:, :3] - rec[:, :3],
-            success.disk_radius(self._rec_half_size[r], rec[:, 3:]),
+            self._rec_half_size[r],
+            rec[:, 3:],
             half_heights=(
                 self._rec_half_size[r, 2],
                 self._obj_half_size[self.obj_idx.clamp(min=0), 2],
@@ -267,9 +270,10 @@ class OODPickPlaceEnv(WidowXTableEnv):
         )
 
     def evaluate(self):
+        obj = self._gather(self.objects, self.obj_idx)
         return success.evaluation(
-            self._resting_on(self.rec_idx),
-            self._resting_on(self.distractor_rec_idx),
+            self._resting_on(obj, self.rec_idx),
+            self._resting_on(obj, self.distractor_rec_idx),
             self.grasp_info(),
         )
 
