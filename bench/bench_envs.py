@@ -245,10 +245,13 @@ def main() -> None:
             f"reconfigured {row['reconfigured']}/{2 * args.resets}",
             flush=True,
         )
-        for what, key in (("step", "step_ms"), ("reset", "reset_mean_s")):
+        split_of = (
+            ("step", "step_ms", "shares", 1.0),
+            ("reset", "reset_mean_s", "reset_shares", 1e3),
+        )
+        for what, ms_key, shares_key, to_ms in split_of:
             for who, prefix in (("env", ""), ("bare", "bare_")):
-                ms = row[f"{prefix}{key}"] * (1e3 if what == "reset" else 1.0)
-                shares = row[f"{prefix}{'reset_' if what == 'reset' else ''}shares"]
+                ms, shares = row[prefix + ms_key] * to_ms, row[prefix + shares_key]
                 split = "  ".join(f"{k} {v * ms:5.1f}" for k, v in shares.items())
                 print(f"{'':<18} {who:>5} {what:>5} {ms:5.1f} ms = {split}", flush=True)
     ratios = [r["steps_per_s"] / r["bare_steps_per_s"] for r in rows]
