@@ -17,6 +17,14 @@
   the same scene) in its exact form: of the ``b + c`` discordant episodes, ``b`` succeeded only in
   this run; ``p = P(X >= b)`` for ``X ~ Binomial(b + c, 1/2)`` (``scipy.stats.binomtest``).
 
+* :func:`adjust` - multiplicity: Holm's step-down (default) or Benjamini-Hochberg's step-up
+  adjusted p-values over one family of tests (missing p-values stay missing and are not counted
+  in the family).
+* :func:`paired_difference` - the paired success difference ``(b - c) / n`` of matched episodes
+  with Newcombe's hybrid score interval for paired data (Newcombe 1998, method 10).
+* :func:`cluster_bootstrap` - a percentile bootstrap interval of a mean difference that
+  resamples whole seeds (the unit of replication), with a seeded generator.
+
 One-sided tests default to ``alternative="greater"``: H1 = "this run is better than the
 baseline".  Pass ``"less"`` to ask whether it is worse (the direction of the paper's Tables 4-8,
 where each ablation is tested against the best variant), or ``"two-sided"``.
@@ -139,3 +147,104 @@ def mcnemar_exact(
         return TestResult(None, 0, int(a.size), None, "no test: no discordant episodes")
     p = st.binomtest(b, n, 0.5, alternative=alternative).pvalue
     return TestResult(float(p), n, int(a.size), float(b), "exact binomial")
+
+
+ADJUSTMENTS = ("holm", "bh")
+ADJUST_LABEL = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
+
+
+def adjust(pvalues: Sequence[float | None], method: str = "holm") -> list[float]:
+    """Adjusted p-values in input order; ``None``/nan entries stay nan and are left out of ``m``.
+
+    Holm: with p sorted ascending, ``adj_(i) = max_{j<=i} min(1, (m-j+1) p_(j))`` (controls the
+    family-wise error). BH: ``adj_(i) = min_{j>=i} min(1, m p_(j) / j)`` (controls the false
+    discovery rate; valid for independent or positively dependent tests).
+    """
+    if method not in ADJUSTMENTS:
+        raise ValueError(f"adjustment must be one of {ADJUSTMENTS}, got {method!r}")
+    p = np.array([math.nan if x is None else float(x) for x in pvalues], dtype=float)
+    out = np.full(p.shape, math.nan)
+    known = np.flatnonzero(~np.isnan(p))
+    m = known.size
+    if m == 0:
+        return out.tolist()
+    order = known[np.argsort(p[known], kind="stable")]
+    ranked = p[order]
+    j = np.arange(1, m + 1)
+    if method == "holm":
+        adj = np.maximum.accumulate(np.minimum(1.0, (m - j + 1) * ranked))
+    else:
+        adj = np.minimum.accumulate(np.minimum(1.0, m * ranked / j)[::-1])[::-1]
+    out[order] = adj
+    return out.tolist()
+
+
+@dataclass(frozen=True)
+class Difference:
+    """An estimated difference (this run minus the baseline) with its interval."""
+
+    diff: float
+    low: float
+    high: float
+    method: str
+
+
+NEWCOMBE = "Newcombe hybrid score (paired)"
+
+
+def paired_difference(run: Sequence[bool], baseline: Sequence[bool], z: float = Z95) -> Difference:
+    """Paired success difference of matched episodes with Newcombe's method-10 interval.
+
+    With ``a`` both succeed, ``b`` only this run, ``c`` only the baseline, ``d`` neither:
+    ``p1 = (a+b)/n``, ``p2 = (a+c)/n``, ``diff = p1 - p2``; ``[l1, u1]``, ``[l2, u2]`` their Wilson
+    intervals; ``phi = (ad - bc) / sqrt((a+b)(c+d)(a+c)(b+d))`` (0 when a margin is empty);
+    ``low = diff - sqrt((p1-l1)^2 - 2 phi (p1-l1)(u2-p2) + (u2-p2)^2)``,
+    ``high = diff + sqrt((u1-p1)^2 - 2 phi (u1-p1)(p2-l2) + (p2-l2)^2)``.
+    """
+    x, y = _matched(run, baseline, bool, "matched")
+    n = int(x.size)
+    if n == 0:
+        return Difference(math.nan, math.nan, math.nan, NEWCOMBE)
+    a, b = int(np.sum(x & y)), int(np.sum(x & ~y))
+    c, d = int(np.sum(~x & y)), int(np.sum(~x & ~y))
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = wilson(a + b, n, z)
+    l2, u2 = wilson(a + c, n, z)
+    margins = (a + b) * (c + d) * (a + c) * (b + d)
+    phi = (a * d - b * c) / math.sqrt(margins) if margins > 0 else 0.0
+    dl = (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2
+    du = (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2
+    diff = p1 - p2
+    low = max(-1.0, diff - math.sqrt(max(dl, 0.0)))
+    high = min(1.0, diff + math.sqrt(max(du, 0.0)))
+    return Difference(diff, low, high, NEWCOMBE)
+
+
+BOOTSTRAP = "seed bootstrap (percentile)"
+BOOTSTRAP_RESAMPLES = 4000
+BOOTSTRAP_SEED = 20250  # fixed: the same rows always give the same interval
+
+
+def cluster_bootstrap(
+    differences: Sequence[float],
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    level: float = 0.95,
+) -> Difference:
+    """Mean of per-seed differences with a percentile bootstrap interval over seeds.
+
+    Each entry is one seed's difference (this run's rate minus the baseline's, over the same
+    envs and episodes); whole seeds are resampled with replacement, so episodes of one seed stay
+    together. Fewer than two seeds give no interval (nan bounds).
+    """
+    d = np.asarray(list(differences), dtype=float)
+    if d.size == 0:
+        return Difference(math.nan, math.nan, math.nan, BOOTSTRAP)
+    mean = float(d.mean())
+    if d.size < 2:
+        return Difference(mean, math.nan, math.nan, BOOTSTRAP)
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, d.size, size=(resamples, d.size))].mean(axis=1)
+    tail = (1 - level) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return Difference(mean, float(low), float(high), BOOTSTRAP)

@@ -29,6 +29,13 @@ Definitions (every number in the table is one of these):
   of non-zero differences it rests on; ``mcnemar_p``/``mcnemar_n`` the exact McNemar test over
   matched episodes and their discordant count.  Pairing uses only episodes present in both runs
   and refuses runs whose protocol or scenes differ (see :func:`check_pairable`).
+* Appended with a baseline (older CSVs simply lack them): ``p_adjusted`` / ``mcnemar_p_adjusted``
+  the Wilcoxon and McNemar p-values adjusted for multiplicity (Holm by default, Benjamini-Hochberg
+  with ``adjustment="bh"``) within one family = the rows of one level of this comparison (all env
+  rows; all group rows; all suite rows), named in ``adjust_family``; ``diff`` the paired success
+  difference (this run minus the baseline) with its 95% interval ``diff_low``/``diff_high`` and
+  ``diff_method``: per env Newcombe's hybrid score interval over matched episodes, per group and
+  suite a bootstrap over seeds of the per-seed mean difference (see docs/statistics.md).
 """
 
 from __future__ import annotations
@@ -70,7 +77,16 @@ COLUMNS = [
     "p_method",
     "mcnemar_p",
     "mcnemar_n",
+    # appended after the columns above so older readers and files keep their layout
+    "p_adjusted",
+    "mcnemar_p_adjusted",
+    "adjust_family",
+    "diff",
+    "diff_low",
+    "diff_high",
+    "diff_method",
 ]
+LEVELS = ("env", "group", "suite")
 ABSENT_FLAG = 0.5  # a probe right about absent concepts less often than this says yes to anything
 _H1 = {
     "greater": "this run > baseline",
@@ -228,6 +244,32 @@ def _matched(df: pd.DataFrame, base: pd.DataFrame, base_dir: str) -> pd.DataFram
     return m
 
 
+def _difference(m: pd.DataFrame, level: str) -> dict[str, Any]:
+    """Per env: Newcombe over matched episodes; above: a bootstrap over seeds of the mean
+    over envs of each (env, seed) cell's difference (every env counts once, as in ``success``)."""
+    if level == "env":
+        d = stats.paired_difference(m["success_once"].tolist(), m["success_once_base"].tolist())
+    else:
+        cells = m.groupby(["env", "seed"])[["success_once", "success_once_base"]].mean()
+        per_cell = cells["success_once"] - cells["success_once_base"]
+        d = stats.cluster_bootstrap(per_cell.groupby(level="seed").mean().tolist())
+    return {"diff": d.diff, "diff_low": d.low, "diff_high": d.high, "diff_method": d.method}
+
+
+def _adjust(table: pd.DataFrame, adjustment: str) -> None:
+    """Adjusted p-values in place; one family per level (all env rows, all group rows, ...)."""
+    for level in LEVELS:
+        at = table["level"] == level
+        if not at.any():
+            continue
+        for raw, adj in (("p_value", "p_adjusted"), ("mcnemar_p", "mcnemar_p_adjusted")):
+            table.loc[at, adj] = stats.adjust(table.loc[at, raw].tolist(), adjustment)
+        tested = int(table.loc[at, "mcnemar_p"].notna().sum())
+        table.loc[at, "adjust_family"] = (
+            f"{stats.ADJUST_LABEL[adjustment]} over the {tested} {level} row(s) with a test"
+        )
+
+
 def _paired_tests(m: pd.DataFrame, alternative: str) -> dict[str, Any]:
     cells = m.groupby(["env", "seed"])[["success_once", "success_once_base"]].mean()
     w = stats.wilcoxon_paired(
@@ -251,8 +293,14 @@ def summarize(
     baseline: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
     baseline_dir: str = "the baseline",
     alternative: str = "greater",
+    adjustment: str = "holm",
 ) -> pd.DataFrame:
-    """The summary table (one row per env, group and suite) as a DataFrame of COLUMNS."""
+    """The summary table (one row per env, group and suite) as a DataFrame of COLUMNS.
+
+    ``adjustment``: ``"holm"`` (family-wise error) or ``"bh"`` (false discovery rate) for the
+    adjusted p-values of a baseline comparison."""
+    if adjustment not in stats.ADJUSTMENTS:
+        raise ValueError(f"adjustment must be one of {stats.ADJUSTMENTS}, got {adjustment!r}")
     df = rows_frame(rows, manifest)
     policy = manifest.get("policy", {}).get("name", "?")
     kind = policy_kind(manifest, rows)
@@ -276,6 +324,7 @@ def summarize(
             rec["alternative"] = alternative
             if len(msub):
                 rec.update(_paired_tests(msub, alternative))
+                rec.update(_difference(msub, level))
         out.append(rec)
 
     for suite, sdf in df.groupby("suite", sort=True):
@@ -295,6 +344,9 @@ def summarize(
     for col in COLUMNS:
         if col not in table:
             table[col] = None
+    if matched is not None:
+        table = table.astype({c: object for c in ("adjust_family",)})
+        _adjust(table, adjustment)
     return table[COLUMNS]
 
 
@@ -353,7 +405,30 @@ def _row_cells(
     if has_base:
         rec["Wilcoxon p (n)"] = format_p(r["p_value"], r["p_n"], r["p_method"])
         rec["McNemar p (n)"] = format_p(r["mcnemar_p"], r["mcnemar_n"], "exact")
+        rec["adj. p W / M"] = format_adjusted(r.get("p_adjusted"), r.get("mcnemar_p_adjusted"))
+        rec["Δ success [95%]"] = format_diff(r.get("diff"), r.get("diff_low"), r.get("diff_high"))
     return rec
+
+
+def _short_p(p: Any) -> str:
+    if _isnan(p):
+        return "—"
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def format_adjusted(wilcoxon: Any, mcnemar: Any) -> str:
+    """The two adjusted p-values of a row, 'W / M' ('—' where that test was not possible)."""
+    if _isnan(wilcoxon) and _isnan(mcnemar):
+        return ""
+    return f"{_short_p(wilcoxon)} / {_short_p(mcnemar)}"
+
+
+def format_diff(diff: Any, low: Any, high: Any) -> str:
+    """A signed difference with its interval: '+0.12 [+0.03, +0.21]' (no interval: just Δ)."""
+    if _isnan(diff):
+        return ""
+    text = f"{diff:+.2f}"
+    return text if _isnan(low) or _isnan(high) else f"{text} [{low:+.2f}, {high:+.2f}]"
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -408,12 +483,30 @@ def _notes(table: pd.DataFrame, probe: bool, show_pos: bool, has_base: bool) -> 
             "(enumeration) or approx (normal). McNemar: exact binomial over matched episodes; "
             "n = discordant episodes. — = no test possible (all ties)."
         )
+        notes.append(_family_note(table))
+        notes.append(
+            "Δ success: this run minus the baseline on matched episodes; per env Newcombe's "
+            "hybrid score interval for paired proportions, per group/suite a percentile "
+            "bootstrap over seeds (blank interval with one seed)."
+        )
     if table["errors"].sum():
         notes.append(
             "errors: episodes whose env raised or hung; counted as failures "
             "(rerun with --retry-errors)."
         )
     return notes
+
+
+def _family_note(table: pd.DataFrame) -> str:
+    """Which p-values were adjusted together (one family per level of the table)."""
+    fams = table.dropna(subset=["adjust_family"]).drop_duplicates("level")
+    if fams.empty:
+        return "adjusted p: not computed (a table written before adjusted p-values)."
+    parts = "; ".join(str(f) for f in fams["adjust_family"])
+    return (
+        f"adj. p W / M: the Wilcoxon / McNemar p adjusted for multiplicity, each test "
+        f"separately: {parts} (groups of one env count once)."
+    )
 
 
 def write_csv(table: pd.DataFrame, path) -> None:
@@ -424,6 +517,8 @@ __all__ = [
     "summarize",
     "format_table",
     "format_p",
+    "format_adjusted",
+    "format_diff",
     "write_csv",
     "check_pairable",
     "PairingError",
