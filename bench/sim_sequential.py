@@ -1,0 +1,106 @@
+"""Simulate the sequential paired comparison (vlthink.harness.sequential) against the fixed test.
+
+    python3 bench/sim_sequential.py [--sims 10000] [--max 128] [--block 16] [--alpha 0.05]
+
+Each simulated comparison plays ``--max`` matched episodes of one env; run and baseline succeed
+independently with their rates (no shared scene difficulty: the most discordant pairs, so the
+hardest case for the error rate). The sequential test looks every ``--block`` episodes; the fixed
+test is the two-sided exact McNemar test on all ``--max`` episodes at the same alpha.
+
+Null: ``--sims`` comparisons spread evenly over equal rates 0.1, 0.2, ..., 0.9: the rate of
+declared differences must be <= alpha within Monte-Carlo error (``2 * sqrt(alpha(1-alpha)/n)``).
+Alternatives: per pair of rates, power (difference declared in the right direction), mean
+episodes used, and the fixed test's power.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+from scipy import stats as st
+
+from vlthink.harness.sequential import SequentialPlan, decide_many
+
+NULL_RATES = [round(0.1 * i, 1) for i in range(1, 10)]
+ALTERNATIVES = [(0.5, 0.7), (0.3, 0.4), (0.7, 0.5), (0.5, 0.6), (0.1, 0.3)]
+
+
+def outcomes(rng, sims: int, n: int, p_run: float, p_base: float):
+    return rng.random((sims, n)) < p_run, rng.random((sims, n)) < p_base
+
+
+def mcnemar_fixed(run: np.ndarray, base: np.ndarray, alpha: float) -> np.ndarray:
+    """Per row: +1 / -1 where the two-sided exact McNemar test rejects (by direction), else 0."""
+    b = (run & ~base).sum(axis=1)
+    c = (~run & base).sum(axis=1)
+    m = b + c
+    low = st.binom.cdf(np.minimum(b, c), m, 0.5)
+    p = np.where(m > 0, np.minimum(1.0, 2 * low), 1.0)
+    return np.where(p <= alpha, np.sign(b - c), 0)
+
+
+def null_table(rng, plan: SequentialPlan, sims: int) -> list[str]:
+    per = sims // len(NULL_RATES)
+    lines = ["| rate (both) | comparisons | false positives | rate | mean episodes |"]
+    lines.append("|---|---|---|---|---|")
+    total_fp = total = 0
+    for p in NULL_RATES:
+        run, base = outcomes(rng, per, plan.max_episodes, p, p)
+        state, used, *_ = decide_many(plan, run, base)
+        fp = int(np.sum(np.abs(state) == 1))
+        total_fp += fp
+        total += per
+        lines.append(f"| {p:.1f} | {per} | {fp} | {fp / per:.4f} | {used.mean():.1f} |")
+    se = math.sqrt(plan.alpha * (1 - plan.alpha) / total)
+    lines.append(
+        f"| all | {total} | {total_fp} | **{total_fp / total:.4f}** "
+        f"(alpha {plan.alpha}, MC s.e. {se:.4f}) | |"
+    )
+    return lines
+
+
+def alt_table(rng, plan: SequentialPlan, sims: int) -> list[str]:
+    lines = [
+        "| run vs baseline | power (sequential) | mean episodes (of "
+        f"{plan.max_episodes}) | saved | wrong direction | power (fixed McNemar, "
+        f"{plan.max_episodes}) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p_run, p_base in ALTERNATIVES:
+        run, base = outcomes(rng, sims, plan.max_episodes, p_run, p_base)
+        state, used, *_ = decide_many(plan, run, base)
+        right = 1 if p_run > p_base else -1
+        power = np.mean(state == right)
+        wrong = np.mean(state == -right)
+        fixed = np.mean(mcnemar_fixed(run, base, plan.alpha) == right)
+        saved = 1 - used.mean() / plan.max_episodes
+        lines.append(
+            f"| {p_run} vs {p_base} | {power:.3f} | {used.mean():.1f} | {saved:.0%} | "
+            f"{wrong:.4f} | {fixed:.3f} |"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sims", type=int, default=10_000)
+    ap.add_argument("--max", type=int, default=128)
+    ap.add_argument("--block", type=int, default=16)
+    ap.add_argument("--alpha", type=float, default=0.05)
+    ap.add_argument("--spending", default="obrien-fleming")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    plan = SequentialPlan(args.alpha, args.max, args.block, args.spending)
+    rng = np.random.default_rng(args.seed)
+    t0 = time.perf_counter()
+    print(f"plan: {plan}; {args.sims} comparisons per table row set; seed {args.seed}\n")
+    print("\n".join(null_table(rng, plan, args.sims)) + "\n")
+    print("\n".join(alt_table(rng, plan, args.sims)))
+    print(f"\n({time.perf_counter() - t0:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
