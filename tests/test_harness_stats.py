@@ -1,7 +1,9 @@
 """The harness statistics against values computed by hand (the arithmetic is in the comments)."""
 
+import itertools
 import math
 
+import numpy as np
 import pytest
 
 from vlthink.harness import stats
@@ -95,3 +97,136 @@ def test_mcnemar_exact():
     assert r.p == pytest.approx(56 / 1024) and r.n == 10 and r.n_pairs == 18
     r = stats.mcnemar_exact([True, False], [True, False])
     assert r.p is None and r.n == 0
+
+
+# --- multiplicity: adjusted p-values against statsmodels' multipletests -------------------------
+
+_SM_METHOD = {"holm": "holm", "bh": "fdr_bh"}
+
+
+@pytest.mark.parametrize("method", ["holm", "bh"])
+def test_adjusted_p_values_equal_statsmodels_on_40_random_families(method):
+    multitest = pytest.importorskip("statsmodels.stats.multitest")
+    rng = np.random.default_rng(33)
+    for _ in range(40):
+        m = int(rng.integers(1, 30))
+        # a mix of tiny, moderate and tied p-values (ties: equal cells give equal p)
+        p = np.concatenate([rng.uniform(0, 1, m) ** 3, rng.choice([0.5, 0.04], 3)])
+        ours = stats.adjust(p.tolist(), method)
+        ref = multitest.multipletests(p, alpha=0.05, method=_SM_METHOD[method])[1]
+        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=0)
+
+
+def test_holm_by_hand_and_missing_p_values_stay_out_of_the_family():
+    # p = .01, .04, .03 (m = 3): sorted .01, .03, .04 -> 3*.01 = .03, 2*.03 = .06, 1*.04 -> max(.06, .04)
+    # = .06. The None (a cell with no test) is not counted in m and stays missing.
+    adj = stats.adjust([0.01, None, 0.04, 0.03], "holm")
+    assert adj[0] == pytest.approx(0.03) and math.isnan(adj[1])
+    assert adj[2] == pytest.approx(0.06) and adj[3] == pytest.approx(0.06)
+    # BH: sorted .01, .03, .04 -> 3/1*.01 = .03, 3/2*.03 = .045, 3/3*.04 = .04 -> step-up min .04
+    bh = stats.adjust([0.01, None, 0.04, 0.03], "bh")
+    assert bh[0] == pytest.approx(0.03) and bh[3] == pytest.approx(0.04)
+    with pytest.raises(ValueError, match="adjustment"):
+        stats.adjust([0.1], "bonferroni-ish")
+
+
+# --- paired difference: Newcombe's method 10 against an independent reference ---------------------
+
+
+def _newcombe_reference(table: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Newcombe (1998) method 10 written from the paper's recipe, on its own: Wilson limits from
+    statsmodels, the correlation of the margins as the Pearson correlation of the expanded 0/1
+    outcomes (the phi coefficient), shrunk towards 0 by n/2 in its numerator as Newcombe does."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    (a, b), (c, d) = table
+    n = table.sum()
+    first = np.repeat([1, 1, 0, 0], [a, b, c, d])  # this run's outcome per episode
+    second = np.repeat([1, 0, 1, 0], [a, b, c, d])  # the baseline's
+    p1, p2 = first.mean(), second.mean()
+    lo1, hi1 = proportion_confint(first.sum(), n, alpha=1 - level, method="wilson")
+    lo2, hi2 = proportion_confint(second.sum(), n, alpha=1 - level, method="wilson")
+    if first.std() == 0 or second.std() == 0:
+        phi = 0.0
+    else:
+        r = np.corrcoef(first, second)[0, 1]
+        # r = (ad - bc) / sqrt(margins); Newcombe replaces ad - bc by ad - bc - n/2 when that is
+        # positive, by 0 when 0 <= ad - bc <= n/2, and keeps it when negative.
+        scale = r / (a * d - b * c) if a * d != b * c else 0.0
+        num = a * d - b * c
+        phi = (num - n / 2) * scale if num > n / 2 else (num * scale if num < 0 else 0.0)
+    diff = p1 - p2
+    low = diff - math.sqrt(
+        max((p1 - lo1) ** 2 + (hi2 - p2) ** 2 - 2 * phi * (p1 - lo1) * (hi2 - p2), 0)
+    )
+    high = diff + math.sqrt(
+        max((hi1 - p1) ** 2 + (p2 - lo2) ** 2 - 2 * phi * (hi1 - p1) * (p2 - lo2), 0)
+    )
+    return diff, max(low, -1.0), min(high, 1.0)
+
+
+def test_newcombe_interval_equals_the_reference_on_60_random_tables():
+    pytest.importorskip("statsmodels")
+    rng = np.random.default_rng(1998)
+    tables = [
+        rng.multinomial(int(rng.integers(5, 200)), rng.dirichlet([1, 1, 1, 1])) for _ in range(56)
+    ]
+    # and the edges: no discordant pair, one empty margin, all discordant one way, n = 1
+    tables += [np.array(t) for t in ([10, 0, 0, 10], [0, 7, 0, 3], [0, 12, 0, 0], [0, 0, 1, 0])]
+    for t in tables:
+        a, b, c, d = (int(x) for x in t)
+        ours = stats.newcombe_paired(a, b, c, d)
+        ref = _newcombe_reference(np.array([[a, b], [c, d]]))
+        assert (ours.diff, ours.low, ours.high) == pytest.approx(ref, abs=1e-12), (a, b, c, d)
+        assert ours.low <= ours.diff <= ours.high
+
+
+def test_newcombe_interval_covers_about_95_percent_by_exact_enumeration():
+    # Every paired table of n = 30 episodes with its exact multinomial probability: the share of
+    # probability whose interval contains the true difference. Newcombe reports method 10 close to
+    # nominal; a wrong sign on phi or a swapped limit falls well below.
+    from scipy.stats import multinomial
+
+    n = 30
+    tables = [
+        (a, b, c, n - a - b - c)
+        for a in range(n + 1)
+        for b in range(n + 1 - a)
+        for c in range(n + 1 - a - b)
+    ]
+    intervals = [stats.newcombe_paired(*t) for t in tables]
+    for probs in ([0.3, 0.2, 0.1, 0.4], [0.6, 0.05, 0.15, 0.2], [0.25, 0.25, 0.25, 0.25]):
+        truth = (probs[0] + probs[1]) - (probs[0] + probs[2])
+        weight = multinomial.pmf(np.array(tables), n, probs)
+        covered = np.array([i.low <= truth + 1e-12 and truth - 1e-12 <= i.high for i in intervals])
+        assert 0.93 <= float(weight[covered].sum()) <= 0.99, probs
+
+
+def test_paired_difference_counts_matched_episodes():
+    # a = 2 (both), b = 3 (run only), c = 1 (baseline only), d = 4 (neither): diff = (3 - 1)/10
+    run = [True, True, True, True, True, False, False, False, False, False]
+    base = [True, True, False, False, False, True, False, False, False, False]
+    d = stats.paired_difference(run, base)
+    assert d.diff == pytest.approx(0.2)
+    assert d == stats.newcombe_paired(2, 3, 1, 4)
+
+
+# --- seed-level (cluster) bootstrap -------------------------------------------------------------
+
+
+def test_cluster_bootstrap_is_reproducible_and_brackets_the_mean():
+    d = [0.10, 0.25, 0.05, 0.30, 0.15]
+    first, again = stats.cluster_bootstrap(d), stats.cluster_bootstrap(d)
+    assert first == again  # seeded: the same rows always give the same interval
+    assert first.diff == pytest.approx(0.17)
+    # the percentile interval lies within the range of seed means and contains the mean
+    assert 0.05 <= first.low < 0.17 < first.high <= 0.30
+    # against the exact bootstrap distribution: all 5^5 equally likely ordered resamples
+    exact = np.array(list(itertools.product(d, repeat=len(d)))).mean(axis=1)
+    lo, hi = np.quantile(exact, [0.025, 0.975])
+    assert first.low == pytest.approx(lo, abs=0.011) and first.high == pytest.approx(hi, abs=0.011)
+
+
+def test_cluster_bootstrap_of_one_seed_has_no_interval():
+    d = stats.cluster_bootstrap([0.2])
+    assert d.diff == pytest.approx(0.2) and math.isnan(d.low) and math.isnan(d.high)

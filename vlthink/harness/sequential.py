@@ -29,6 +29,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from statistics import NormalDist
 
 import numpy as np
 from scipy import stats as st
@@ -39,8 +40,9 @@ CODES = {1: BETTER, -1: WORSE, 0: NO_DIFFERENCE, 2: UNDECIDED}
 
 
 def _obrien_fleming(alpha: float, t: float) -> float:
-    z = st.norm.isf(alpha / 2)
-    return float(2 * st.norm.sf(z / math.sqrt(t))) if t > 0 else 0.0
+    # 2 (1 - Phi(z_{1 - alpha/2} / sqrt(t))), with the normal tail from erfc (exact far out)
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+    return math.erfc(z / math.sqrt(t) / math.sqrt(2)) if t > 0 else 0.0
 
 
 def _pocock(alpha: float, t: float) -> float:
@@ -79,7 +81,9 @@ class SequentialPlan:
 
     def spend(self, episodes: int) -> float:
         """The cumulative error this plan may have spent after ``episodes`` matched episodes."""
-        return SPENDING[self.spending](self.alpha, min(1.0, episodes / self.max_episodes))
+        return min(
+            self.alpha, SPENDING[self.spending](self.alpha, min(1.0, episodes / self.max_episodes))
+        )
 
 
 @dataclass(frozen=True)

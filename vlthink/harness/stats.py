@@ -193,25 +193,36 @@ NEWCOMBE = "Newcombe hybrid score (paired)"
 
 
 def paired_difference(run: Sequence[bool], baseline: Sequence[bool], z: float = Z95) -> Difference:
-    """Paired success difference of matched episodes with Newcombe's method-10 interval.
-
-    With ``a`` both succeed, ``b`` only this run, ``c`` only the baseline, ``d`` neither:
-    ``p1 = (a+b)/n``, ``p2 = (a+c)/n``, ``diff = p1 - p2``; ``[l1, u1]``, ``[l2, u2]`` their Wilson
-    intervals; ``phi = (ad - bc) / sqrt((a+b)(c+d)(a+c)(b+d))`` (0 when a margin is empty);
-    ``low = diff - sqrt((p1-l1)^2 - 2 phi (p1-l1)(u2-p2) + (u2-p2)^2)``,
-    ``high = diff + sqrt((u1-p1)^2 - 2 phi (u1-p1)(p2-l2) + (p2-l2)^2)``.
-    """
+    """Paired success difference of matched episodes with Newcombe's method-10 interval."""
     x, y = _matched(run, baseline, bool, "matched")
-    n = int(x.size)
-    if n == 0:
-        return Difference(math.nan, math.nan, math.nan, NEWCOMBE)
     a, b = int(np.sum(x & y)), int(np.sum(x & ~y))
     c, d = int(np.sum(~x & y)), int(np.sum(~x & ~y))
+    return newcombe_paired(a, b, c, d, z)
+
+
+def newcombe_paired(a: int, b: int, c: int, d: int, z: float = Z95) -> Difference:
+    """Newcombe's hybrid score interval (1998, method 10) for ``p1 - p2`` of a paired 2x2 table.
+
+    ``a`` both succeed, ``b`` only this run, ``c`` only the baseline, ``d`` neither; ``n`` their
+    sum. ``p1 = (a+b)/n``, ``p2 = (a+c)/n``, ``[l1, u1]``, ``[l2, u2]`` their Wilson intervals.
+    The correlation of the two margins, with Newcombe's correction towards 0: ``A = ad - bc``;
+    ``phi = (A - n/2) / sqrt((a+b)(c+d)(a+c)(b+d))`` if ``A > n/2``, 0 if ``0 <= A <= n/2``,
+    ``A / sqrt(...)`` if ``A < 0``, and 0 when a margin is empty. Then
+    ``low = diff - sqrt((p1-l1)^2 - 2 phi (p1-l1)(u2-p2) + (u2-p2)^2)`` and
+    ``high = diff + sqrt((u1-p1)^2 - 2 phi (u1-p1)(p2-l2) + (p2-l2)^2)``.
+    """
+    n = a + b + c + d
+    if min(a, b, c, d) < 0:
+        raise ValueError(f"counts must be >= 0, got {(a, b, c, d)}")
+    if n == 0:
+        return Difference(math.nan, math.nan, math.nan, NEWCOMBE)
     p1, p2 = (a + b) / n, (a + c) / n
     l1, u1 = wilson(a + b, n, z)
     l2, u2 = wilson(a + c, n, z)
     margins = (a + b) * (c + d) * (a + c) * (b + d)
-    phi = (a * d - b * c) / math.sqrt(margins) if margins > 0 else 0.0
+    cross = a * d - b * c
+    shrunk = cross - n / 2 if cross > n / 2 else min(cross, 0)
+    phi = shrunk / math.sqrt(margins) if margins > 0 else 0.0
     dl = (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2
     du = (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2
     diff = p1 - p2
