@@ -11,6 +11,11 @@ Null: ``--sims`` comparisons spread evenly over equal rates 0.1, 0.2, ..., 0.9: 
 declared differences must be <= alpha within Monte-Carlo error (``2 * sqrt(alpha(1-alpha)/n)``).
 Alternatives: per pair of rates, power (difference declared in the right direction), mean
 episodes used, and the fixed test's power.
+
+``--step``: also run STEP (Snyder et al. 2025; TRI's package ``sequentialized-barnard-tests``,
+installed separately) on the same simulated outcomes read as two independent samples (its
+design), one-sided H1 "run > baseline" at alpha 0.05 with its precomputed n_max = 200 policy,
+beside this test at two-sided 2 x alpha (so "better" alone has level alpha), 200 episodes.
 """
 
 from __future__ import annotations
@@ -84,6 +89,41 @@ def alt_table(rng, plan: SequentialPlan, sims: int) -> list[str]:
     return lines
 
 
+STEP_CASES = [(0.5, 0.5), (0.2, 0.2), (0.7, 0.5), (0.4, 0.3), (0.3, 0.1)]
+
+
+def step_table(rng, alpha: float, block: int, sims: int) -> list[str]:
+    """STEP and this test on the same outcomes; the run is sample 1, the baseline sample 0."""
+    from sequentialized_barnard_tests.base import Decision, Hypothesis
+    from sequentialized_barnard_tests.step import StepTest
+
+    n = 200
+    step = StepTest(Hypothesis.P0LessThanP1, n, alpha)
+    ours_plan = SequentialPlan(2 * alpha, n, block)
+    lines = [
+        f"| run vs baseline | STEP: declares better | STEP: mean trials (of {n}) | "
+        f"this test: declares better | this test: mean episodes (of {n}) |",
+        "|---|---|---|---|---|",
+    ]
+    for p_run, p_base in STEP_CASES:
+        run, base = outcomes(rng, sims, n, p_run, p_base)
+        better, used = 0, 0
+        for i in range(sims):
+            step.reset()
+            for t in range(n):
+                res = step.step(int(base[i, t]), int(run[i, t]))
+                if res.decision != Decision.FailToDecide:
+                    break
+            better += res.decision == Decision.AcceptAlternative
+            used += t + 1
+        state, ours_used, *_ = decide_many(ours_plan, run, base)
+        lines.append(
+            f"| {p_run} vs {p_base} | {better / sims:.3f} | {used / sims:.1f} | "
+            f"{np.mean(state == 1):.3f} | {ours_used.mean():.1f} |"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sims", type=int, default=10_000)
@@ -92,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--alpha", type=float, default=0.05)
     ap.add_argument("--spending", default="obrien-fleming")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--step", type=int, default=0, help="comparisons per STEP row (0: skip)")
     args = ap.parse_args(argv)
     plan = SequentialPlan(args.alpha, args.max, args.block, args.spending)
     rng = np.random.default_rng(args.seed)
@@ -99,6 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"plan: {plan}; {args.sims} comparisons per table row set; seed {args.seed}\n")
     print("\n".join(null_table(rng, plan, args.sims)) + "\n")
     print("\n".join(alt_table(rng, plan, args.sims)))
+    if args.step:
+        print("\n" + "\n".join(step_table(rng, args.alpha, args.block, args.step)))
     print(f"\n({time.perf_counter() - t0:.1f} s)")
 
 

@@ -435,6 +435,8 @@ def format_table(table: pd.DataFrame) -> str:
     """The table as people read it (paper format: mean ± SD, Wilson CI, p with its n)."""
     if table.empty:
         return "(no finished episodes)"
+    # a table read back from an older summary.csv lacks the appended columns: show them blank
+    table = table.reindex(columns=list(dict.fromkeys([*table.columns, *COLUMNS])))
     has_base = table["baseline"].notna().any()
     probe = (table["kind"] == "probe").all()
     show_wb = table["wrong_board"].notna().any()
@@ -504,8 +506,8 @@ def _family_note(table: pd.DataFrame) -> str:
         return "adjusted p: not computed (a table written before adjusted p-values)."
     parts = "; ".join(str(f) for f in fams["adjust_family"])
     return (
-        f"adj. p W / M: the Wilcoxon / McNemar p adjusted for multiplicity, each test "
-        f"separately: {parts} (groups of one env count once)."
+        "adj. p W / M: the Wilcoxon / McNemar p adjusted for multiplicity, each test on its "
+        f"own, one family per level of this comparison: {parts}."
     )
 
 

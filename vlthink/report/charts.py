@@ -255,3 +255,44 @@ def outcome_bars(
         frameon=False,
     )
     return png(fig)
+
+
+@dataclass
+class Effect:
+    """One line of a forest plot: a difference (this run minus the baseline) and its interval."""
+
+    label: str
+    diff: float
+    lo: float = math.nan
+    hi: float = math.nan
+    summary: bool = False  # a group/suite line (drawn as a diamond) rather than an env
+    note: str = ""  # written at the right margin (the adjusted p)
+
+
+def forest(title: str, effects: Sequence[Effect], caption: str | None = None) -> bytes:
+    """Differences with their 95% intervals, one line each, around a vertical line at 0."""
+    fig, ax = plt.subplots(figsize=(6.4, 0.28 * len(effects) + 1.3))
+    ys = np.arange(len(effects))
+    for y, e in zip(ys, effects):
+        if not _finite(e.diff):
+            ax.text(0, y, "no matched episodes", ha="center", va="center", fontsize=6.5)
+            continue
+        color = "#1f77b4" if not e.summary else "#d62728"
+        if _finite(e.lo) and _finite(e.hi):
+            ax.hlines(y, e.lo, e.hi, colors=color, linewidth=1.4 if e.summary else 1.0)
+        ax.plot(e.diff, y, "D" if e.summary else "s", color=color, markersize=5 if e.summary else 4)
+        if e.note:
+            ax.text(1.02, y, e.note, transform=ax.get_yaxis_transform(), va="center", fontsize=6.5)
+    ax.axvline(0, color="#444", linewidth=0.8, linestyle="dashed")
+    ax.set_yticks(ys, [e.label.replace("VLThink-", "").replace("-v0", "") for e in effects])
+    ax.tick_params(axis="y", labelsize=7)
+    for tick, e in zip(ax.get_yticklabels(), effects):
+        tick.set_fontweight("bold" if e.summary else "normal")
+    ax.invert_yaxis()
+    ax.set_xlim(-1.0, 1.0)
+    ax.set_xlabel("success difference (this run − baseline), 95% interval", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    if caption:
+        fig.text(0.01, 0.995, caption, fontsize=6.5, va="top", color="#555")
+    return png(fig)

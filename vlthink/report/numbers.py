@@ -183,6 +183,8 @@ def summary_tables(runset: RunSet) -> str:
                     r["errors"] or "",
                     summary.format_p(r["p_value"], r["p_n"], r["p_method"]),
                     summary.format_p(r["mcnemar_p"], r["mcnemar_n"], "exact"),
+                    summary.format_adjusted(r.get("p_adjusted"), r.get("mcnemar_p_adjusted")),
+                    summary.format_diff(r.get("diff"), r.get("diff_low"), r.get("diff_high")),
                 ]
             )
         header = [
@@ -196,6 +198,8 @@ def summary_tables(runset: RunSet) -> str:
             "errors",
             "Wilcoxon p (n)",
             "McNemar p (n)",
+            "adj. p W / M",
+            "Δ success [95%]",
         ]
         out.append(tag("h3", esc(run.label)) + table(header, rows))
     return tag("details", tag("summary", "Tables (as in summary.csv)") + "".join(out))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vlthink.harness import leaderboard
-from vlthink.report import gallery, numbers, provenance
+from vlthink.report import effects, gallery, numbers, provenance
 from vlthink.report.cli import GALLERY_PER_ENV
 from vlthink.report.html import page
 from vlthink.report.media import MediaSink
@@ -39,6 +39,7 @@ def build_report(
         [
             provenance.warnings_box(runset),
             numbers.success_section(runset, sink, Path(boards) if boards else None),
+            effects.effects_section(runset, sink),
             numbers.summary_tables(runset),
             numbers.failure_section(runset, sink),
             numbers.position_section(runset, sink),
