@@ -491,6 +491,12 @@ def _notes(table: pd.DataFrame, probe: bool, show_pos: bool, has_base: bool) -> 
             "hybrid score interval for paired proportions, per group/suite a percentile "
             "bootstrap over seeds (blank interval with one seed)."
         )
+        few = table[(table["level"] != "env") & table["diff_low"].notna() & (table["seeds"] < 8)]
+        if len(few):
+            notes.append(
+                f"with {int(few['seeds'].min())} seed(s) a seed bootstrap sees only that many "
+                "values: its interval is too narrow; read it as rough below 8 seeds (the paper's)."
+            )
     if table["errors"].sum():
         notes.append(
             "errors: episodes whose env raised or hung; counted as failures "
