@@ -7,6 +7,9 @@ independently with their rates (no shared scene difficulty: the most discordant 
 hardest case for the error rate). The sequential test looks every ``--block`` episodes; the fixed
 test is the two-sided exact McNemar test on all ``--max`` episodes at the same alpha.
 
+``--shared R``: on a share R of episodes both runs face the same scene difficulty (positively
+correlated outcomes, as on shared scenes); 0 by default.
+
 Null: ``--sims`` comparisons spread evenly over equal rates 0.1, 0.2, ..., 0.9: the rate of
 declared differences must be <= alpha within Monte-Carlo error (``2 * sqrt(alpha(1-alpha)/n)``).
 Alternatives: per pair of rates, power (difference declared in the right direction), mean
@@ -33,8 +36,13 @@ NULL_RATES = [round(0.1 * i, 1) for i in range(1, 10)]
 ALTERNATIVES = [(0.5, 0.7), (0.3, 0.4), (0.7, 0.5), (0.5, 0.6), (0.1, 0.3)]
 
 
-def outcomes(rng, sims: int, n: int, p_run: float, p_base: float):
-    return rng.random((sims, n)) < p_run, rng.random((sims, n)) < p_base
+def outcomes(rng, sims: int, n: int, p_run: float, p_base: float, shared: float = 0.0):
+    """Matched outcomes: a scene's difficulty u ~ U(0, 1); this run succeeds when u < p_run, the
+    baseline when u' < p_base, where u' = u on a --shared share of episodes (same hard scenes)
+    and independent otherwise. The marginal rates stay p_run and p_base."""
+    u = rng.random((sims, n))
+    v = np.where(rng.random((sims, n)) < shared, u, rng.random((sims, n)))
+    return u < p_run, v < p_base
 
 
 def mcnemar_fixed(run: np.ndarray, base: np.ndarray, alpha: float) -> np.ndarray:
@@ -47,13 +55,13 @@ def mcnemar_fixed(run: np.ndarray, base: np.ndarray, alpha: float) -> np.ndarray
     return np.where(p <= alpha, np.sign(b - c), 0)
 
 
-def null_table(rng, plan: SequentialPlan, sims: int) -> list[str]:
+def null_table(rng, plan: SequentialPlan, sims: int, shared: float) -> list[str]:
     per = sims // len(NULL_RATES)
     lines = ["| rate (both) | comparisons | false positives | rate | mean episodes |"]
     lines.append("|---|---|---|---|---|")
     total_fp = total = 0
     for p in NULL_RATES:
-        run, base = outcomes(rng, per, plan.max_episodes, p, p)
+        run, base = outcomes(rng, per, plan.max_episodes, p, p, shared)
         state, used, *_ = decide_many(plan, run, base)
         fp = int(np.sum(np.abs(state) == 1))
         total_fp += fp
@@ -67,7 +75,7 @@ def null_table(rng, plan: SequentialPlan, sims: int) -> list[str]:
     return lines
 
 
-def alt_table(rng, plan: SequentialPlan, sims: int) -> list[str]:
+def alt_table(rng, plan: SequentialPlan, sims: int, shared: float) -> list[str]:
     lines = [
         "| run vs baseline | power (sequential) | mean episodes (of "
         f"{plan.max_episodes}) | saved | wrong direction | power (fixed McNemar, "
@@ -75,7 +83,7 @@ def alt_table(rng, plan: SequentialPlan, sims: int) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for p_run, p_base in ALTERNATIVES:
-        run, base = outcomes(rng, sims, plan.max_episodes, p_run, p_base)
+        run, base = outcomes(rng, sims, plan.max_episodes, p_run, p_base, shared)
         state, used, *_ = decide_many(plan, run, base)
         right = 1 if p_run > p_base else -1
         power = np.mean(state == right)
@@ -92,7 +100,7 @@ def alt_table(rng, plan: SequentialPlan, sims: int) -> list[str]:
 STEP_CASES = [(0.5, 0.5), (0.2, 0.2), (0.7, 0.5), (0.4, 0.3), (0.3, 0.1)]
 
 
-def step_table(rng, alpha: float, block: int, sims: int) -> list[str]:
+def step_table(rng, alpha: float, block: int, sims: int, shared: float) -> list[str]:
     """STEP and this test on the same outcomes; the run is sample 1, the baseline sample 0."""
     from sequentialized_barnard_tests.base import Decision, Hypothesis
     from sequentialized_barnard_tests.step import StepTest
@@ -106,7 +114,7 @@ def step_table(rng, alpha: float, block: int, sims: int) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for p_run, p_base in STEP_CASES:
-        run, base = outcomes(rng, sims, n, p_run, p_base)
+        run, base = outcomes(rng, sims, n, p_run, p_base, shared)
         better, used = 0, 0
         for i in range(sims):
             step.reset()
@@ -132,16 +140,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--alpha", type=float, default=0.05)
     ap.add_argument("--spending", default="obrien-fleming")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--shared", type=float, default=0.0, help="share of shared difficulty")
     ap.add_argument("--step", type=int, default=0, help="comparisons per STEP row (0: skip)")
     args = ap.parse_args(argv)
     plan = SequentialPlan(args.alpha, args.max, args.block, args.spending)
     rng = np.random.default_rng(args.seed)
     t0 = time.perf_counter()
-    print(f"plan: {plan}; {args.sims} comparisons per table row set; seed {args.seed}\n")
-    print("\n".join(null_table(rng, plan, args.sims)) + "\n")
-    print("\n".join(alt_table(rng, plan, args.sims)))
+    print(
+        f"plan: {plan}; {args.sims} comparisons per row; seed {args.seed}; shared {args.shared}\n"
+    )
+    print("\n".join(null_table(rng, plan, args.sims, args.shared)) + "\n")
+    print("\n".join(alt_table(rng, plan, args.sims, args.shared)))
     if args.step:
-        print("\n" + "\n".join(step_table(rng, args.alpha, args.block, args.step)))
+        print("\n" + "\n".join(step_table(rng, args.alpha, args.block, args.step, args.shared)))
     print(f"\n({time.perf_counter() - t0:.1f} s)")
 
 
