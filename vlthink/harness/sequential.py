@@ -123,7 +123,8 @@ class _Walk:
         s = np.abs(2 * np.arange(m + 1) - m)
         mass = np.bincount(s, weights=self.alive, minlength=m + 2)
         tail = np.cumsum(mass[::-1])[::-1]  # tail[b] = P(|S| >= b, alive)
-        budget = self.plan.spend(episodes) - self.spent
+        # rounding may leave the spent error a hair above the allowance: never a negative budget
+        budget = max(self.plan.spend(episodes) - self.spent, 0.0)
         bound = int(np.argmax(tail <= budget))  # tail[m + 1] == 0, so one always qualifies
         self.spent += float(tail[bound])
         self.alive[s >= bound] = 0.0
