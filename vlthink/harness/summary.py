@@ -345,7 +345,6 @@ def summarize(
         if col not in table:
             table[col] = None
     if matched is not None:
-        table = table.astype({c: object for c in ("adjust_family",)})
         _adjust(table, adjustment)
     return table[COLUMNS]
 
