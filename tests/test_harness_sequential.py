@@ -77,3 +77,25 @@ def test_exact_error_rate_is_at_most_alpha_over_every_sign_pattern(spending, dis
     rejected = int(np.sum(np.abs(codes) == 1))
     assert rejected / len(patterns) <= plan.alpha
     assert rejected > 0  # the test is not trivially silent: the extreme patterns are declared
+
+
+def _rows(env, outcomes, seeds=(0, 1)):
+    per = len(outcomes) // len(seeds)
+    return [
+        {"env": env, "seed": s, "episode": i, "success_once": outcomes[k * per + i]}
+        for k, s in enumerate(seeds)
+        for i in range(per)
+    ]
+
+
+def test_rows_are_matched_per_env_in_play_order_and_decided():
+    plan = SequentialPlan(alpha=0.05, max_episodes=64, block=8)
+    run = _rows("A-v0", [True] * 64) + _rows("B-v0", [True, False] * 32)
+    base = _rows("A-v0", [False] * 64) + _rows("B-v0", [True, False] * 32)
+    # rows arrive in any order (workers finish out of turn); an unmatched episode is left out
+    run = run[::-1] + [{"env": "A-v0", "seed": 9, "episode": 0, "success_once": True}]
+    decisions = sequential.decide_rows(plan, run, base)
+    assert decisions["A-v0"].state == sequential.BETTER
+    assert decisions["B-v0"].state == sequential.NO_DIFFERENCE
+    run_ok, base_ok = sequential.matched_outcomes(run, base)["A-v0"]
+    assert len(run_ok) == len(base_ok) == 64

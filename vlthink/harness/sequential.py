@@ -214,6 +214,34 @@ def decide(
     return Decision(state, n_used, _reason(plan, state, n_used, p, m, bound), p, m, bound, spent)
 
 
+def matched_outcomes(
+    rows: Sequence[dict], base_rows: Sequence[dict]
+) -> dict[str, tuple[list[bool], list[bool]]]:
+    """Per env, the outcomes of episodes present in both runs, in play order (seed, episode).
+
+    The order is fixed by the protocol, never by an outcome, which the test's validity needs.
+    """
+    base = {(r["env"], r["seed"], r["episode"]): bool(r["success_once"]) for r in base_rows}
+    out: dict[str, tuple[list[bool], list[bool]]] = {}
+    for r in sorted(rows, key=lambda r: (r["env"], r["seed"], r["episode"])):
+        key = (r["env"], r["seed"], r["episode"])
+        if key in base:
+            run_ok, base_ok = out.setdefault(r["env"], ([], []))
+            run_ok.append(bool(r["success_once"]))
+            base_ok.append(base[key])
+    return out
+
+
+def decide_rows(
+    plan: SequentialPlan, rows: Sequence[dict], base_rows: Sequence[dict]
+) -> dict[str, Decision]:
+    """:func:`decide` per env over the matched episodes of two runs' rows."""
+    return {
+        env: decide(plan, run_ok, base_ok)
+        for env, (run_ok, base_ok) in matched_outcomes(rows, base_rows).items()
+    }
+
+
 def _reason(plan: SequentialPlan, state: str, n_used: int, plus: int, minus: int, bound: int):
     pairs = f"{plus} discordant for this run, {minus} for the baseline, after {n_used} episodes"
     need = f"|plus - minus| >= {bound}" if bound <= plus + minus else "no bound reachable yet"
@@ -234,6 +262,8 @@ __all__ = [
     "Decision",
     "decide",
     "decide_many",
+    "decide_rows",
+    "matched_outcomes",
     "SPENDING",
     "BETTER",
     "WORSE",
