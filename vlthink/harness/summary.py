@@ -265,8 +265,11 @@ def _adjust(table: pd.DataFrame, adjustment: str) -> None:
         for raw, adj in (("p_value", "p_adjusted"), ("mcnemar_p", "mcnemar_p_adjusted")):
             table.loc[at, adj] = stats.adjust(table.loc[at, raw].tolist(), adjustment)
         tested = int(table.loc[at, "mcnemar_p"].notna().sum())
+        label = stats.ADJUST_LABEL[adjustment]
         table.loc[at, "adjust_family"] = (
-            f"{stats.ADJUST_LABEL[adjustment]} over the {tested} {level} row(s) with a test"
+            f"{label} over the {tested} {level} row(s) with a test"
+            if tested
+            else f"{label}: no {level} row has a test"
         )
 
 
