@@ -19,7 +19,8 @@ CAPTION = (
     "Difference in success rate, this run minus the baseline, on matched episodes (same "
     "scenes). Squares: per env, Newcombe's hybrid score 95% interval for paired proportions. "
     "Diamonds: group / suite mean over envs, 95% percentile bootstrap over seeds (no line with "
-    "one seed). Right: McNemar p adjusted for multiplicity ({family}). Dashed: no difference."
+    "one seed). Right: McNemar p adjusted for multiplicity within each level (envs: {family}). "
+    "Dashed: no difference."
 )
 
 
