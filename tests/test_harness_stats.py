@@ -107,6 +107,7 @@ _SM_METHOD = {"holm": "holm", "bh": "fdr_bh"}
 @pytest.mark.parametrize("method", ["holm", "bh"])
 def test_adjusted_p_values_equal_statsmodels_on_40_random_families(method):
     from statsmodels.stats import multitest  # a test dependency (pyproject's test extra)
+
     rng = np.random.default_rng(33)
     for _ in range(40):
         m = int(rng.integers(1, 30))
