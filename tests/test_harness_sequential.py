@@ -99,3 +99,15 @@ def test_rows_are_matched_per_env_in_play_order_and_decided():
     assert decisions["B-v0"].state == sequential.NO_DIFFERENCE
     run_ok, base_ok = sequential.matched_outcomes(run, base)["A-v0"]
     assert len(run_ok) == len(base_ok) == 64
+
+
+def test_decisions_table_says_where_and_why_each_env_stopped_and_what_it_saved():
+    plan = SequentialPlan(alpha=0.05, max_episodes=64, block=8)
+    run = _rows("A-v0", [True] * 64) + _rows("B-v0", [True] * 10)
+    base = _rows("A-v0", [False] * 64) + _rows("B-v0", [False] * 10)
+    table = sequential.decisions_table(plan, sequential.decide_rows(plan, run, base))
+    a, b = table
+    assert a["env"] == "A-v0" and a["decision"] == sequential.BETTER
+    assert a["episodes_saved"] == 64 - a["episodes_used"] > 0 and "decided better" in a["reason"]
+    # B has 10 matched episodes so far: one look, not decided, nothing saved yet
+    assert b["decision"] == sequential.UNDECIDED and b["episodes_saved"] == 0

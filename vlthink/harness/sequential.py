@@ -242,6 +242,22 @@ def decide_rows(
     }
 
 
+def decisions_table(plan: SequentialPlan, decisions: dict[str, Decision]) -> list[dict]:
+    """Per env, where and why it stopped and the episodes it saved (rows for a summary/CSV)."""
+    return [
+        {
+            "env": env,
+            "decision": d.state,
+            "episodes_used": d.n_used,
+            "episodes_saved": plan.max_episodes - d.n_used if d.state != UNDECIDED else 0,
+            "discordant_run": d.plus,
+            "discordant_baseline": d.minus,
+            "reason": d.reason,
+        }
+        for env, d in sorted(decisions.items())
+    ]
+
+
 def _reason(plan: SequentialPlan, state: str, n_used: int, plus: int, minus: int, bound: int):
     pairs = f"{plus} discordant for this run, {minus} for the baseline, after {n_used} episodes"
     need = f"|plus - minus| >= {bound}" if bound <= plus + minus else "no bound reachable yet"
@@ -263,6 +279,7 @@ __all__ = [
     "decide",
     "decide_many",
     "decide_rows",
+    "decisions_table",
     "matched_outcomes",
     "SPENDING",
     "BETTER",
