@@ -189,10 +189,13 @@ class FaultProxy:
         while not self._stop.is_set():
             listener = self._listener
             if listener is None:  # refusing: listen again when the time is up
-                if time.monotonic() >= self._refuse_until:
-                    self._listen()
-                else:
+                if time.monotonic() < self._refuse_until:
                     time.sleep(0.01)
+                    continue
+                try:
+                    self._listen()
+                except OSError:  # the port is briefly held elsewhere: try again
+                    time.sleep(0.05)
                 continue
             try:
                 client, _ = listener.accept()
@@ -260,7 +263,9 @@ class FaultProxy:
             with self._lock:
                 self._open.difference_update((client, upstream))
 
-    def _serve_http(self, client, cf, upstream, uf) -> None:
+    def _serve_http(
+        self, client: socket.socket, cf: BinaryIO, upstream: socket.socket, uf: BinaryIO
+    ) -> None:
         while True:
             request = read_http_message(cf)
             if request is None:
@@ -274,7 +279,8 @@ class FaultProxy:
                 return
             kind = self._next_call()
             if kind == "refuse":
-                return self._refuse(client)
+                self._refuse(client)
+                return
             if kind == "http-500":
                 if not _send(client, HTTP_500):
                     return
@@ -294,7 +300,9 @@ class FaultProxy:
             return False
         return _send(client, answer)
 
-    def _serve_websocket(self, client, cf, upstream, uf) -> None:
+    def _serve_websocket(
+        self, client: socket.socket, cf: BinaryIO, upstream: socket.socket, uf: BinaryIO
+    ) -> None:
         """Messages both ways; a fault drawn for a client message applies to its answer."""
         pending: list[str | None] = []  # the faults of the calls not yet answered, in order
 
