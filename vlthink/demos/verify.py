@@ -155,7 +155,8 @@ class _Verifier:
             try:
                 got = count(path)
             except Exception as exc:  # any reader error is a damaged file
-                detail = f"{type(exc).__name__}: {str(exc)[:80]}"
+                said = str(exc).replace(str(path), "<file>")  # the line names it already
+                detail = f"{type(exc).__name__}: {said[:100]}"
                 self.add(path, f"not a readable {kind} ({detail})", self.rerecord_fix(i))
                 continue
             if got != length:
