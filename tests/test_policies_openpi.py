@@ -117,7 +117,7 @@ def test_malformed_frame_and_wrong_shape(server):
 
 def test_timeout(server):
     server.model.hang_s = 2.0
-    p = load_policy("openpi", endpoint=server.url, api_key="k3y", timeout_s=0.4)
+    p = load_policy("openpi", endpoint=server.url, api_key="k3y", timeout_s=0.4, retries=0)
     p.reset(_specs(1))
     server.fault = "hang"
     t = time.perf_counter()
@@ -129,7 +129,7 @@ def test_timeout(server):
 
 def test_connection_refused():
     url = f"ws://127.0.0.1:{free_port()}"
-    p = load_policy("openpi", endpoint=url)
+    p = load_policy("openpi", endpoint=url, backoff_s=0.01)
     assert not p.healthy()
     with pytest.raises(
         PolicyError,

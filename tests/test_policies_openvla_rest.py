@@ -117,18 +117,19 @@ def test_unknown_unnorm_key_is_the_servers_error(server):
 
 def test_connection_refused_names_endpoint_and_fix():
     url = f"http://127.0.0.1:{free_port()}/act"
-    p = load_policy("openvla-sft", endpoint=url)
+    p = load_policy("openvla-sft", endpoint=url, backoff_s=0.01)
     p.reset(_specs(1))
     with pytest.raises(PolicyError) as info:
         p.act(_obs(1))
     msg = str(info.value)
+    assert p.stats["retries"] == 3  # refused while a server restarts: tried again, 3 by default
     assert f"cannot reach OpenVLA server at {url} (connection refused)" in msg
     assert "vla-scripts/deploy.py" in msg and "openvla-sft.toml" in msg and "`endpoint`" in msg
 
 
 def test_timeout(server):
     server.fault = "hang"
-    p = _policy(server, timeout_s=0.5)
+    p = _policy(server, timeout_s=0.5, retries=0)  # a retry would wait again
     p.reset(_specs(1))
     t = time.perf_counter()
     with pytest.raises(PolicyError, match=r"did not answer within 0.5 s \(timeout\)"):
@@ -146,10 +147,14 @@ def test_malformed_reply(server):
 
 def test_http_error_status(server):
     server.fault = "http-500"
-    p = _policy(server)
+    p = _policy(server, retries=2, backoff_s=0.01)
     p.reset(_specs(1))
-    with pytest.raises(PolicyError, match="HTTP 500"):
+    with pytest.raises(PolicyError, match="HTTP 500") as info:
         p.act(_obs(1))
+    # the server's own error, shown with its body, after the same request was sent 3 times
+    assert "the server answered HTTP 500: 'Internal Server Error'" in str(info.value)
+    assert "/act route" not in str(info.value) and "gave up after 2 retries" in str(info.value)
+    assert server.model.requests == 3 and p.stats["retries"] == 2
 
 
 @pytest.mark.parametrize("batched", [False, True])

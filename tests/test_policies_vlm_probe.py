@@ -139,11 +139,12 @@ def test_ask_absent_off_and_missing_task_fields(server):
 
 def test_error_paths(server):
     eps = _episodes(1)
-    p = _probe(server)
+    p = _probe(server, backoff_s=0.01)
     p.reset(eps)
     server.fault = "http-500"
     with pytest.raises(PolicyError, match=r"HTTP 500: 'The server had an error"):
         p.probe(eps, _frames(1))
+    assert p.stats["retries"] == 6  # the server's own error: both questions asked 3 more times
     server.fault = "malformed"
     with pytest.raises(PolicyError, match=r"malformed reply \(no choices\[0\].message.content\)"):
         p.probe(eps, _frames(1))
@@ -160,7 +161,7 @@ def test_error_paths(server):
 def test_timeout(server):
     server.model.hang_s = 2.0
     server.fault = "hang"
-    p = _probe(server, timeout_s=0.4, model="m")
+    p = _probe(server, timeout_s=0.4, model="m", retries=0)  # a retry would wait again
     eps = _episodes(1)
     p.reset(eps)
     t = time.perf_counter()
@@ -171,7 +172,7 @@ def test_timeout(server):
 
 def test_connection_refused():
     url = f"http://127.0.0.1:{free_port()}/v1"
-    p = load_policy("vlm-probe", endpoint=url)
+    p = load_policy("vlm-probe", endpoint=url, backoff_s=0.01)
     with pytest.raises(
         PolicyError,
         match=rf"cannot reach VLM server at {url}/models \(connection refused\).*`endpoint`",

@@ -3,6 +3,7 @@
 vlthink demos --suite VLThink-OOD-Train-v0 --episodes 1400 --out data/ood-train
 vlthink demos replay DATASET --episode K [--all]
 vlthink demos info DATASET [--sheet PNG]
+vlthink demos verify DATASET
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def record_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="vlthink demos",
         epilog="Also: `vlthink demos replay DATASET --episode K`, "
-        "`vlthink demos info DATASET`. " + EXIT_HELP,
+        "`vlthink demos info DATASET`, `vlthink demos verify DATASET`. " + EXIT_HELP,
         description="Record expert demonstrations as a LeRobot v2.1 dataset (resumable).",
     )
     p.add_argument(
@@ -195,9 +196,22 @@ def cmd_info(argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_verify(argv: Sequence[str]) -> int:
+    from vlthink.demos.verify import check_dataset
+
+    p = argparse.ArgumentParser(
+        prog="vlthink demos verify",
+        description="Check that every file of a dataset is present, whole and consistent "
+        "(exit 2 with one line per problem and its fix).",
+    )
+    p.add_argument("dataset", type=Path)
+    print(check_dataset(p.parse_args(argv).dataset))
+    return 0
+
+
 def main(argv: Sequence[str]) -> int:
     argv = list(argv)
-    commands = {"replay": cmd_replay, "info": cmd_info}
+    commands = {"replay": cmd_replay, "info": cmd_info, "verify": cmd_verify}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     return cmd_record(argv)

@@ -1,4 +1,7 @@
-"""``vlthink demos info DATASET``: what a dataset holds, and a contact sheet of first frames."""
+"""``vlthink demos info DATASET``: what a dataset holds, and a contact sheet of first frames.
+
+The dataset is verified first (:mod:`vlthink.demos.verify`): a damaged one is refused with one
+line per problem rather than summarised from what is left of it."""
 
 from __future__ import annotations
 
@@ -29,6 +32,9 @@ def _counts(title: str, counter: Counter, width: int = 100) -> list[str]:
 
 
 def summary(root: Path) -> tuple[list[str], list[dict]]:
+    from vlthink.demos.verify import check_dataset
+
+    check_dataset(root)  # DamagedDataset (exit 2) naming every problem and its fix
     info, episodes = reader.open_dataset(root)
     sides = [reader.sidecar(root, e["episode_index"]) for e in episodes]
     lengths = [e["length"] for e in episodes]

@@ -28,6 +28,13 @@ import numpy as np
 
 from vlthink.policies.base import ACTION_DIM, EpisodeSpec, Observation, PolicyError
 from vlthink.policies.conventions import to_env_actions
+from vlthink.policies.retry import (
+    DEFAULT_BACKOFF_S,
+    DEFAULT_RETRIES,
+    Retrier,
+    TransientError,
+    check_retry_settings,
+)
 from vlthink.policies.serving import (
     ThreadFanOut,
     api_key,
@@ -54,6 +61,8 @@ class OpenPIConfig:
     action_convention: Literal["euler", "axis-angle"] = "euler"
     gripper_convention: Literal["open-1", "signed"] = "open-1"
     timeout_s: float = 60.0
+    retries: int = DEFAULT_RETRIES  # transient failures retried per call (0 = none)
+    backoff_s: float = DEFAULT_BACKOFF_S  # seconds before the first retry, doubling after
     max_concurrency: int = 8
 
     def validate(self) -> tuple[str, str] | None:
@@ -73,7 +82,7 @@ class OpenPIConfig:
             )
         if self.timeout_s <= 0:
             return ("timeout_s", "must be > 0")
-        return None
+        return check_retry_settings(self)
 
 
 def _http_url(ws_url: str) -> str:
@@ -101,6 +110,7 @@ class OpenPIPolicy:
         self._slots: list[_Slot] = []
         self._fan = ThreadFanOut(cfg.max_concurrency)
         self._lock = threading.Lock()
+        self._retry = Retrier(cfg.retries, cfg.backoff_s, self.stats)
 
     @property
     def server_metadata(self) -> dict | None:
@@ -127,7 +137,8 @@ class OpenPIPolicy:
             return False
 
     def _connect(self, slot: _Slot) -> None:
-        from websockets.exceptions import InvalidStatus, WebSocketException
+        """Open the slot's websocket and read the server's metadata frame."""
+        from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
         from websockets.sync.client import connect
 
         url = self.cfg.endpoint
@@ -147,31 +158,58 @@ class OpenPIPolicy:
             ws.__enter__()
         except InvalidStatus as exc:
             code = exc.response.status_code
+            if code >= 500:
+                raise TransientError(
+                    f"openpi server at {url}: the server answered HTTP {code} to the websocket "
+                    "handshake"
+                ) from exc
             hint = "check `api_key`" if code in (401, 403) else "is it an openpi server?"
             raise PolicyError(
                 f"openpi server at {url} refused the websocket (HTTP {code}): "
                 f"{hint} in {self.source}"
             ) from exc
         except ConnectionRefusedError as exc:
-            raise PolicyError(
+            raise TransientError(
                 f"cannot reach openpi server at {url} (connection refused): {self._fix()}"
             ) from exc
         except TimeoutError as exc:
-            raise PolicyError(
+            raise TransientError(
                 f"openpi server at {url} did not complete the handshake within "
                 f"{self.cfg.timeout_s:g} s (timeout): raise `timeout_s` or {self._fix()}"
             ) from exc
-        except (OSError, WebSocketException) as exc:
+        except (OSError, ConnectionClosed) as exc:
+            raise TransientError(
+                f"openpi server at {url}: connection reset during the handshake "
+                f"({type(exc).__name__}: {exc}): check the server's log"
+            ) from exc
+        except WebSocketException as exc:
             raise PolicyError(
                 f"cannot reach openpi server at {url} ({type(exc).__name__}: {exc}): {self._fix()}"
             ) from exc
         try:
-            first = ws.recv(timeout=self.cfg.timeout_s)
-            slot.metadata = self._decode(first, "metadata")
+            slot.metadata = self._decode(self._recv(ws, "metadata"), "metadata")
         except BaseException:
             ws.close()
             raise
         slot.ws = ws
+
+    def _recv(self, ws: Any, what: str) -> Any:
+        """The next frame; a timeout or a connection lost on the way is transient."""
+        from websockets.exceptions import ConnectionClosed
+
+        url = self.cfg.endpoint
+        try:
+            return ws.recv(timeout=self.cfg.timeout_s)
+        except TimeoutError as exc:
+            raise TransientError(
+                f"openpi server at {url} did not answer within {self.cfg.timeout_s:g} s "
+                f"(timeout) with its {what}: raise `timeout_s` in {self.source} or check the server"
+            ) from exc
+        except ConnectionClosed as exc:
+            raise TransientError(
+                f"openpi server at {url}: connection reset or closed before its {what} "
+                f"arrived ({exc}): check the server's log"
+            ) from exc
 
     def _decode(self, frame: Any, what: str) -> dict:
         url = self.cfg.endpoint
@@ -203,7 +241,9 @@ class OpenPIPolicy:
             self._slots.append(_Slot())
         for slot in self._slots:
             slot.queue = []
-        self._fan.map(lambda s: s.ws is None and self._connect(s), self._slots)
+        self._fan.map(
+            lambda s: s.ws is None and self._retry.call(lambda: self._connect(s)), self._slots
+        )
 
     def _obs(self, obs: Observation) -> dict[str, Any]:
         img = resize_image(check_image(obs.image, self.name), self.cfg.image_size)
@@ -215,34 +255,35 @@ class OpenPIPolicy:
         return out
 
     def _infer(self, slot: _Slot, obs: Observation) -> np.ndarray:
-        url = self.cfg.endpoint
-        if slot.ws is None:
-            self._connect(slot)
+        """The server's action chunk for ``obs``, asked again after a transient failure."""
+        message = msgpack_packb(self._obs(obs))
+        reply = self._retry.call(lambda: self._ask(slot, message))
+        return self._chunk(reply)
+
+    def _ask(self, slot: _Slot, message: bytes) -> dict:
+        """One request on the slot's connection (opened first if a failure closed it)."""
         from websockets.exceptions import ConnectionClosed
 
+        if slot.ws is None:
+            self._connect(slot)
         with self._lock:
             self.stats["requests"] += 1
         try:
-            slot.ws.send(msgpack_packb(self._obs(obs)))
-            frame = slot.ws.recv(timeout=self.cfg.timeout_s)
-        except TimeoutError as exc:
-            slot.ws.close()
-            slot.ws = None
-            raise PolicyError(
-                f"openpi server at {url} did not answer within {self.cfg.timeout_s:g} s "
-                f"(timeout): raise `timeout_s` in {self.source} or check the server"
-            ) from exc
-        except ConnectionClosed as exc:
-            slot.ws = None
-            raise PolicyError(
-                f"openpi server at {url} closed the connection ({exc}): {self._fix()}"
-            ) from exc
-        try:
-            reply = self._decode(frame, "action")
+            try:
+                slot.ws.send(message)
+            except (ConnectionClosed, OSError) as exc:
+                raise TransientError(
+                    f"openpi server at {self.cfg.endpoint}: connection reset or closed before "
+                    f"the observation was sent ({exc}): check the server's log"
+                ) from exc
+            return self._decode(self._recv(slot.ws, "action"), "action")
         except PolicyError:
-            slot.ws.close()
+            slot.ws.close()  # a connection that failed once is not reused
             slot.ws = None
             raise
+
+    def _chunk(self, reply: dict) -> np.ndarray:
+        url = self.cfg.endpoint
         if "actions" not in reply:
             raise PolicyError(
                 f"openpi server at {url} sent a reply without 'actions' "

@@ -40,11 +40,18 @@ from vlthink.policies.conventions import (
     to_env_actions,
     unnormalize_actions,
 )
+from vlthink.policies.retry import (
+    DEFAULT_BACKOFF_S,
+    DEFAULT_RETRIES,
+    Retrier,
+    check_retry_settings,
+)
 from vlthink.policies.serving import (
     SessionPerThread,
     ThreadFanOut,
     check_image,
     http_failure,
+    http_status_failure,
     resize_image,
 )
 
@@ -71,6 +78,8 @@ class OpenVLAConfig:
     denormalize: bool = False
     dataset_statistics: str | None = None
     timeout_s: float = 60.0
+    retries: int = DEFAULT_RETRIES  # REST: transient failures retried per call (0 = none)
+    backoff_s: float = DEFAULT_BACKOFF_S  # seconds before the first retry, doubling after
     max_concurrency: int = 8
     device: str = "auto"  # in process: "cuda", "cuda:1", "cpu"; auto = cuda if available
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
@@ -123,7 +132,7 @@ class OpenVLAConfig:
             )
         if self.timeout_s <= 0 or self.max_concurrency < 1:
             return ("timeout_s" if self.timeout_s <= 0 else "max_concurrency", "must be positive")
-        return None
+        return check_retry_settings(self)
 
 
 class _OpenVLABase:
@@ -175,6 +184,7 @@ class OpenVLARestPolicy(_OpenVLABase):
         self._sessions = SessionPerThread()
         self._lock = threading.Lock()
         self._fan = ThreadFanOut(cfg.max_concurrency)
+        self._retry = Retrier(cfg.retries, cfg.backoff_s, self.stats)
 
     def _fix(self, key: str) -> str:
         return (
@@ -183,10 +193,16 @@ class OpenVLARestPolicy(_OpenVLABase):
         )
 
     def _post(self, url: str, key: str, body: dict[str, Any]) -> Any:
+        """POST ``body`` (json-numpy), the same bytes again after a transient failure."""
+        import json_numpy
+
+        data = json_numpy.dumps(body)
+        return self._retry.call(lambda: self._post_once(url, key, data))
+
+    def _post_once(self, url: str, key: str, data: str) -> Any:
         import json_numpy
         import requests
 
-        data = json_numpy.dumps(body)
         with self._lock:
             self.stats["requests"] += 1
         try:
@@ -197,13 +213,16 @@ class OpenVLARestPolicy(_OpenVLABase):
                 headers={"Content-Type": "application/json"},
             )
         except requests.exceptions.RequestException as exc:
-            raise PolicyError(
-                http_failure(exc, "OpenVLA server", url, self.cfg.timeout_s, self._fix(key))
+            raise http_failure(
+                exc, "OpenVLA server", url, self.cfg.timeout_s, self._fix(key)
             ) from exc
         if r.status_code != 200:
-            raise PolicyError(
-                f"OpenVLA server at {url} answered HTTP {r.status_code}: "
-                f"{r.text[:200]!r}; is `{key}` the server's /act route? ({self.source})"
+            raise http_status_failure(
+                r.status_code,
+                r.text[:200],
+                "OpenVLA server",
+                url,
+                f"is `{key}` the server's /act route? ({self.source})",
             )
         try:
             reply = json_numpy.loads(r.text)

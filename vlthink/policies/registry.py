@@ -25,6 +25,7 @@ import dataclasses
 import difflib
 import importlib
 import inspect
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -38,7 +39,14 @@ from vlthink.paths import policies_dir
 
 # Keys every policy file may carry besides its adapter's settings.
 COMMON_KEYS = ("adapter", "name", "description")
-_SECRET_KEYS = ("api_key",)
+# A setting is a secret when one of its words is one of these, or when it is a "key" on its
+# own or after one of _KEY_OWNERS (``api_key``, ``hfKey``); not ``unnorm_key`` or ``image_key``
+# (names of things), nor ``max_tokens``. A name ending in ``_env`` names the environment
+# variable that holds a secret, which is what a manifest should show.
+_SECRET_WORDS = frozenset(
+    {"token", "secret", "password", "passwd", "passphrase", "credential", "credentials", "apikey"}
+)
+_KEY_OWNERS = frozenset({"api", "access", "private", "auth", "secret", "client", "hf", "openai"})
 
 
 class PolicyConfigError(ValueError):
@@ -269,9 +277,38 @@ def check_kwargs(fn: Callable[..., Any], settings: dict[str, Any], source: str) 
             )
 
 
+def _words(name: str) -> list[str]:
+    """``hf_token`` -> [hf, token]; ``apiKey`` -> [api, key] (case-insensitive)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
+
+
+def is_secret(name: str) -> bool:
+    """Whether a setting named ``name`` holds a secret (see _SECRET_WORDS)."""
+    words = _words(str(name))
+    if not words or words[-1] == "env":
+        return False
+    if any(w in _SECRET_WORDS for w in words):
+        return True
+    return any(w == "key" and (i == 0 or words[i - 1] in _KEY_OWNERS) for i, w in enumerate(words))
+
+
 def redact(settings: dict[str, Any]) -> dict[str, Any]:
-    """Settings as a manifest may record them: a secret's value never, only that it was set."""
-    return {k: ("***" if k in _SECRET_KEYS and v else v) for k, v in settings.items()}
+    """Settings as a manifest may record them: a secret's value never (nested tables too), only
+    that it was set."""
+    return {
+        k: ("***" if is_secret(k) and v else redact(v) if isinstance(v, dict) else v)
+        for k, v in settings.items()
+    }
+
+
+def recorded_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """What a run records of an adapter's settings: secrets redacted, and without the retry
+    settings, which change how a server is reached, never what it answers (a run resumes
+    with more retries)."""
+    from vlthink.policies.retry import RETRY_KEYS
+
+    return redact({k: v for k, v in settings.items() if k not in RETRY_KEYS})
 
 
 # --- the entry point ----------------------------------------------------------------------------
@@ -399,6 +436,6 @@ def load_policy(name_or_path: str, **overrides: Any):
         "name": pf.name,
         "adapter": pf.adapter,
         "source": pf.source,
-        **redact(settings),
+        **recorded_settings(settings),
     }
     return policy

@@ -17,6 +17,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from vlthink.policies.base import PolicyError
+from vlthink.policies.retry import TransientError
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -117,19 +120,50 @@ class SessionPerThread:
             self._all.clear()
 
 
-def http_failure(exc: BaseException, what: str, url: str, timeout_s: float, fix: str) -> str:
-    """One line saying why an HTTP call to ``url`` failed and what to do about it."""
+def _connection_trouble(exc: BaseException) -> str:
+    """What a ``requests`` connection failure was, in words."""
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "reset" in text:
+        return "connection reset by the server"
+    if "without response" in text or "aborted" in text:
+        return "connection closed before an answer"
+    return f"connection failed: {str(exc)[:120]}"
+
+
+def http_failure(
+    exc: BaseException, what: str, url: str, timeout_s: float, fix: str
+) -> PolicyError:
+    """The error for an HTTP call to ``url`` that raised ``exc``: one line saying what happened
+    and what to do; a :class:`TransientError` (retried) when another try may succeed."""
     import requests
 
     if isinstance(exc, requests.exceptions.Timeout):
-        return (
+        return TransientError(
             f"{what} at {url} did not answer within {timeout_s:g} s (timeout): is the model "
             f"overloaded or stuck? raise `timeout_s` or {fix}"
         )
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return TransientError(
+            f"{what} at {url} broke the connection mid-response (connection reset; "
+            f"{str(exc)[:120]}): check the server's log"
+        )
     if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = "connection refused" if "refused" in str(exc).lower() else "connection failed"
-        return f"cannot reach {what} at {url} ({reason}): {fix}"
-    return f"request to {what} at {url} failed ({type(exc).__name__}: {exc}): {fix}"
+        trouble = _connection_trouble(exc)
+        if trouble == "connection refused":
+            return TransientError(f"cannot reach {what} at {url} (connection refused): {fix}")
+        return TransientError(f"{what} at {url}: {trouble}: check the server's log")
+    return PolicyError(f"request to {what} at {url} failed ({type(exc).__name__}: {exc}): {fix}")
+
+
+def http_status_failure(status: int, excerpt: str, what: str, url: str, hint: str) -> PolicyError:
+    """The error for an answer other than HTTP 200: a 5xx is the server's own error (retried,
+    shown with its body); 408 and 429 ask to try later; any other status is the request's
+    fault, and ``hint`` says which setting to check."""
+    if status >= 500 or status in (408, 429):
+        return TransientError(f"{what} at {url}: the server answered HTTP {status}: {excerpt!r}")
+    return PolicyError(f"{what} at {url} answered HTTP {status}: {excerpt!r}; {hint}")
 
 
 # --- images -------------------------------------------------------------------------------------
@@ -138,8 +172,6 @@ def http_failure(exc: BaseException, what: str, url: str, timeout_s: float, fix:
 def check_image(image: Any, source: str) -> np.ndarray:
     arr = np.asarray(image)
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
-        from vlthink.policies.base import PolicyError
-
         raise PolicyError(
             f"{source}: expected an RGB uint8 image (H, W, 3), got {arr.dtype} {arr.shape}"
         )

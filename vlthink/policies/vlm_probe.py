@@ -32,6 +32,12 @@ from typing import Any, Literal
 import numpy as np
 
 from vlthink.policies.base import EpisodeSpec, Observation, PolicyError
+from vlthink.policies.retry import (
+    DEFAULT_BACKOFF_S,
+    DEFAULT_RETRIES,
+    Retrier,
+    check_retry_settings,
+)
 from vlthink.policies.serving import (
     SessionPerThread,
     ThreadFanOut,
@@ -39,6 +45,7 @@ from vlthink.policies.serving import (
     check_api_key_settings,
     check_image,
     http_failure,
+    http_status_failure,
     resize_image,
 )
 
@@ -92,6 +99,8 @@ class VLMProbeConfig:
     image_size: list[int] | None = None  # [height, width]; unset = the frame as rendered
     ask_absent: bool = True
     timeout_s: float = 60.0
+    retries: int = DEFAULT_RETRIES  # openai: transient failures retried per call (0 = none)
+    backoff_s: float = DEFAULT_BACKOFF_S  # seconds before the first retry, doubling after
     max_concurrency: int = 8
     device: str = "auto"
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
@@ -127,7 +136,7 @@ class VLMProbeConfig:
                 else "timeout_s"
             )
             return (key, "out of range")
-        return None
+        return check_retry_settings(self)
 
 
 # --- backends -----------------------------------------------------------------------------------
@@ -152,6 +161,7 @@ class _OpenAIChat:
         self.model = cfg.model
         self.requests = 0
         self._lock = threading.Lock()
+        self.retry = Retrier(cfg.retries, cfg.backoff_s)
 
     @property
     def base(self) -> str:
@@ -164,6 +174,10 @@ class _OpenAIChat:
         )
 
     def _call(self, method: str, url: str, **kw) -> dict:
+        """One JSON request, sent again after a transient failure."""
+        return self.retry.call(lambda: self._call_once(method, url, **kw))
+
+    def _call_once(self, method: str, url: str, **kw) -> dict:
         import requests
 
         with self._lock:
@@ -171,9 +185,7 @@ class _OpenAIChat:
         try:
             r = self._sessions.get().request(method, url, timeout=self.cfg.timeout_s, **kw)
         except requests.exceptions.RequestException as exc:
-            raise PolicyError(
-                http_failure(exc, "VLM server", url, self.cfg.timeout_s, self._fix())
-            ) from exc
+            raise http_failure(exc, "VLM server", url, self.cfg.timeout_s, self._fix()) from exc
         try:
             body = r.json()
         except ValueError:
@@ -184,8 +196,8 @@ class _OpenAIChat:
             hint = (
                 "check `api_key`" if r.status_code in (401, 403) else "check `model` and `endpoint`"
             )
-            raise PolicyError(
-                f"VLM server at {url} answered HTTP {r.status_code}: {msg!r}; {hint} in {self.source}"
+            raise http_status_failure(
+                r.status_code, str(msg), "VLM server", url, f"{hint} in {self.source}"
             )
         if not isinstance(body, (dict, list)):
             raise PolicyError(
@@ -252,6 +264,7 @@ class _TransformersChat:
         self.model = None
         self.processor = None
         self.requests = 0  # model calls
+        self.retry = None  # in process: nothing to retry
 
     def start(self) -> None:
         if self.model is not None:
@@ -328,7 +341,8 @@ class VLMProbePolicy:
 
     @property
     def stats(self) -> dict[str, int]:
-        return {"requests": self.backend.requests}
+        retry = self.backend.retry
+        return {"requests": self.backend.requests, "retries": retry.count if retry else 0}
 
     def reset(self, episodes: list[EpisodeSpec]) -> None:
         self._episodes = list(episodes)
