@@ -6,6 +6,7 @@ The version check at the top fails first, and says so, when vla-eval changes its
 
 import inspect
 import socket
+import time
 
 import numpy as np
 import pytest
@@ -107,13 +108,14 @@ def test_concurrent_slots_reach_a_batching_server_as_one_batch():
     [("raise", "reported an error: observation_failed: RuntimeError"), ("sleep", "(timeout)")],
 )
 def test_a_failing_predict_is_a_policy_error_and_the_next_episode_runs(fault, says):
-    model = ScriptedModel(faults={0: fault}, fault_step=1, fault_sleep_s=1.0)
+    model = ScriptedModel(faults={0: fault}, fault_step=1, fault_sleep_s=2.0)
     with serve_background(model) as server:
-        policy = load_policy("vla-eval", endpoint=server.url, timeout_s=0.5)
+        policy = load_policy("vla-eval", endpoint=server.url, timeout_s=1.0)
         policy.reset(SPECS[:1])
         policy.act([Observation(frame(1), "a", 0)])
         with pytest.raises(PolicyError, match=says):
             policy.act([Observation(frame(1), "a", 1)])
+        time.sleep(1.5 if fault == "sleep" else 0)  # the slow predict still holds the model
         policy.reset_slots([0], SPECS[1:])  # episode 1 has no fault: a new episode_start
         assert policy.act([Observation(frame(1), "a", 0)]).shape == (1, 7)
         policy.close()

@@ -32,6 +32,7 @@ session) only: an episode whose session broke cannot be resumed on another one.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -181,6 +182,7 @@ class VlaEvalPolicy(PolicyBase):
         self.server_info: dict[str, Any] | None = None
         self._sessions: list[_Session] = []
         self._fan = ThreadFanOut(cfg.max_concurrency)
+        self._lock = threading.Lock()
         self._pack, self._unpack = _wire(cfg.image_format)
 
     # -- what the server asked for
@@ -283,6 +285,7 @@ class VlaEvalPolicy(PolicyBase):
             raise PolicyError(f"{self._where()} sent a malformed frame: {exc}"[:400]) from exc
         if msg.type.value == "error":
             error = msg.payload.get("error") if isinstance(msg.payload, dict) else msg.payload
+            s.drop()  # an answer may still follow the error frame: the next episode starts afresh
             raise PolicyError(
                 f"{self._where()} reported an error: {str(error)[:300]} (see the server log)"
             )
@@ -317,9 +320,25 @@ class VlaEvalPolicy(PolicyBase):
     def reset_slots(self, slots: list[int], episodes: list[EpisodeSpec]) -> None:
         while len(self._sessions) <= max(slots, default=-1):
             self._sessions.append(_Session())
-        self._fan.map(
+        self._each(
             lambda se: self._start(*se), [(self._sessions[i], e) for i, e in zip(slots, episodes)]
         )
+
+    def _each(self, fn: Any, items: list[Any]) -> list[Any]:
+        """``fn`` on every item concurrently; every call has ended before the first error is raised
+        (so no session is still in use when the harness starts the next episode on it)."""
+
+        def caught(x: Any) -> tuple[Any, BaseException | None]:
+            try:
+                return fn(x), None
+            except Exception as exc:
+                return None, exc
+
+        done = self._fan.map(caught, items)
+        for _, exc in done:
+            if exc is not None:
+                raise exc
+        return [value for value, _ in done]
 
     # -- steps
     def _observation(self, obs: Observation) -> dict[str, Any]:
@@ -339,7 +358,8 @@ class VlaEvalPolicy(PolicyBase):
                 raise PolicyError(
                     f"{self._where()}: this episode's session was lost; it will run again"
                 )
-            self.stats["requests"] += 1
+            with self._lock:
+                self.stats["requests"] += 1
             chunk = action_chunk(
                 self._exchange(s, "observation", self._observation(obs), "action"), self._where()
             )
@@ -355,7 +375,7 @@ class VlaEvalPolicy(PolicyBase):
         raw = np.zeros((len(observations), ACTION_DIM))
         for i, a in zip(
             live,
-            self._fan.map(lambda i: self._next_action(self._sessions[i], observations[i]), live),
+            self._each(lambda i: self._next_action(self._sessions[i], observations[i]), live),
         ):
             raw[i] = a
         self.stats["steps"] += 1
