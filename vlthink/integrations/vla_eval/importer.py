@@ -68,15 +68,23 @@ def _rows(body: dict[str, Any], policy: str, out: Imported) -> list[dict[str, An
 
 
 def _plan(body: dict[str, Any], rows: list[dict[str, Any]]) -> rundir.RunPlan:
+    """What the vla-eval config asked for: its envs (after ``tasks`` / ``max_tasks``), episodes
+    per task and the seed the episodes were played under (a server may have supplied it)."""
     from vlthink.envs import ids
 
-    params = (body.get("config") or {}).get("params") or {}
+    config = body.get("config") or {}
+    params = config.get("params") or {}
     suite = params.get("suite", "vl-think")
     envs = ids.resolve_suites([suite] if isinstance(suite, str) else list(suite))
-    per_task = (body.get("config") or {}).get("episodes_per_task") or max(
-        (r["episode"] + 1 for r in rows), default=1
-    )
-    return rundir.RunPlan(tuple(envs), int(per_task), (int(params.get("seed", 0)),))
+    wanted = config.get("tasks")
+    if wanted:
+        envs = [e for e in envs if e in wanted or ids.GROUPS[e][0] in wanted]
+    envs = envs[: config.get("max_tasks") or None]
+    seeds = sorted({int(r["seed"]) for r in rows}) or [int(params.get("seed", 0))]
+    if len(seeds) > 1:
+        raise HarnessError(f"episodes played under seeds {seeds}; one vla-eval run has one seed")
+    per_task = config.get("episodes_per_task") or max((r["episode"] + 1 for r in rows), default=1)
+    return rundir.RunPlan(tuple(envs), int(per_task), tuple(seeds))
 
 
 def _manifest(
