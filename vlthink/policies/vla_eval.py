@@ -134,9 +134,15 @@ def primary_image(image: np.ndarray, size: list[int] | None) -> np.ndarray:
 def _wire(fmt: str):
     """(pack, unpack) for vla-eval frames, images in ``fmt`` (vla-eval's own codec)."""
     import msgpack
-    from vla_eval.protocol.image_codec import _is_image_array, encode_image
-    from vla_eval.protocol.messages import unpack_message
-    from vla_eval.protocol.numpy_codec import encode_ndarray
+
+    try:
+        from vla_eval.protocol.image_codec import _is_image_array, encode_image
+        from vla_eval.protocol.messages import unpack_message
+        from vla_eval.protocol.numpy_codec import encode_ndarray
+    except ImportError as exc:
+        raise PolicyError(
+            f"the vla_eval adapter needs vla-eval ({exc}). Fix: pip install 'vlthink[vla-eval]'"
+        ) from None
 
     def default(obj: Any) -> Any:
         if isinstance(obj, np.ndarray) and _is_image_array(obj):
