@@ -98,6 +98,12 @@ register_adapter(
     "openpi policy server over websockets (msgpack-numpy)",
 )
 register_adapter(
+    "vla_eval",
+    _P + "vla_eval:VlaEvalConfig",
+    _P + "vla_eval:make_vla_eval",
+    "any vla-eval model server (its websocket protocol, Simpler/WidowX conventions)",
+)
+register_adapter(
     "vlm-probe",
     _P + "vlm_probe:VLMProbeConfig",
     _P + "vlm_probe:make_vlm_probe",

@@ -1,0 +1,130 @@
+"""Episodes per minute through the vla-eval adapter and through the openpi path, real envs.
+
+    python bench/bench_vla_eval.py [--latency 0.05] [--episodes-per-worker 2] [--env VLThink-Shape-v0]
+
+The same scripted model (``vlthink.testing.vla_eval_models.scripted_action``: the action from
+the frame's brightness) sits behind vla-eval's own ``PredictModelServer`` (``max_batch_size`` =
+workers, so K workers' observations are one batched call) and behind the loopback openpi
+server (one call per observation, serialised like one GPU). Every model call takes a fixed
+``L`` seconds (per batched call where the server batches). One action per call on both paths.
+
+Rates come from the rows' own ``seconds`` (reset to last step), so process start and env
+builds are left out: ``workers * 60 / mean(seconds)``. Beside them, the ideal for ``L``: the
+slower of the bare scene (a policy that costs nothing, same workers) and the server's
+capacity (``60 / (steps * L)`` episodes a minute, times K where it batches K).
+
+A second table times the policy side alone (``policy.act`` on K 480x640 frames, no env): control
+steps a second against the same servers, beside the ideal ``1 / L`` (batched) or ``1 / (K L)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import vlthink
+from vlthink.policies.base import PolicyBase
+from vlthink.policies.registry import load_policy
+from vlthink.scene.timing import MAX_EPISODE_STEPS
+from vlthink.testing.servers import OpenPIServer
+from vlthink.testing.vla_eval_models import ScriptedModel, scripted_action
+
+
+class Free(PolicyBase):
+    """The bare scene: an action that costs nothing."""
+
+    name = "free"
+    per_slot_reset = True
+
+    def reset_slots(self, slots, episodes):
+        pass
+
+    def act(self, observations):
+        return np.zeros((len(observations), 7), np.float32)
+
+
+def rate(policy, env: str, workers: int, episodes: int, tmp: str) -> float:
+    run = vlthink.evaluate(
+        policy, suite=env, episodes=episodes, seeds=[0], out=tmp, workers=workers, progress=False
+    )
+    assert run.exit_code == 0, run.exit_code
+    return workers * 60.0 / statistics.mean(r["seconds"] for r in run.rows)
+
+
+def act_rate(policy, k: int, steps: int = 40) -> float:
+    from vlthink.policies.base import EpisodeSpec, Observation
+
+    frame = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    policy.reset([EpisodeSpec("VLThink-Shape-v0", i, 0) for i in range(k)])
+    obs = [Observation(frame, "put carrot on pentagon", 0)] * k
+    policy.act(obs)  # connections
+    t = time.perf_counter()
+    for _ in range(steps):
+        policy.act(obs)
+    dt = time.perf_counter() - t
+    policy.close()
+    return steps / dt
+
+
+def policy_side(L: float) -> None:
+    from vla_eval.api import serve_background
+
+    infer = lambda obs: {"actions": scripted_action(obs["observation/image"], 0)[None]}  # noqa: E731
+    print(
+        f"{'path':<10} {'workers':>7} {'steps/s':>8} {'ideal':>8} {'of ideal':>9}   (policy side only)"
+    )
+    for k in (1, 2):
+        with serve_background(ScriptedModel(latency_s=L, max_batch_size=k)) as srv:
+            ours = act_rate(load_policy("vla-eval", endpoint=srv.url), k)
+        with OpenPIServer(infer=infer, latency_s=L) as srv:
+            theirs = act_rate(load_policy("openpi", endpoint=srv.url, replan_steps=1), k)
+        for path, got, ideal in (("vla-eval", ours, 1 / L), ("openpi", theirs, 1 / (k * L))):
+            print(f"{path:<10} {k:>7} {got:>8.2f} {ideal:>8.2f} {got / ideal:>8.0%}")
+
+
+def main() -> None:
+    import tempfile
+
+    from vla_eval.api import serve_background
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--latency", type=float, default=0.05)
+    ap.add_argument("--episodes-per-worker", type=int, default=2)
+    ap.add_argument("--env", default="VLThink-Shape-v0")
+    ap.add_argument("--policy-side-only", action="store_true", help="only the second table")
+    a = ap.parse_args()
+    L, steps = a.latency, MAX_EPISODE_STEPS
+    policy_side(L)
+    if a.policy_side_only:
+        return
+    print(f"L = {a.latency * 1000:.0f} ms per call, {steps} steps an episode, env {a.env}")
+    print(
+        f"{'path':<10} {'workers':>7} {'ep/min':>8} {'ideal':>8} {'of ideal':>9}  (scene, server)"
+    )
+    for k in (1, 2):
+        n = k * a.episodes_per_worker
+        with tempfile.TemporaryDirectory() as d:
+            scene = rate(Free(), a.env, k, n, d + "/free")
+            model = ScriptedModel(latency_s=L, max_batch_size=k)
+            with serve_background(model) as srv:
+                ours = rate(load_policy("vla-eval", endpoint=srv.url), a.env, k, n, d + "/v")
+            infer = lambda obs: {"actions": scripted_action(obs["observation/image"], 0)[None]}  # noqa: E731
+            with OpenPIServer(infer=infer, latency_s=L) as srv:
+                theirs = rate(
+                    load_policy("openpi", endpoint=srv.url, replan_steps=1), a.env, k, n, d + "/o"
+                )
+        for path, got, capacity in (
+            ("vla-eval", ours, k * 60 / (steps * L)),
+            ("openpi", theirs, 60 / (steps * L)),
+        ):
+            ideal = min(scene, capacity)
+            print(
+                f"{path:<10} {k:>7} {got:>8.2f} {ideal:>8.2f} {got / ideal:>8.0%}  ({scene:.2f}, {capacity:.1f})"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""vlthink meeting other evaluation harnesses (each needs its own extra)."""
