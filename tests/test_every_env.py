@@ -47,9 +47,7 @@ def state_env(request):
     env.close()  # closing twice is allowed (what the skipped close check asks)
 
 
-@pytest.fixture(
-    scope="module", params=[pytest.param(i, marks=pytest.mark.slow) for i in ENV_IDS]
-)
+@pytest.fixture(scope="module", params=[pytest.param(i, marks=pytest.mark.slow) for i in ENV_IDS])
 def image_env(request):
     env = _make(request.param, render_mode="rgb_array")  # the default obs mode
     yield env

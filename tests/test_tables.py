@@ -96,4 +96,4 @@ def test_the_layout_table_in_the_docs_names_every_package():
     layout = readme[readme.index("# Layout of the repository") :]
     packages = [p.parent.name for p in (REPO_DIR / "vlthink").glob("*/__init__.py")]
     missing = [name for name in packages if f"`vlthink/{name}/`" not in layout]
-    assert packages and not missing, f"add a row to the layout table in docs/layout.md for {missing}"
+    assert packages and not missing, f"add a row to the layout table (docs/layout.md) for {missing}"
