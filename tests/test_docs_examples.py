@@ -4,7 +4,7 @@ A block is skipped only when the line before it says why it cannot run here, as
 ``<!-- not-run: REASON -->`` (model weights, a GPU, hours of CPU, the set-up itself); a block whose
 line before it is ``<!-- slow: REASON -->`` runs only with ``-m slow``. Each block runs in its own
 temporary directory (a Python block as a script file there), with this checkout's ``vlthink`` on
-the path, and must exit 0.
+the path, and must exit 0 without a traceback.
 """
 
 from __future__ import annotations
@@ -110,9 +110,10 @@ def _run_block(block: Block, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("block", [_param(b) for b in RUNNABLE])
 def test_every_bash_and_python_block_in_the_docs_runs_as_written(block, tmp_path):
     done = _run_block(block, tmp_path)
-    assert done.returncode == 0, f"{block.page}:{block.line} exited {done.returncode}\n" + (
-        done.stdout[-3000:] + done.stderr[-3000:]
-    )
+    said = done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.returncode == 0, f"{block.page}:{block.line} exited {done.returncode}\n{said}"
+    # A process it started may fail while it exits 0 (a worker, say): a traceback is a failure.
+    assert "Traceback (most recent call last)" not in done.stderr, said
 
 
 def test_every_marking_gives_a_reason_and_sits_right_above_a_runnable_block():
