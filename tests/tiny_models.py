@@ -41,7 +41,9 @@ constant key channel on every projector output), which checks where the visual t
 crop and the row-major order of the grid.
 
 The session fixtures at the end build the diagnostics checkpoints once; a test module lists this
-module in ``pytest_plugins`` to use them.
+module in ``pytest_plugins`` to use them. PYTEST_DONT_REWRITE: the module holds no asserts, and
+a test module that imports it before another registers it as a plugin would otherwise get
+pytest's "already imported, cannot be rewritten" warning.
 """
 
 from __future__ import annotations
