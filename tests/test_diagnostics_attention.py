@@ -21,7 +21,7 @@ RECTS = {  # (x0, y0, x1, y1) px, aligned to the 16 x 16 grid's 40 x 30 px cells
 }
 TARGET_CELLS = 6
 
-pytest_plugins = ("tiny_vlms",)  # the tiny-checkpoint fixtures
+pytest_plugins = ("tiny_models",)  # the tiny-checkpoint fixtures
 
 
 def _frame():
@@ -72,7 +72,7 @@ def test_uniform_attention_scores_the_area_share(tiny_prismatic_uniform_dir):
 
 def test_llava_visual_tokens_are_where_the_image_tokens_are(tiny_llava_dir, tmp_path):
     """Keys only on image tokens -> all attention on them; uniform queries -> their count share."""
-    from tiny_vlms import build_tiny_llava_crafted
+    from tiny_models import build_tiny_llava_crafted
 
     rows, asked = _scores(tiny_llava_dir)
     assert asked.geometry.grid == (4, 4) and len(asked.visual) == 16
@@ -153,7 +153,7 @@ def test_attention_run_on_vl_think_scenes_resumes_and_reports_occlusion(
 def test_qwen25vl_grid_from_image_grid_thw_and_uniform_attention(tmp_path):
     """Qwen2.5-VL: dynamic resolution (640 x 480 -> 448 x 336 -> 12 x 16 merged tokens of 40 px
     of the frame), visual tokens at the <|image_pad|> ids, uniform queries -> area share."""
-    from tiny_vlms import build_tiny_qwen25vl, load_tiny_qwen
+    from tiny_models import build_tiny_qwen25vl, load_tiny_qwen
 
     lm = load_tiny_qwen(build_tiny_qwen25vl(tmp_path / "qwen", craft="uniform"))
     img = np.full((H, W, 3), 128, np.uint8)
@@ -173,7 +173,7 @@ def test_llava_crafted_target_checks_the_centre_crop_and_the_grid_order(tmp_path
     """Through CLIP's resize + centre crop (x in [75, 555) of the frame for this 32 px model, a
     4 x 4 grid of 120 px cells) the crafted model attends to mostly-red cells only: a red target
     in cell (row 2, column 2) gets all of it, a red square left of the crop none."""
-    from tiny_vlms import build_tiny_llava_crafted
+    from tiny_models import build_tiny_llava_crafted
 
     lm = load_model(str(build_tiny_llava_crafted(tmp_path / "llava_target", "target")))
     img = np.full((H, W, 3), 128, np.uint8)

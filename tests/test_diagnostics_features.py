@@ -14,7 +14,7 @@ CLASSES = {"red": (230, 20, 20), "blue": (20, 20, 230), "plate": (240, 240, 240)
 # tiny tokenizer knows, so each class name is its own token
 PER_CLASS = 6
 
-pytest_plugins = ("tiny_vlms",)  # the tiny-checkpoint fixtures
+pytest_plugins = ("tiny_models",)  # the tiny-checkpoint fixtures
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from vlthink.diagnostics.patch_grid import (
 
 H, W = 480, 640  # the Bridge camera frame
 
-pytest_plugins = ("tiny_vlms",)  # the tiny-checkpoint fixtures
+pytest_plugins = ("tiny_models",)  # the tiny-checkpoint fixtures
 
 
 def _rect(x0, y0, x1, y1, hw=(H, W)):

@@ -10,8 +10,8 @@ from vlthink.envs.ood import variants
 from vlthink.paths import REPO_DIR
 
 
-def test_readme_tables_are_made_from_the_rows():
-    readme = (REPO_DIR / "README.md").read_text()
+def test_the_task_tables_in_the_docs_are_made_from_the_rows():
+    readme = (REPO_DIR / "docs" / "tasks.md").read_text()
     assert vl_think.markdown_table() in readme, "regenerate with vl_think.markdown_table()"
     assert variants.markdown_table() in readme, "regenerate with variants.markdown_table()"
 
@@ -91,9 +91,9 @@ def test_unknown_suite_names_the_spec_its_close_matches_and_the_valid_ones():
         raise AssertionError("no UnknownEnvError")
 
 
-def test_readme_layout_table_names_every_package():
-    readme = (REPO_DIR / "README.md").read_text()
-    layout = readme[readme.index("## Layout of the repository") :]
+def test_the_layout_table_in_the_docs_names_every_package():
+    readme = (REPO_DIR / "docs" / "layout.md").read_text()
+    layout = readme[readme.index("# Layout of the repository") :]
     packages = [p.parent.name for p in (REPO_DIR / "vlthink").glob("*/__init__.py")]
     missing = [name for name in packages if f"`vlthink/{name}/`" not in layout]
-    assert packages and not missing, f"add a row to the README's layout table for {missing}"
+    assert packages and not missing, f"add a row to the layout table (docs/layout.md) for {missing}"
