@@ -121,13 +121,18 @@ class RunOptions:
     # called with each finished episode and its row just before the row is emitted (a
     # demonstration recorder writes the episode's frames and actions here)
     on_finish: Callable[[RunningEpisode, dict], None] | None = None
+    # the policy's traits, read once by whoever resolved the run (None: read them here)
+    traits: PolicyTraits | None = None
+
+    def policy_traits(self, policy: Any) -> PolicyTraits:
+        return self.traits if self.traits is not None else PolicyTraits.of(policy)
 
 
 def obs_mode_for(policy: Any, opts: RunOptions) -> str:
     """The ManiSkill observation mode a run needs: camera frames ("rgb") unless the policy says it
     never looks at them (``uses_images = False``) and no video is recorded; then "state_dict",
     which skips the render. Physics, and so every result, is the same either way."""
-    needs_frames = PolicyTraits.of(policy).uses_images or opts.record_video
+    needs_frames = opts.policy_traits(policy).uses_images or opts.record_video
     if opts.obs_mode == "state_dict" and needs_frames:
         raise HarnessError(
             f"policy {getattr(policy, 'name', '?')!r} looks at camera frames (or a "
@@ -298,7 +303,7 @@ class Executor:
         self.policy = policy
         self.opts = opts
         self.emit = emit
-        self.traits = PolicyTraits.of(policy)
+        self.traits = opts.policy_traits(policy)
         self.outcome = RunOutcome()
         self.queue: deque[EpisodeKey] = deque()
         self._died_once: set[EpisodeKey] = set()
@@ -788,6 +793,6 @@ def make_executor(
     """The executor for this policy and backend (``kwargs``: stand-in workers or env, tests)."""
     if opts.sim_backend == "gpu":
         return GpuExecutor(policy, opts, emit, **kwargs)
-    if PolicyTraits.of(policy).kind == "probe":
+    if opts.policy_traits(policy).kind == "probe":
         return ProbeExecutor(policy, opts, emit, **kwargs)
     return CpuExecutor(policy, opts, emit, **kwargs)
