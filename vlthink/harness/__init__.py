@@ -2,9 +2,11 @@
 
 One concept per module, imports pointing down the list:
 
-- :mod:`~vlthink.harness.cli`      - the ``vlthink-eval`` command: a short pipeline over the rest.
-- :mod:`~vlthink.harness.api`      - ``vlthink.evaluate(policy, ...)``, the same run from Python.
-- :mod:`~vlthink.harness.leaderboard` - ``leaderboards/*.csv`` (``vlthink leaderboard publish``).
+- :mod:`~vlthink.harness.cli`      - the ``vlthink-eval`` command: argv into an EvalConfig.
+- :mod:`~vlthink.harness.api`      - ``vlthink.evaluate(policy, ...)``: keywords into an EvalConfig.
+- :mod:`~vlthink.harness.pipeline` - the run: plan -> preflight -> open -> execute -> report.
+- :mod:`~vlthink.harness.config`   - :class:`EvalConfig`, what a run is asked to do, resolved once.
+- :mod:`~vlthink.harness.progress` - the progress bars.
 - :mod:`~vlthink.harness.summary`  - per env / group / suite tables, pairing with a baseline.
 - :mod:`~vlthink.harness.stats`    - Wilson interval, mean ± SD over seeds, Wilcoxon, McNemar.
 - :mod:`~vlthink.harness.ray_executor` - ``--executor ray`` (optional extra).

@@ -163,7 +163,9 @@ class ManiSkillEpisodes:
     def __init__(self, env_id: str, obs_mode: str, sim_backend: str = "cpu", num_envs: int = 1):
         import gymnasium as gym
 
-        import vlthink  # noqa: F401  (registers the env ids)
+        from vlthink.envs.ids import register_gym_ids
+
+        register_gym_ids()  # idempotent; the ids may be made in a process that never imported them
 
         self.num_envs = num_envs
         self.env = gym.make(env_id, obs_mode=obs_mode, sim_backend=sim_backend, num_envs=num_envs)
@@ -307,7 +309,9 @@ def _serve(conn) -> None:  # pragma: no cover - runs in the child
         import torch
 
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
-        import vlthink  # noqa: F401  (registers the env ids)
+        from vlthink.envs.ids import register_gym_ids
+
+        register_gym_ids()
     except BaseException as exc:
         conn.send(
             Failed("worker_start", short_exc(exc) + " | " + traceback.format_exc(limit=4)[-1500:])
