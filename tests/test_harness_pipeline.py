@@ -116,3 +116,39 @@ def test_a_lost_worker_is_logged_in_one_line_and_its_episode_run_again(caplog):
     assert len(lines) == 1 and "\n" not in lines[0]
     assert "worker died" in lines[0] and lost.label() in lines[0] and "running it again" in lines[0]
     assert len(rows) == 5 and not any(r["error"] for r in rows)
+
+
+README_EXAMPLE = """
+import numpy as np
+import vlthink
+
+
+class MyPolicy(vlthink.PolicyBase):
+    name = "my-policy"
+
+    def act(self, observations):
+        return np.zeros((len(observations), 7), np.float32)
+
+
+result = vlthink.evaluate(MyPolicy(), suite="VLThink-Shape-v0", episodes=1, out="runs/mine",
+                          progress=False)
+print("exit", result.exit_code, len(result.rows))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["script", "stdin"])
+def test_the_readme_python_example_runs_as_written_without_a_main_guard(how, tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "example.py"
+    script.write_text(README_EXAMPLE)
+    args, stdin = ([sys.executable, str(script)], None)
+    if how == "stdin":
+        args, stdin = [sys.executable, "-"], README_EXAMPLE
+    res = subprocess.run(
+        args, input=stdin, cwd=tmp_path, capture_output=True, text=True, timeout=900
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "exit 0 1" in res.stdout  # once: the workers did not run the script again

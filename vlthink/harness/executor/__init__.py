@@ -44,7 +44,10 @@ from collections.abc import Callable
 from typing import Any
 
 from vlthink.harness.executor.base import Executor, KeyQueue
-from vlthink.harness.executor.episode import RunningEpisode
+from vlthink.harness.executor.episode import (  # noqa: F401  (_jsonable_task: demos rows)
+    RunningEpisode,
+    _jsonable_task,
+)
 from vlthink.harness.executor.failures import DISPOSITION, Disposition
 from vlthink.harness.executor.gpu import GpuExecutor
 from vlthink.harness.executor.options import (
