@@ -1,5 +1,6 @@
 """The Python entry point: evaluate a policy object with the same harness as ``vlthink-eval``.
 
+    import numpy as np
     import vlthink
 
     class MyPolicy(vlthink.PolicyBase):
@@ -11,7 +12,13 @@
     print(result.table)                       # the summary, as vlthink-eval prints it
 
 Workers, resume, the run directory, the summary and the exit codes are those of ``vlthink-eval``
-(the policy runs in this process; envs run in worker processes).
+(the policy runs in this process; envs run in worker processes). The keywords become an
+:class:`~vlthink.harness.config.EvalConfig` directly (no command line is built or parsed) and
+run through :func:`vlthink.harness.pipeline.run`, as ``vlthink-eval`` does. The example runs as
+written from a script (no ``if __name__ == "__main__":`` guard needed) or from stdin: the env
+workers are spawned without re-running the caller's script. Only a policy that
+``runs_in_worker`` and whose class is defined in the script itself makes the workers import
+the script, and then the call needs the guard.
 """
 
 from __future__ import annotations

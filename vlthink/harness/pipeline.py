@@ -13,6 +13,7 @@ with errored episodes (``--retry-errors``), 130 interrupted.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +21,13 @@ from typing import Any
 
 from vlthink.harness import results, rundir
 from vlthink.harness.config import EvalConfig
-from vlthink.harness.executor import RunOptions, RunOutcome, make_executor, obs_mode_for
+from vlthink.harness.executor import (
+    RunOptions,
+    RunOutcome,
+    make_executor,
+    needs_main,
+    obs_mode_for,
+)
 from vlthink.harness.progress import Progress
 from vlthink.harness.results import HarnessError
 from vlthink.harness.video import require_encoder
@@ -136,6 +143,7 @@ def prepare(config: EvalConfig, policy: Any) -> RunSetup:
             manifest.to_json(), results.read_manifest(config.baseline), str(config.baseline)
         )
     check_model_files(policy)
+    check_main_importable(policy, traits)
     if opts.record_video:
         require_encoder()
     preflight(config.plan)
@@ -166,6 +174,19 @@ def check_model_files(policy: Any) -> None:
                 f"policy {getattr(policy, 'name', '?')!r}: {key} {value!r} does not exist. "
                 f"Fix: point `{key}` in the policy file at the model folder"
             )
+
+
+def check_main_importable(policy: Any, traits: PolicyTraits) -> None:
+    """A policy that runs in the workers travels pickled, by its class's import path; a class
+    defined in code read from stdin (or ``-c``) has none a worker could import."""
+    main = sys.modules.get("__main__")
+    if needs_main(policy, traits) and not os.path.isfile(getattr(main, "__file__", None) or ""):
+        raise HarnessError(
+            f"policy {getattr(policy, 'name', '?')!r} runs in the workers, and its class is "
+            "defined in code read from stdin, which a worker process cannot import. Fix: save "
+            'the code as a script (with the call under `if __name__ == "__main__":`), or '
+            "define the class in a module"
+        )
 
 
 def _local_path(value: str) -> bool:

@@ -199,8 +199,9 @@ class WorkerStartError(RuntimeError):
 
 #: The one line for a worker that died on start while re-running the caller's script.
 MAIN_GUARD_HINT = (
-    "If you call vlthink.evaluate from a script, put the call under "
-    '`if __name__ == "__main__":` (each worker imports the script to find the policy class)'
+    "the policy runs in the workers and its class is defined in your script, which each worker "
+    'imports: put the vlthink.evaluate call under `if __name__ == "__main__":`, or define the '
+    "class in a module"
 )
 
 
@@ -269,11 +270,13 @@ class ProcessWorker:
             return
         self.kill()
         why = f"it did not start within {timeout:g}s" if reply.kind == "timeout" else reply.detail
-        hint = f" {MAIN_GUARD_HINT}." if self.with_main else ""
-        raise WorkerStartError(
-            f'a worker process could not start: {why}. Fix: check that `python -c "import '
-            'vlthink"` works in this environment (MS_ASSET_DIR set, board art present).' + hint
+        fix = (
+            MAIN_GUARD_HINT
+            if self.with_main
+            else 'check that `python -c "import vlthink"` works in this environment '
+            "(MS_ASSET_DIR set, board art present)"
         )
+        raise WorkerStartError(f"a worker process could not start: {why}. Fix: {fix}.")
 
     def send(self, request: Request) -> None:
         self.wait_started()
