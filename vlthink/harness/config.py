@@ -173,27 +173,39 @@ def run_size(
     """(episodes per cell, seeds) from --episodes / --seed / --protocol (a preset fixes both)."""
     if episodes_ is not None and (not isinstance(episodes_, int) or episodes_ < 1):
         raise HarnessError(f"episodes must be an integer >= 1, got {episodes_!r}")
-    try:
-        given_seeds = None if seeds is None else tuple(check_seed(s) for s in seeds)
-    except ValueError as exc:
-        raise HarnessError(f"--seed: {exc}. Fix: pass seeds in that range") from None
+    given_seeds = _seeds(seeds)
     if preset is None:
         n = episodes_ if episodes_ is not None else DEFAULT_EPISODES
         return n, given_seeds if given_seeds is not None else DEFAULT_SEEDS
+    return _preset(preset, episodes_, given_seeds)
+
+
+def _seeds(seeds: Sequence[int] | None) -> tuple[int, ...] | None:
+    try:
+        return None if seeds is None else tuple(check_seed(s) for s in seeds)
+    except ValueError as exc:
+        raise HarnessError(f"--seed: {exc}. Fix: pass seeds in that range") from None
+
+
+def _preset(
+    preset: str, episodes_: int | None, seeds: tuple[int, ...] | None
+) -> tuple[int, tuple[int, ...]]:
+    """A --protocol preset's size; an --episodes or --seed that says otherwise is refused."""
     if preset not in PROTOCOL_PRESETS:
         raise HarnessError(f"unknown --protocol {preset!r}; known: {', '.join(PROTOCOL_PRESETS)}")
     n, preset_seeds = PROTOCOL_PRESETS[preset]
+    spelt = " ".join(map(str, preset_seeds))
     given = [
         f"{flag} {value}"
         for flag, value, wanted in (
             ("--episodes", episodes_, n),
-            ("--seed", " ".join(map(str, given_seeds or [])), " ".join(map(str, preset_seeds))),
+            ("--seed", " ".join(map(str, seeds or [])), spelt),
         )
         if value not in (None, "", wanted)
     ]
     if given:
         raise HarnessError(
-            f"--protocol {preset} means {n} episodes x seeds {' '.join(map(str, preset_seeds))}; "
+            f"--protocol {preset} means {n} episodes x seeds {spelt}; "
             f"it cannot be combined with {' and '.join(given)}. Fix: drop one of them."
         )
     return n, preset_seeds
