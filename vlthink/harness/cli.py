@@ -74,7 +74,7 @@ def _seed(text: str) -> int:
     try:
         return check_seed(int(text))
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc).replace("a run seed is", "seeds are")) from None
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 _H1_CHOICES = ALTERNATIVES
