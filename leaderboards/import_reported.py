@@ -43,7 +43,7 @@ def variant_env_ids() -> dict[str, str]:
 def main() -> int:
     import pandas as pd
 
-    from vlthink.harness.leaderboard import COLUMNS, read_board, write_board
+    from vlthink.report.leaderboard import COLUMNS, read_board, write_board
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--table", type=Path, default=DEFAULT_TABLE)

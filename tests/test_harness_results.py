@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from vlthink.harness import leaderboard, results, summary
+from vlthink.harness import results, summary
 from vlthink.harness.episodes import HARNESS_PROTOCOL, episode_seed
+from vlthink.report import leaderboard
 
 
 def _row(env, ep, seed, ok, end=None, placed="target", error=None, policy="p"):

@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from vlthink import cli
-from vlthink.harness import leaderboard
-from vlthink.report import board, outcomes
+from vlthink.report import board, leaderboard, outcomes
 from vlthink.report.browser import find_chromium, load_page
 from vlthink.report.numbers import p_note
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from vlthink.harness import cli, leaderboard, rundir
+from vlthink.harness import cli, rundir
 from vlthink.harness.results import HarnessError
+from vlthink.report import leaderboard
 
 
 def _plan(*argv):

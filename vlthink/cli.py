@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_parser(sub)  # report RUN_DIR... [--baseline DIR] [--out report.html]
 
-    from vlthink.harness.leaderboard import add_leaderboard_parser
+    from vlthink.report.cli import add_leaderboard_parser
 
     add_leaderboard_parser(sub)  # leaderboard publish RUN_DIR... [--baseline DIR] [--out-dir DIR]
     return parser

@@ -108,7 +108,8 @@ def record_parser() -> argparse.ArgumentParser:
 def cmd_record(argv: Sequence[str]) -> int:
     from vlthink.demos.processing import Processing
     from vlthink.demos.record import RecordConfig, record
-    from vlthink.harness.cli import load_policy, resolve_envs
+    from vlthink.harness.config import resolve_envs
+    from vlthink.harness.pipeline import load_policy
     from vlthink.harness.results import HarnessError
     from vlthink.policies.base import PolicyTraits
 

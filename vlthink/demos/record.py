@@ -259,7 +259,7 @@ def record(cfg: RecordConfig, policy: Any, suite_specs: list[str]) -> int:
     from tqdm.auto import tqdm
 
     from vlthink.harness import results
-    from vlthink.harness.cli import preflight
+    from vlthink.harness.pipeline import preflight
     from vlthink.harness.rundir import RunPlan
 
     facts = recording_facts(cfg, policy, suite_specs)

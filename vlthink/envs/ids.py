@@ -2,13 +2,14 @@
 building anything.
 
 ``import vlthink`` runs :func:`register_gym_ids`: each id gets a Gymnasium spec whose entry point
-imports the envs (torch, SAPIEN, ManiSkill: seconds) only when an env is first made. A process
-that only plans, publishes or starts workers (the harness's parent) never pays for them.
+is a string naming its env class (:data:`ENTRY_POINTS`), imported (torch, SAPIEN, ManiSkill:
+seconds) only when an env is first made. A process that only plans, publishes or starts workers
+(the harness's parent) never pays for them.
 
 The ids are listed here, in suite order, with their suite and group (what a run's manifest
-and the harness's plan need); the task tables (:mod:`vlthink.envs.vl_think`'s
-``TASKS``, :mod:`vlthink.envs.ood.variants`'s ``VARIANTS``) must hold exactly these rows and
-groups, which :mod:`vlthink.envs.registry` checks when it is imported.
+and the harness's plan need); nothing here imports the env modules. The task tables
+(:mod:`vlthink.envs.vl_think`'s ``TASKS``, :mod:`vlthink.envs.ood.variants`'s ``VARIANTS``) hold
+the same rows and groups, which ``tests/test_env_ids.py`` checks (with every entry point).
 """
 
 from __future__ import annotations
@@ -93,16 +94,18 @@ def resolve_suites(specs: Sequence[str]) -> list[str]:
     return env_ids
 
 
-def _make(env_id: str, **kwargs):
-    from vlthink.envs.registry import make_env
-
-    return make_env(env_id, **kwargs)
+#: env id -> Gymnasium's string entry point: the env class, imported when the first env is made.
+ENTRY_POINTS: dict[str, str] = {
+    **{vl_think_env_id(d): f"vlthink.envs.vl_think:VLThink{d}Env" for d in VL_THINK_DOMAINS},
+    **{ood_env_id(v): f"vlthink.envs.ood.variants:OOD{v}Env" for v in OOD_VARIANTS},
+}
 
 
 def _make_vec(env_id: str, **kwargs):
-    from vlthink.envs.registry import make_vec_env
+    """Gymnasium's vector entry point: ManiSkill's batched wrapper over ``gym.make(env_id)``."""
+    from mani_skill.utils.registration import make_vec
 
-    return make_vec_env(env_id, **kwargs)
+    return make_vec(env_id, **kwargs)
 
 
 def register_gym_ids() -> None:
@@ -115,8 +118,8 @@ def register_gym_ids() -> None:
             continue
         gym.register(
             env_id,
-            entry_point=partial(_make, env_id=env_id),
-            vector_entry_point=partial(_make_vec, env_id=env_id),
+            entry_point=ENTRY_POINTS[env_id],
+            vector_entry_point=partial(_make_vec, env_id),
             max_episode_steps=MAX_EPISODE_STEPS,
             disable_env_checker=True,  # ManiSkill's envs may have empty observation spaces
             additional_wrappers=(

@@ -1,7 +1,10 @@
-"""The one list of vlthink environments: id -> task info, registered with ManiSkill on import.
+"""The vlthink environments with their task info: id -> :class:`TaskInfo`, registered with
+ManiSkill on import.
 
-Gymnasium knows the ids from :mod:`vlthink.envs.ids` (``import vlthink``); this module holds the
-env classes and their rows, and is imported when an env is first made.
+Gymnasium knows the ids from :mod:`vlthink.envs.ids` (``import vlthink``), whose string entry
+points name the env classes directly; this module (which imports every env) is for code that
+wants the task rows or ManiSkill's own registry. :func:`check_ids` says whether the task tables
+and the ids agree (run by the tests).
 """
 
 from __future__ import annotations
@@ -9,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mani_skill.utils.registration import REGISTERED_ENVS, register
-from mani_skill.utils.registration import make as maniskill_make
-from mani_skill.utils.registration import make_vec as maniskill_make_vec
 
 from vlthink.envs import ids
 from vlthink.envs.ids import (  # noqa: F401  (re-exported)
@@ -59,26 +60,21 @@ def register_all() -> None:
             register(info.env_id, info.env_class, max_episode_steps=MAX_EPISODE_STEPS)
 
 
-def _check_ids() -> None:
-    """The task tables hold exactly the ids Gymnasium was given, in the same order and groups."""
-    tables = {i: (t.suite, t.group) for i, t in {**VL_THINK_TASKS, **OOD_TASKS}.items()}
+def check_ids() -> None:
+    """The task tables hold exactly the ids Gymnasium was given, in the same order and groups,
+    and each id's entry point names its class."""
+    rows = {**VL_THINK_TASKS, **OOD_TASKS}
+    tables = {i: (t.suite, t.group) for i, t in rows.items()}
     if tables != ids.GROUPS or tuple(tables) != ids.ENV_IDS:
         differing = sorted(i for i in {*tables, *ids.GROUPS} if tables.get(i) != ids.GROUPS.get(i))
         raise RuntimeError(
             "vlthink.envs.ids lists other env ids or groups than the task tables "
             f"(differing: {differing or 'the order'}); make the two lists agree"
         )
-
-
-def make_env(env_id: str, **kwargs):
-    """Gymnasium's entry point for every vlthink id: the ManiSkill env itself."""
-    register_all()
-    return maniskill_make(env_id, **kwargs)
-
-
-def make_vec_env(env_id: str, **kwargs):
-    register_all()
-    return maniskill_make_vec(env_id, **kwargs)
+    for eid, info in rows.items():
+        cls = info.env_class
+        if ids.ENTRY_POINTS[eid] != f"{cls.__module__}:{cls.__name__}":
+            raise RuntimeError(f"{eid}: entry point {ids.ENTRY_POINTS[eid]} is not {cls}")
 
 
 def task(env_id: str) -> TaskInfo:
@@ -91,5 +87,4 @@ def task(env_id: str) -> TaskInfo:
         ) from None
 
 
-_check_ids()
 register_all()

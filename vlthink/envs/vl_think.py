@@ -333,3 +333,4 @@ def _domain_env(domain: str) -> type[VLThinkEnv]:
 
 
 DOMAIN_ENVS: dict[str, type[VLThinkEnv]] = {t.domain: _domain_env(t.domain) for t in TASKS}
+globals().update({c.__name__: c for c in DOMAIN_ENVS.values()})  # named by entry points

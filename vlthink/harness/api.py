@@ -1,5 +1,6 @@
 """The Python entry point: evaluate a policy object with the same harness as ``vlthink-eval``.
 
+    import numpy as np
     import vlthink
 
     class MyPolicy(vlthink.PolicyBase):
@@ -11,13 +12,17 @@
     print(result.table)                       # the summary, as vlthink-eval prints it
 
 Workers, resume, the run directory, the summary and the exit codes are those of ``vlthink-eval``
-(the policy runs in this process; envs run in worker processes).
+(the policy runs in this process; envs run in worker processes). The keywords become an
+:class:`~vlthink.harness.config.EvalConfig` directly (no command line is built or parsed) and
+run through :func:`vlthink.harness.pipeline.run`, as ``vlthink-eval`` does. The example runs as
+written from a script (no ``if __name__ == "__main__":`` guard needed) or from stdin: the env
+workers are spawned without re-running the caller's script. Only a policy that
+``runs_in_worker`` and whose class is defined in the script itself makes the workers import
+the script, and then the call needs the guard.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +30,8 @@ from typing import Any
 
 import pandas as pd
 
-from vlthink.harness import cli, rundir, summary
-from vlthink.harness.results import HarnessError
+from vlthink.harness import pipeline
+from vlthink.harness.config import EvalConfig
 
 
 @dataclass
@@ -49,45 +54,36 @@ def evaluate(
     record_video: bool = False,
     retry_errors: bool = False,
     progress: bool = True,
+    protocol: str | None = None,
+    shard: str | None = None,
     **options: Any,
 ) -> Evaluation:
     """Run ``policy`` (an object, a policy name, a .toml path or an import string) on ``suite``.
 
     ``episodes`` / ``seeds`` default to ``vlthink-eval``'s (128 episodes, seed 0);
     ``protocol="paper"`` runs the paper's size instead. ``options`` are other ``vlthink-eval``
-    options by their Python names (``episode_timeout``, ``max_policy_failures``, ``obs_mode``). Bad input raises :class:`HarnessError` with the
-    message ``vlthink-eval`` prints.
+    options by their Python names (``episode_timeout``, ``max_policy_failures``, ``obs_mode``).
+    Bad input raises :class:`~vlthink.harness.results.HarnessError` with the message
+    ``vlthink-eval`` prints.
     """
-    specs = [suite] if isinstance(suite, str) else list(suite)
     spec = policy if isinstance(policy, str) else _import_string(policy)
-    argv = [
-        "--policy",
+    config = EvalConfig.build(
         spec,
-        "--suite",
-        *specs,
-        "--workers",
-        str(workers),
-    ]
-    argv += ["--episodes", str(episodes)] if episodes is not None else []
-    argv += ["--seed", *map(str, seeds)] if seeds is not None else []
-    argv += ["--out", str(out)] if out is not None else []
-    argv += ["--record-video"] if record_video else []
-    argv += ["--retry-errors"] if retry_errors else []
-    argv += [] if progress else ["--no-progress"]
-    for key, value in options.items():
-        argv += [f"--{key.replace('_', '-')}", str(value)]
-    with contextlib.redirect_stderr(io.StringIO()) as err:
-        try:
-            args = cli.build_parser().parse_args(argv)
-        except SystemExit:
-            raise HarnessError(err.getvalue().strip().splitlines()[-1]) from None
-    plan, tasks = cli.plan_from_args(args)
-    obj = cli.load_policy(policy) if isinstance(policy, str) else policy
-    path = Path(out) if out is not None else plan.default_out(obj.name, specs)
-    args.out = path
-    code = cli.run_policy(args, argv, obj, plan, tasks)
-    manifest, rows = rundir.load_run(path)
-    return Evaluation(path, code, summary.summarize(manifest, rows), rows)
+        suite=suite,
+        episodes=episodes,
+        seeds=None if seeds is None else tuple(seeds),
+        protocol=protocol,
+        shard=shard,
+        out=None if out is None else Path(out),
+        workers=workers,
+        record_video=record_video,
+        retry_errors=retry_errors,
+        progress=progress,
+        **options,
+    )
+    obj = pipeline.load_policy(policy) if isinstance(policy, str) else policy
+    done = pipeline.run(config, obj)
+    return Evaluation(done.out, done.code, done.table, done.rows)
 
 
 def _import_string(policy: Any) -> str:

@@ -22,7 +22,7 @@ membership does not depend on the order episodes are listed in.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 SEEDING = "sha256-v1"
@@ -57,12 +57,20 @@ def episode_seed(env_id: str, episode: int, seed: int) -> int:
     return int.from_bytes(_digest("vlthink-episode", env_id, episode, seed)[:4], "big")
 
 
-def plan_episodes(env_ids: Iterable[str], episodes: int, seeds: Iterable[int]) -> list[EpisodeKey]:
-    """Every episode of a run, in a canonical order (env, seed, episode)."""
+def iter_episodes(
+    env_ids: Iterable[str], episodes: int, seeds: Iterable[int]
+) -> Iterator[EpisodeKey]:
+    """Every episode of a run, one at a time, in a canonical order (env, seed, episode)."""
     seeds = list(seeds)
-    return [
-        EpisodeKey(env_id, ep, s) for env_id in env_ids for s in seeds for ep in range(episodes)
-    ]
+    for env_id in env_ids:
+        for s in seeds:
+            for ep in range(episodes):
+                yield EpisodeKey(env_id, ep, s)
+
+
+def plan_episodes(env_ids: Iterable[str], episodes: int, seeds: Iterable[int]) -> list[EpisodeKey]:
+    """Every episode of a run as a list (a run itself walks :func:`iter_episodes`)."""
+    return list(iter_episodes(env_ids, episodes, seeds))
 
 
 def shard_of(key: EpisodeKey, num_shards: int) -> int:
@@ -74,9 +82,14 @@ def shard_of(key: EpisodeKey, num_shards: int) -> int:
 
 def select_shard(keys: Iterable[EpisodeKey], index: int, num_shards: int) -> list[EpisodeKey]:
     """The episodes of shard ``index`` of ``num_shards`` (keys keep their given order)."""
+    return list(iter_shard(keys, index, num_shards))
+
+
+def iter_shard(keys: Iterable[EpisodeKey], index: int, num_shards: int) -> Iterator[EpisodeKey]:
+    """:func:`select_shard`, one key at a time."""
     if not 0 <= index < num_shards:
         raise ValueError(f"shard index {index} out of range for {num_shards} shards")
-    return [k for k in keys if shard_of(k, num_shards) == index]
+    return (k for k in keys if shard_of(k, num_shards) == index)
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -17,14 +17,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vlthink.harness import results
-from vlthink.harness.episodes import HARNESS_PROTOCOL, EpisodeKey, plan_episodes, select_shard
+from vlthink.harness.episodes import (
+    HARNESS_PROTOCOL,
+    EpisodeKey,
+    iter_episodes,
+    iter_shard,
+    shard_of,
+)
 from vlthink.harness.results import HarnessError
 
 
@@ -68,14 +74,29 @@ class RunPlan:
         return self.episodes == PAPER_EPISODES and tuple(sorted(self.seeds)) == PAPER_SEEDS
 
     def keys(self) -> list[EpisodeKey]:
-        keys = plan_episodes(self.envs, self.episodes, self.seeds)
-        return select_shard(keys, *self.shard) if self.shard else keys
+        return list(self.iter_keys())
+
+    def iter_keys(self) -> Iterator[EpisodeKey]:
+        """The planned episodes one at a time: memory does not grow with the plan's size."""
+        keys = iter_episodes(self.envs, self.episodes, self.seeds)
+        return iter_shard(keys, *self.shard) if self.shard else keys
+
+    def __contains__(self, key: EpisodeKey) -> bool:
+        env_id, episode, seed = key
+        planned = env_id in self.envs and seed in self.seeds and 0 <= episode < self.episodes
+        return planned and (self.shard is None or shard_of(key, self.shard[1]) == self.shard[0])
 
     def per_env(self) -> dict[str, int]:
+        """Episodes planned per env (a shard counts its own, walking the plan)."""
+        if self.shard is None:
+            return {e: self.episodes * len(self.seeds) for e in self.envs}
         counts = {e: 0 for e in self.envs}
-        for k in self.keys():
+        for k in self.iter_keys():
             counts[k.env_id] += 1
         return counts
+
+    def size(self) -> int:
+        return sum(self.per_env().values())
 
     def command(self, policy_spec: str, suite_specs: Sequence[str]) -> str:
         """The command that reproduces this run (identity options only)."""
@@ -245,7 +266,7 @@ class OpenRun:
     def rows_path(self) -> Path:
         return self.path / results.ROWS_FILE
 
-    def todo(self) -> list[EpisodeKey]:
+    def todo(self) -> Iterator[EpisodeKey]:
         return todo(self.manifest.plan, self.rows)
 
 
@@ -283,9 +304,10 @@ def open_run(
         yield OpenRun(path, manifest, rows, notes)
 
 
-def todo(plan: RunPlan, rows: list[dict[str, Any]]) -> list[EpisodeKey]:
+def todo(plan: RunPlan, rows: Iterable[dict[str, Any]]) -> Iterator[EpisodeKey]:
+    """The planned episodes without a row, in plan order, one at a time."""
     done = {results.row_key(r) for r in rows}
-    return [k for k in plan.keys() if k not in done]
+    return (k for k in plan.iter_keys() if k not in done)
 
 
 def completeness(
@@ -293,8 +315,7 @@ def completeness(
 ) -> tuple[int, int]:
     """(finished, planned) episodes of a run."""
     plan = manifest.plan if isinstance(manifest, Manifest) else RunPlan.from_json(manifest["plan"])
-    planned = set(plan.keys())
-    return len({results.row_key(r) for r in rows} & planned), len(planned)
+    return len({k for k in map(results.row_key, rows) if k in plan}), plan.size()
 
 
 def merge_shards(out: Path, shard_dirs: Sequence[Path]) -> tuple[dict, list]:

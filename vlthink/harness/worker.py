@@ -1,22 +1,7 @@
-"""The worker protocol: what the executor says to an env worker and what it hears back.
+"""Env workers: the request loop, the process that runs it, and an in-process stand-in.
 
-Requests (executor → worker)::
-
-    Reset(env_id, episode_seed, obs_mode)   start an episode (builds the env first if the id
-                                            or the observation mode changed)
-    Step(action)                  one control step of the current episode
-    Play(reset, spec, policy, keep_images)   a whole episode, its actions from ``policy``
-    Close()                       shut down
-
-Replies (worker → executor)::
-
-    Ready(observation, task)                          the episode's first observation
-    Stepped(observation, success, placed_on, done, grasped)   after one step
-    Played(ready, actions, steps, failed)             a whole episode, step by step
-    Failed(kind, detail)                              why there is no answer
-
-``Failed.kind`` is one of :data:`FAILURE_KINDS`; what the harness does with each kind is the
-table in :mod:`vlthink.harness.executor`. A worker is anything with ``start / send / receive /
+The messages are :mod:`vlthink.harness.protocol`'s (re-exported here), the envs
+:mod:`vlthink.harness.episode_env`'s. A worker is anything with ``start / send / receive /
 kill / close`` and ``has_reply / handles`` (for :func:`first_ready`): :class:`ProcessWorker` runs
 one ManiSkill env in a spawned process (SAPIEN and torch do not survive a fork);
 :class:`InProcessWorker` runs the same request loop in this process over any
@@ -24,7 +9,8 @@ one ManiSkill env in a spawned process (SAPIEN and torch do not survive a fork);
 
 A process worker needs nothing but a pipe to start: what it builds is in each ``Reset``. So a run
 starts its workers first, and their imports (torch, SAPIEN, ManiSkill) go on while the parent
-imports, reads the plan and loads the policy.
+imports, reads the plan and loads the policy. It does not re-run the parent's ``__main__``
+script (see :func:`_spawning_without_main`).
 
 ``Play`` is for a policy that ``runs_in_worker`` (the scripted ones): it travels, pickled, with
 each episode, and the worker acts and steps in one loop with no round trip to the executor per
@@ -41,166 +27,33 @@ import pickle
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from vlthink.policies.base import EpisodeSpec, Observation, check_actions
+from vlthink.harness.episode_env import EpisodeEnv, ManiSkillEpisodes, as_list  # noqa: F401
+from vlthink.harness.protocol import (  # noqa: F401  (the messages, importable from here too)
+    FAILURE_KINDS,
+    Close,
+    Failed,
+    Play,
+    Played,
+    Ready,
+    Reply,
+    Request,
+    Reset,
+    Started,
+    Step,
+    Stepped,
+    short_exc,
+)
+from vlthink.policies.base import check_actions
 
 STARTUP_TIMEOUT = 600.0  # s; a worker's imports on a cold, busy machine can take tens of seconds
-
-#: Why a request got no answer. ``env_build``: the env could not be made; ``env_reset`` /
-#: ``env_step``: an exception inside the env; ``timeout``: no answer within the episode's
-#: budget; ``worker_died``: the worker process exited; ``worker_start``: it never came up.
-FAILURE_KINDS = ("env_build", "env_reset", "env_step", "timeout", "worker_died", "worker_start")
-
-
-# --- messages --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reset:
-    env_id: str
-    episode_seed: int
-    obs_mode: str  # ManiSkill observation mode ("rgb", "state_dict", ...)
-
-
-@dataclass(frozen=True)
-class Step:
-    action: np.ndarray
-
-
-@dataclass(frozen=True)
-class Play:
-    reset: Reset
-    spec: EpisodeSpec  # the episode's identity (its task comes from the reset)
-    policy: Any  # a fresh copy for this episode (a policy that runs_in_worker)
-    keep_images: bool  # send the camera frames back (a video or a trace keeps them)
-
-
-@dataclass(frozen=True)
-class Close:
-    pass
-
-
-@dataclass(frozen=True)
-class Ready:
-    observation: Observation
-    task: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Stepped:
-    observation: Observation
-    success: bool
-    placed_on: int | None
-    done: bool
-    grasped: bool | None = None  # the gripper holds the object (None: the env does not say)
-
-
-@dataclass(frozen=True)
-class Failed:
-    kind: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class Played:
-    """A played episode: ``steps[i]`` came back from ``actions[i]``; ``failed``, why it stopped
-    before the env ended it (``ready`` is None when the reset failed)."""
-
-    ready: Ready | None
-    actions: list[np.ndarray]
-    steps: list[Stepped]
-    failed: Failed | None = None
-
-
-@dataclass(frozen=True)
-class Started:
-    pid: int
-
-
-Request = Reset | Step | Play | Close
-Reply = Ready | Stepped | Played | Failed
-
-
-def short_exc(exc: BaseException, limit: int = 500) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# --- envs a worker drives --------------------------------------------------------------------
-
-
-class EpisodeEnv(Protocol):
-    """A batch of ``num_envs`` episodes of one env id, run in lock-step."""
-
-    num_envs: int
-
-    def reset(self, episode_seeds: list[int]) -> list[Ready]: ...
-
-    def step(self, actions: np.ndarray) -> list[Stepped]: ...
-
-    def close(self) -> None: ...
-
-
-def as_list(x: Any, n: int, cast: Callable = bool) -> list:
-    """``n`` Python values from a per-sub-env tensor/array (a single value is broadcast)."""
-    if hasattr(x, "cpu"):
-        x = x.cpu().numpy()
-    arr = np.asarray(x).reshape(-1)
-    if arr.size == 1 and n > 1:
-        arr = np.repeat(arr, n)
-    return [cast(v) for v in arr[:n]]
-
-
-class ManiSkillEpisodes:
-    """A vlthink env made with ``gym.make``, spoken to in the worker protocol's terms."""
-
-    def __init__(self, env_id: str, obs_mode: str, sim_backend: str = "cpu", num_envs: int = 1):
-        import gymnasium as gym
-
-        import vlthink  # noqa: F401  (registers the env ids)
-
-        self.num_envs = num_envs
-        self.env = gym.make(env_id, obs_mode=obs_mode, sim_backend=sim_backend, num_envs=num_envs)
-
-    def reset(self, episode_seeds: list[int]) -> list[Ready]:
-        from vlthink.harness.bridge import episode_tasks, policy_observations
-
-        seed = episode_seeds[0] if self.num_envs == 1 else list(episode_seeds)
-        obs, _info = self.env.reset(seed=seed)
-        return [
-            Ready(o, t) for o, t in zip(policy_observations(self.env, obs), episode_tasks(self.env))
-        ]
-
-    def step(self, actions: np.ndarray) -> list[Stepped]:
-        import torch
-
-        from vlthink.harness.bridge import policy_observations
-
-        n = self.num_envs
-        batch = np.asarray(actions, np.float32).reshape(n, -1)
-        act = torch.as_tensor(batch) if n > 1 else batch
-        obs, _r, term, trunc, info = self.env.step(act)
-        success = as_list(info["success"], n) if "success" in info else [False] * n
-        placed = as_list(info["placed_on"], n, int) if "placed_on" in info else [None] * n
-        grasped = (
-            as_list(info["is_src_obj_grasped"], n) if "is_src_obj_grasped" in info else [None] * n
-        )
-        done = [a or b for a, b in zip(as_list(term, n), as_list(trunc, n))]
-        return [
-            Stepped(o, s, p, d, g)
-            for o, s, p, d, g in zip(
-                policy_observations(self.env, obs), success, placed, done, grasped
-            )
-        ]
-
-    def close(self) -> None:
-        self.env.close()
 
 
 # --- the request loop (one env, rebuilt when the id changes or after an error) ---------------
@@ -307,7 +160,9 @@ def _serve(conn) -> None:  # pragma: no cover - runs in the child
         import torch
 
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
-        import vlthink  # noqa: F401  (registers the env ids)
+        from vlthink.envs.ids import register_gym_ids
+
+        register_gym_ids()
     except BaseException as exc:
         conn.send(
             Failed("worker_start", short_exc(exc) + " | " + traceback.format_exc(limit=4)[-1500:])
@@ -342,6 +197,36 @@ class WorkerStartError(RuntimeError):
     pass
 
 
+#: The one line for a worker that died on start while re-running the caller's script.
+MAIN_GUARD_HINT = (
+    "the policy runs in the workers and its class is defined in your script, which each worker "
+    'imports: put the vlthink.evaluate call under `if __name__ == "__main__":`, or define the '
+    "class in a module"
+)
+
+
+@contextmanager
+def _spawning_without_main() -> Iterator[None]:
+    """Start a process that does not re-run the parent's ``__main__``.
+
+    A spawned child normally imports the parent's main script first (so that objects pickled
+    by reference to ``__main__`` are found). An env worker needs none of it: its requests name
+    vlthink's classes only. Without this, a script calling ``vlthink.evaluate`` with no
+    ``if __name__ == "__main__":`` guard would run again in every worker, and code read from
+    stdin could not be found at all. The child is still a fresh interpreter (spawn, not fork).
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in vars(main or {})}
+    if main is not None:
+        main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+    try:
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+
+
 class ProcessWorker:
     """One env process and its pipe; started lazily, killed and replaced on a timeout or death.
 
@@ -350,8 +235,9 @@ class ProcessWorker:
     the next ``send`` starts a fresh one.
     """
 
-    def __init__(self, context: Any = None):
+    def __init__(self, context: Any = None, with_main: bool = False):
         self.ctx = context or mp.get_context("spawn")
+        self.with_main = with_main  # import __main__ first: a Play's policy class lives there
         self.proc = None
         self.conn = None
         self.started = False
@@ -365,7 +251,11 @@ class ProcessWorker:
         self.kill()
         parent, child = self.ctx.Pipe()
         self.proc = self.ctx.Process(target=_serve, args=(child,), daemon=True)
-        self.proc.start()
+        if self.with_main:
+            self.proc.start()
+        else:
+            with _spawning_without_main():
+                self.proc.start()
         child.close()
         self.conn = parent
 
@@ -380,10 +270,13 @@ class ProcessWorker:
             return
         self.kill()
         why = f"it did not start within {timeout:g}s" if reply.kind == "timeout" else reply.detail
-        raise WorkerStartError(
-            f'a worker process could not start: {why}. Fix: check that `python -c "import '
-            'vlthink"` works in this environment (MS_ASSET_DIR set, board art present).'
+        fix = (
+            MAIN_GUARD_HINT
+            if self.with_main
+            else 'check that `python -c "import vlthink"` works in this environment '
+            "(MS_ASSET_DIR set, board art present)"
         )
+        raise WorkerStartError(f"a worker process could not start: {why}. Fix: {fix}.")
 
     def send(self, request: Request) -> None:
         self.wait_started()

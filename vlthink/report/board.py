@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vlthink.harness import leaderboard
-from vlthink.report import charts
+from vlthink.report import charts, leaderboard
 from vlthink.report.charts import Bar, Series
 from vlthink.report.html import esc, page, table, tag
 from vlthink.report.media import MediaSink

@@ -1,4 +1,4 @@
-"""Command lines: ``vlthink report`` and ``vlthink leaderboard render``."""
+"""Command lines: ``vlthink report`` and ``vlthink leaderboard publish|render``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 from vlthink.harness.results import HarnessError
-
-GALLERY_PER_ENV = 24  # cards per run and env; failures come first, so they are the ones kept
+from vlthink.report.report import GALLERY_PER_ENV
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -99,8 +98,8 @@ def add_render_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from vlthink.harness.leaderboard import default_dir
     from vlthink.report import board
+    from vlthink.report.leaderboard import default_dir
 
     board_dir = args.dir or default_dir()
     try:
@@ -114,4 +113,45 @@ def run_render(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(md)
     print(f"wrote {html}", file=sys.stderr if not args.md else sys.stdout)
+    return 0
+
+
+def add_leaderboard_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``leaderboard publish RUN_DIR... [--baseline DIR] [--out-dir DIR]`` to a CLI.
+
+    The parser's ``func`` default is :func:`run_leaderboard_command`; call ``args.func(args)``
+    and use its return value as the exit code (it prints user errors, no traceback).
+    """
+    lb = subparsers.add_parser("leaderboard", help="publish runs to the leaderboard CSVs")
+    sub = lb.add_subparsers(dest="leaderboard_command", required=True)
+    pub = sub.add_parser("publish", help="write/update leaderboards/vl-think.csv and ood.csv")
+    pub.add_argument("run_dirs", type=Path, nargs="+", help="complete run directories")
+    pub.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="run directory the p-values are computed against",
+    )
+    pub.add_argument(
+        "--out-dir",
+        type=Path,
+        default=None,
+        help="leaderboard folder (default: leaderboards/ of the checkout)",
+    )
+    lb.set_defaults(func=run_leaderboard_command)
+    pub.set_defaults(func=run_leaderboard_command)
+    add_render_parser(sub)  # leaderboard render: the CSVs as Markdown and HTML (vlthink.report)
+    return lb
+
+
+def run_leaderboard_command(args: argparse.Namespace) -> int:
+    from vlthink.report.leaderboard import publish
+
+    try:
+        paths = publish(args.run_dirs, out_dir=args.out_dir, baseline=args.baseline)
+    except HarnessError as exc:
+        print(f"vlthink leaderboard: error: {exc}", file=sys.stderr)
+        return 2
+    for p in paths:
+        print(f"updated {p}")
     return 0

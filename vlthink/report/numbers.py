@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vlthink.harness import leaderboard, summary
-from vlthink.report import charts, outcomes
+from vlthink.harness import summary
+from vlthink.report import charts, leaderboard, outcomes
 from vlthink.report.charts import Bar, Series
 from vlthink.report.html import esc, img, table, tag
 from vlthink.report.media import MediaSink

@@ -6,12 +6,12 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from vlthink.harness import leaderboard
-from vlthink.report import effects, gallery, numbers, provenance
-from vlthink.report.cli import GALLERY_PER_ENV
+from vlthink.report import effects, gallery, leaderboard, numbers, provenance
 from vlthink.report.html import page
 from vlthink.report.media import MediaSink
 from vlthink.report.runs import ReportError, load_runs
+
+GALLERY_PER_ENV = 24  # cards per run and env; failures come first, so they are the ones kept
 
 
 def build_report(

@@ -167,3 +167,4 @@ def _env_class(v: Variant) -> type[OODPickPlaceEnv]:
 
 
 VARIANT_ENVS: dict[str, type[OODPickPlaceEnv]] = {v.name: _env_class(v) for v in VARIANTS}
+globals().update({c.__name__: c for c in VARIANT_ENVS.values()})  # named by entry points

@@ -20,12 +20,11 @@ cells against ``baseline``).
   already on the board,
 * two runs giving the same policy on the same env, and a baseline that cannot be paired.
 
-Wire it into a CLI with :func:`add_leaderboard_parser` (``vlthink leaderboard publish RUN...``).
+The command line (``vlthink leaderboard publish RUN...``) is :mod:`vlthink.report.cli`'s.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import math
 from collections.abc import Sequence
@@ -257,46 +256,3 @@ def write_board(frame: pd.DataFrame, path: Path) -> None:
     tmp = Path(path).with_name(Path(path).name + ".tmp")
     frame.to_csv(tmp, index=False)
     tmp.replace(path)
-
-
-def add_leaderboard_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``leaderboard publish RUN_DIR... [--baseline DIR] [--out-dir DIR]`` to a CLI.
-
-    The parser's ``func`` default is :func:`run_leaderboard_command`; call ``args.func(args)``
-    and use its return value as the exit code (it prints user errors, no traceback).
-    """
-    lb = subparsers.add_parser("leaderboard", help="publish runs to the leaderboard CSVs")
-    sub = lb.add_subparsers(dest="leaderboard_command", required=True)
-    pub = sub.add_parser("publish", help="write/update leaderboards/vl-think.csv and ood.csv")
-    pub.add_argument("run_dirs", type=Path, nargs="+", help="complete run directories")
-    pub.add_argument(
-        "--baseline",
-        type=Path,
-        default=None,
-        help="run directory the p-values are computed against",
-    )
-    pub.add_argument(
-        "--out-dir",
-        type=Path,
-        default=None,
-        help="leaderboard folder (default: leaderboards/ of the checkout)",
-    )
-    lb.set_defaults(func=run_leaderboard_command)
-    pub.set_defaults(func=run_leaderboard_command)
-    from vlthink.report.cli import add_render_parser
-
-    add_render_parser(sub)  # leaderboard render: the CSVs as Markdown and HTML (vlthink.report)
-    return lb
-
-
-def run_leaderboard_command(args: argparse.Namespace) -> int:
-    import sys
-
-    try:
-        paths = publish(args.run_dirs, out_dir=args.out_dir, baseline=args.baseline)
-    except HarnessError as exc:
-        print(f"vlthink leaderboard: error: {exc}", file=sys.stderr)
-        return 2
-    for p in paths:
-        print(f"updated {p}")
-    return 0

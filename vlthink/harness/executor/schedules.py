@@ -1,0 +1,204 @@
+"""The CPU executor and its schedules: one object per way of feeding K workers.
+
+- :class:`Rounds` (any policy): lock-step; up to K episodes start with one ``reset``; a slot
+  whose episode ended keeps its last observation in the batch, its action discarded, until the
+  round's last episode ends.
+- :class:`Refill` (``per_slot_reset``): lock-step; a slot whose episode ends takes the next one
+  at once (the batch is indexed by slot, an idle slot's entry ``None``).
+- :class:`FreeRunning` (``per_slot_reset`` and not ``batched_act``): whichever worker answers
+  first gets its next action at once, from an ``act`` call on its slot alone.
+- :class:`InWorker` (``runs_in_worker``): each worker is sent a whole episode with a copy of
+  the policy and plays it; the first to answer takes the next episode.
+
+All four give identical rows: an episode's scene and actions depend on its identity only.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from vlthink.harness.executor.episode import RunningEpisode
+from vlthink.harness.executor.pool import PooledExecutor
+from vlthink.harness.protocol import Ready
+from vlthink.policies.base import PolicyTraits
+
+
+class LockStep:
+    """Rounds and refill share this: every control step one ``act`` over the batch, then every
+    busy worker steps in parallel."""
+
+    def __init__(self, ex: CpuExecutor):
+        self.ex = ex
+        self.slots: list[RunningEpisode | None] = [None] * len(ex.pool.workers)
+
+    def run(self) -> None:
+        ex = self.ex
+        while not ex.stopping():
+            self.fill()
+            active = [i for i, ep in enumerate(self.slots) if ep is not None and not ep.done]
+            if not active:
+                if not ex.queue:
+                    break
+                continue
+            self.step(active)
+            self.release()
+
+    # what rounds and refill do differently
+    def free_slots(self) -> list[int]:
+        raise NotImplementedError
+
+    def policy_reset(self, started: list[tuple[int, RunningEpisode]]) -> Any:
+        raise NotImplementedError
+
+    def batch(self) -> tuple[list[int], list[Any]]:
+        """(slot of each batch row, the observations the policy is asked about)."""
+        raise NotImplementedError
+
+    def over(self, over: list[bool]) -> bool:
+        """May the slots whose episodes are over be freed now?"""
+        raise NotImplementedError
+
+    # what they share
+    def fill(self) -> None:
+        free = self.free_slots()
+        keys = self.ex.take(len(free)) if free else []
+        if not keys:
+            return
+        slots = free[: len(keys)]
+        eps = [self.ex.new_episode(k) for k in keys]
+        for i, ep in zip(slots, eps):
+            self.slots[i] = ep
+        self.ex.pool.reset(slots, eps)
+        started = [(i, ep) for i, ep in zip(slots, eps) if not ep.done]
+        for i, ep in zip(slots, eps):
+            if ep.done:  # failed at reset: not part of the batch the policy is reset with
+                self.slots[i] = None
+        if started:
+            self.ex.call_policy("reset", [ep for _, ep in started], self.policy_reset(started))
+            self.release()
+
+    def step(self, active: list[int]) -> None:
+        batch, obs = self.batch()
+        actions = self.ex.act(obs, [self.slots[i] for i in active])
+        if actions is None:
+            return
+        row_of = {slot: j for j, slot in enumerate(batch)}
+        self.ex.pool.step([(i, self.slots[i], actions[row_of[i]]) for i in active])
+
+    def release(self) -> None:
+        """Free the slots whose episodes are over (rounds: all at once, when all are over)."""
+        over = [ep is None or ep.done for ep in self.slots]
+        if self.over(over):
+            self.slots = [None if gone else ep for ep, gone in zip(self.slots, over)]
+
+
+class Rounds(LockStep):
+    def free_slots(self) -> list[int]:
+        free = [i for i, ep in enumerate(self.slots) if ep is None]
+        return free if len(free) == len(self.slots) else []  # a round starts when all are free
+
+    def policy_reset(self, started: list[tuple[int, RunningEpisode]]) -> Any:
+        return partial(self.ex.policy.reset, [ep.spec for _, ep in started])
+
+    def batch(self) -> tuple[list[int], list[Any]]:
+        # the round's slots, in slot order; finished ones keep their last observation
+        batch = [i for i, ep in enumerate(self.slots) if ep is not None]
+        return batch, [self.slots[i].obs for i in batch]
+
+    def over(self, over: list[bool]) -> bool:
+        return all(over)
+
+
+class Refill(LockStep):
+    def free_slots(self) -> list[int]:
+        return [i for i, ep in enumerate(self.slots) if ep is None]
+
+    def policy_reset(self, started: list[tuple[int, RunningEpisode]]) -> Any:
+        slots, specs = [i for i, _ in started], [ep.spec for _, ep in started]
+        return partial(self.ex.policy.reset_slots, slots, specs)  # batch rows are slots
+
+    def batch(self) -> tuple[list[int], list[Any]]:
+        obs = [ep.obs if ep is not None and not ep.done else None for ep in self.slots]
+        return list(range(len(self.slots))), obs
+
+    def over(self, over: list[bool]) -> bool:
+        return True
+
+
+class FreeRunning:
+    """Each slot on its own: the first worker to answer gets its next request at once."""
+
+    plays = False  # InWorker: each request is a whole episode, played in the worker
+
+    def __init__(self, ex: CpuExecutor):
+        self.ex = ex
+        self.k = len(ex.pool.workers)
+        self.busy: dict[int, RunningEpisode] = {}  # slot -> its episode, a request in flight
+
+    def run(self) -> None:
+        ex = self.ex
+        while not ex.stopping():
+            self.start_free_slots()
+            if not self.busy:
+                break
+            slot, reply = ex.pool.next_reply(self.busy)
+            self.answer(slot, self.busy.pop(slot), reply)
+        for slot in self.busy:  # stopped: what is still in flight is left, not recorded
+            ex.pool.workers[slot].kill()
+
+    def start_free_slots(self) -> None:
+        play = self.ex.policy if self.plays else None
+        for slot in [i for i in range(self.k) if i not in self.busy]:
+            keys = self.ex.take(1)
+            if keys:
+                self.busy[slot] = self.ex.new_episode(keys[0])
+                self.ex.pool.send_reset(slot, self.busy[slot], play)
+
+    def answer(self, slot: int, ep: RunningEpisode, reply: Any) -> None:
+        """A worker's reply into its episode; a live episode gets its next action."""
+        ex = self.ex
+        ex.pool.apply(ep, reply, played=self.plays)
+        if not ep.done and isinstance(reply, Ready):
+            ex.call_policy("reset", [ep], partial(ex.policy.reset_slots, [slot], [ep.spec]))
+        if ep.done or ex.stopping():
+            return
+        obs: list[Any] = [None] * self.k
+        obs[slot] = ep.obs
+        actions = ex.act(obs, [ep])
+        if actions is not None:
+            ex.pool.send_step(slot, ep, actions[slot])
+            self.busy[slot] = ep
+
+
+class InWorker(FreeRunning):
+    plays = True
+
+
+def schedule_for(traits: PolicyTraits) -> type[LockStep] | type[FreeRunning]:
+    """The schedule a policy's traits call for (see the module docstring)."""
+    if traits.runs_in_worker:
+        return InWorker
+    if traits.per_slot_reset:
+        return Refill if traits.batched_act else FreeRunning
+    return Rounds
+
+
+class CpuExecutor(PooledExecutor):
+    """K workers, fed by the schedule the policy's traits call for."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.schedule = schedule_for(self.traits)(self)
+
+    @property
+    def free_running(self) -> bool:
+        return isinstance(self.schedule, FreeRunning)
+
+    @property
+    def in_worker(self) -> bool:
+        return isinstance(self.schedule, InWorker)
+
+    def _run(self) -> None:
+        self.pool.start()
+        self.schedule.run()
