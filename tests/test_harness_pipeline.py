@@ -6,6 +6,7 @@ import logging
 import tracemalloc
 from itertools import islice
 
+import numpy as np
 import pytest
 from harness_standins import Fault, Faults, SeedPolicy, workers
 
@@ -152,3 +153,45 @@ def test_the_readme_python_example_runs_as_written_without_a_main_guard(how, tmp
     )
     assert res.returncode == 0, res.stderr[-2000:]
     assert "exit 0 1" in res.stdout  # once: the workers did not run the script again
+
+
+class NeverPolicy(SeedPolicy):
+    """Never pushes: every stand-in episode fails (a baseline that is clearly worse)."""
+
+    name = "never"
+
+    def act(self, observations):
+        return np.zeros((len(observations), 7), np.float32)
+
+
+def _run(policy, out, baseline=None, **options):
+    config = EvalConfig.build(
+        policy.name, suite=ENV, episodes=64, out=out, baseline=baseline, progress=False, **options
+    )
+    return pipeline.run(config, policy, workers=workers(2))
+
+
+def test_stop_when_decided_stops_a_clear_difference_early_and_a_rerun_completes_it(tmp_path):
+    base = _run(NeverPolicy(), tmp_path / "never")
+    assert base.code == 0 and len(base.rows) == 64
+    run = _run(SeedPolicy(), tmp_path / "seed", tmp_path / "never", stop_when_decided=True)
+    assert run.code == 0  # decided: the unplayed episodes are not needed
+    assert 0 < len(run.rows) < 64 and len(run.rows) % 16 == 0  # stopped at a look
+    decisions = (tmp_path / "seed" / "sequential.csv").read_text()
+    assert "better" in decisions
+    assert run.manifest["sessions"][-1]["stop_when_decided"] == {"alpha": 0.05, "block": 16}
+    rerun = _run(SeedPolicy(), tmp_path / "seed", tmp_path / "never")
+    assert rerun.code == 0 and len(rerun.rows) == 64  # the same run, completed
+
+
+def test_stop_when_decided_never_declares_a_difference_against_itself(tmp_path):
+    _run(SeedPolicy(), tmp_path / "a")
+    run = _run(SeedPolicy(), tmp_path / "b", tmp_path / "a", stop_when_decided=True)
+    assert run.code == 0
+    decisions = (tmp_path / "b" / "sequential.csv").read_text()
+    assert "no difference" in decisions and "better" not in decisions
+
+
+def test_stop_when_decided_without_a_baseline_is_refused_with_the_fix():
+    with pytest.raises(HarnessError, match="Fix: add --baseline"):
+        EvalConfig.build("oracle", suite=ENV, stop_when_decided=True)

@@ -223,6 +223,40 @@ OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         "output",
+        "--adjust",
+        dict(
+            choices=("holm", "bh"),
+            default="holm",
+            help="adjusted p-values over the cells of a baseline comparison: holm "
+            "(family-wise error, default) or bh (Benjamini-Hochberg false discovery rate)",
+        ),
+    ),
+    (
+        "output",
+        "--stop-when-decided",
+        dict(
+            action="store_true",
+            help="with --baseline: play each env in blocks and stop it once a sequential "
+            "paired test decides (better / worse / no difference); unplayed episodes are not "
+            "rows, and the same command without the flag completes them",
+        ),
+    ),
+    (
+        "output",
+        "--alpha",
+        dict(type=float, default=0.05, help="the sequential test's error rate (default 0.05)"),
+    ),
+    (
+        "output",
+        "--block",
+        dict(
+            type=_positive,
+            default=16,
+            help="episodes per env between the sequential test's looks (default 16)",
+        ),
+    ),
+    (
+        "output",
         "--record-video",
         dict(action="store_true", help="save per-episode MP4s (H.264) in OUT/videos/<env>/"),
     ),
@@ -285,6 +319,10 @@ def config_from_args(args: argparse.Namespace, argv: Sequence[str] = ()) -> Eval
         out=args.out,
         baseline=args.baseline,
         alternative=args.alternative,
+        adjustment=args.adjust,
+        stop_when_decided=args.stop_when_decided,
+        alpha=args.alpha,
+        block=args.block,
         record_video=args.record_video,
         video_of=args.video_of,
         video_first=args.video_first,

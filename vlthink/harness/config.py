@@ -29,6 +29,7 @@ OBS_MODES = ("auto", "rgb", "state_dict")
 SIM_BACKENDS = ("cpu", "gpu")
 EXECUTORS = ("local", "ray")
 ALTERNATIVES = ("greater", "less", "two-sided")
+ADJUSTMENTS = ("holm", "bh")  # as vlthink.harness.stats.ADJUSTMENTS
 VIDEO_OF = ("all", "failures")
 
 
@@ -63,6 +64,10 @@ class EvalConfig:
     out: Path | None = None
     baseline: Path | None = None
     alternative: str = "greater"
+    adjustment: str = "holm"  # adjusted p-values of a baseline comparison: holm or bh
+    stop_when_decided: bool = False  # play in blocks against the baseline, stop once decided
+    alpha: float = 0.05  # the sequential test's error rate
+    block: int = 16  # episodes per env between the sequential test's looks
     record_video: bool = False
     video_of: str = "all"
     video_first: int | None = None
@@ -98,6 +103,7 @@ class EvalConfig:
             )
         _check_choices(options)
         _check_backend(options)
+        _check_stopping(options, shard)
         env_ids, tasks = resolve_envs(specs)
         n, seed_list = run_size(episodes, seeds, protocol)
         return cls(
@@ -121,10 +127,11 @@ _CHOICES = {
     "sim_backend": SIM_BACKENDS,
     "executor": EXECUTORS,
     "alternative": ALTERNATIVES,
+    "adjustment": ADJUSTMENTS,
     "video_of": VIDEO_OF,
 }
 #: options that count something: at least 1 when given.
-_POSITIVE = ("workers", "num_envs", "max_policy_failures", "video_first")
+_POSITIVE = ("workers", "num_envs", "max_policy_failures", "video_first", "block")
 
 
 def _check_choices(options: Mapping[str, Any]) -> None:
@@ -147,6 +154,23 @@ def _check_backend(options: Mapping[str, Any]) -> None:
         raise HarnessError(
             "--workers is for the CPU backend; with --sim-backend gpu use --num-envs"
         )
+
+
+def _check_stopping(options: Mapping[str, Any], shard: str | None) -> None:
+    if not options.get("stop_when_decided"):
+        return
+    if options.get("baseline") is None:
+        raise HarnessError(
+            "--stop-when-decided compares against a baseline. Fix: add --baseline RUN_DIR"
+        )
+    if shard or options.get("executor", "local") != "local":
+        raise HarnessError(
+            "--stop-when-decided decides on the whole run; it cannot run sharded or on Ray. "
+            "Fix: drop --shard / --executor ray"
+        )
+    alpha = options.get("alpha", 0.05)
+    if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise HarnessError(f"--alpha must be between 0 and 1, got {alpha!r}")
 
 
 def _shard(text: str | None) -> tuple[int, int] | None:

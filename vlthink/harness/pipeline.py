@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from vlthink.harness.executor import (
 )
 from vlthink.harness.progress import Progress
 from vlthink.harness.results import HarnessError
+from vlthink.harness.stopping import Stopping, plan_for, print_decisions, run_in_blocks
 from vlthink.harness.video import require_encoder
 from vlthink.policies.base import PolicyTraits
 
@@ -68,6 +70,11 @@ class RunSetup:
             "workers": c.workers,
             "executor": c.executor,
             "obs_mode": self.obs_mode,
+            **(
+                {"stop_when_decided": {"alpha": c.alpha, "block": c.block}}
+                if c.stop_when_decided
+                else {}
+            ),
         }
 
 
@@ -105,12 +112,47 @@ def run(config: EvalConfig, policy: Any = None, workers: list | None = None) -> 
             from vlthink.harness import ray_executor
 
             remote = ray_executor.runner(config.policy_spec, policy.name)
-        outcome = execute(opened, setup, remote, workers)
+        stopping = stopping_for(setup) if config.stop_when_decided else None
+        try:
+            if stopping is not None:
+                play = partial(execute, opened, setup, workers)
+                outcome = run_in_blocks(opened, stopping, play)
+            else:
+                outcome = execute(opened, setup, workers, remote=remote)
+        finally:
+            close_quietly(policy)
+            rundir.end_session(opened, retries=policy_retries(policy))
     manifest = setup.manifest.to_json()
     code, table = report(
-        setup.out, manifest, opened.rows, outcome, config.baseline, config.alternative
+        setup.out,
+        manifest,
+        opened.rows,
+        outcome,
+        config.baseline,
+        config.alternative,
+        config.adjustment,
+        stopping,
     )
     return Finished(code, setup.out, manifest, opened.rows, table)
+
+
+def close_quietly(policy: Any) -> None:
+    """Close the policy (its server connections, its model); a failing close loses nothing."""
+    try:
+        policy.close()
+    except Exception:
+        pass
+
+
+def policy_retries(policy: Any) -> int:
+    """Calls the policy's server adapters sent again after a transient fault, this session."""
+    return int((getattr(policy, "stats", None) or {}).get("retries", 0))
+
+
+def stopping_for(setup: RunSetup) -> Stopping:
+    """The block loop of ``--stop-when-decided``, against the run's baseline."""
+    c = setup.config
+    return Stopping(plan_for(setup.manifest, c.alpha, c.block), Path(c.baseline))
 
 
 def prepare(config: EvalConfig, policy: Any) -> RunSetup:
@@ -240,9 +282,14 @@ def announce(opened: rundir.OpenRun) -> None:
 
 
 def execute(
-    opened: rundir.OpenRun, setup: RunSetup, remote: Any | None = None, workers: list | None = None
+    opened: rundir.OpenRun,
+    setup: RunSetup,
+    workers: list | None = None,
+    keys: list | None = None,
+    remote: Any | None = None,
 ) -> RunOutcome:
-    """Run what is left of ``opened`` and append each finished episode's row as it comes."""
+    """Run what is left of ``opened`` (or only ``keys`` of it) and append each finished
+    episode's row as it comes."""
     plan = opened.manifest.plan
     bars = Progress(list(plan.envs), plan.per_env(), opened.rows, enabled=setup.config.progress)
     policy = setup.policy
@@ -257,24 +304,30 @@ def execute(
             finished, planned = rundir.completeness(opened.manifest, opened.rows)
             if finished == planned:
                 return RunOutcome()
+            todo = opened.todo() if keys is None else iter(keys)
             if remote is not None:
-                return remote(list(opened.todo()), setup.options, emit)
+                return remote(list(todo), setup.options, emit)
+            # a pool closes its workers when done; the next block's pool starts them again
             extra = {"workers": workers} if workers else {}  # none for the GPU backend
-            return make_executor(policy, setup.options, emit, **extra).run(opened.todo())
+            return make_executor(policy, setup.options, emit, **extra).run(todo)
     finally:
         bars.close()
-        try:
-            policy.close()
-        except Exception:
-            pass
 
 
 def run_state(
-    manifest: dict, rows: list[dict], outcome: RunOutcome | None = None
+    manifest: dict, rows: list[dict], outcome: RunOutcome | None = None, stopping=None
 ) -> tuple[int, str]:
-    """(exit code, the closing line's state) of a run."""
+    """(exit code, the closing line's state) of a run (``stopping``: the envs a sequential
+    comparison decided count as done)."""
     finished, planned = rundir.completeness(manifest, rows)
     errored = sum(1 for r in rows if r.get("error"))
+    quiet = outcome is None or not (outcome.stopped or outcome.left)
+    if stopping is not None and finished < planned and quiet:
+        if all(stopping.decided(e) for e in manifest["plan"]["envs"]):
+            return EXIT_OK, (
+                f"decided: {stopping.saved()} of {planned} episodes not needed by the "
+                "sequential comparison; the same command without --stop-when-decided plays them"
+            )
     if finished < planned:
         why = ""
         if outcome is not None and outcome.stopped:
@@ -301,18 +354,22 @@ def report(
     outcome: RunOutcome | None,
     baseline_dir: Path | None,
     alternative: str,
+    adjustment: str = "holm",
+    stopping: Stopping | None = None,
 ) -> tuple[int, Any]:
     """Print and write the summary and the closing line; (exit code, the summary table)."""
     from vlthink.harness import summary  # pandas: not in the workers' start-up
 
     baseline = rundir.load_run(baseline_dir) if baseline_dir is not None else None
-    table = summary.summarize(manifest, rows, baseline, str(baseline_dir), alternative)
+    table = summary.summarize(manifest, rows, baseline, str(baseline_dir), alternative, adjustment)
     summary.write_csv(table, Path(out) / results.SUMMARY_FILE)
     print(summary.format_table(table))
     note = rundir.size_note(manifest)
     if note:
         print("note: " + note)
-    code, state = run_state(manifest, rows, outcome)
+    if stopping is not None:
+        print_decisions(stopping, out)
+    code, state = run_state(manifest, rows, outcome, stopping)
     # the closing line: on stderr when the run needs attention, so that scripts see it there
     print(
         f"\nrun {out}: {state}; table written to {Path(out) / results.SUMMARY_FILE}",

@@ -304,6 +304,13 @@ def open_run(
         yield OpenRun(path, manifest, rows, notes)
 
 
+def end_session(opened: OpenRun, **facts: Any) -> None:
+    """Add what a session learnt while it ran (e.g. the policy's retries) to its manifest entry."""
+    session = opened.manifest.sessions[-1]
+    session.update(ended=_now(), **facts)
+    results.write_manifest(opened.path, opened.manifest.to_json())
+
+
 def todo(plan: RunPlan, rows: Iterable[dict[str, Any]]) -> Iterator[EpisodeKey]:
     """The planned episodes without a row, in plan order, one at a time."""
     done = {results.row_key(r) for r in rows}
