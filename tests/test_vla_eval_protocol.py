@@ -128,9 +128,12 @@ def test_a_refused_connection_names_the_endpoint_and_the_fix():
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    policy = load_policy("vla-eval", endpoint=f"ws://127.0.0.1:{port}", timeout_s=2.0)
-    with pytest.raises(PolicyError, match=r"connection refused.*vla-eval serve"):
+    policy = load_policy(
+        "vla-eval", endpoint=f"ws://127.0.0.1:{port}", timeout_s=2.0, retries=2, backoff_s=0.01
+    )
+    with pytest.raises(PolicyError, match=r"connection refused.*vla-eval serve.*after 2 retries"):
         policy.reset(SPECS[:1])
+    assert policy.stats["retries"] == 2  # the connection was tried again, and counted
 
 
 class _Malformed(ScriptedModel):

@@ -26,7 +26,7 @@ itself (``PredictModelServer(chunk_size=N)``) answers every observation with one
 
 Every failure (refused, disconnected, an error frame, a malformed reply, no reply within
 ``timeout_s``) raises :class:`PolicyError`: the harness leaves those episodes for the next run.
-A retry wrapper, where one is wanted, goes around :meth:`VlaEvalPolicy._connect` (a fresh
+Connecting is retried (``retries``, ``backoff_s``: :mod:`vlthink.policies.retry`) around :meth:`VlaEvalPolicy._connect` (a fresh
 session) only: an episode whose session broke cannot be resumed on another one.
 """
 
@@ -40,6 +40,13 @@ from typing import Any, Literal
 import numpy as np
 
 from vlthink.policies.base import ACTION_DIM, EpisodeSpec, Observation, PolicyBase, PolicyError
+from vlthink.policies.retry import (
+    DEFAULT_BACKOFF_S,
+    DEFAULT_RETRIES,
+    Retrier,
+    TransientError,
+    check_retry_settings,
+)
 from vlthink.policies.conventions import binarize_gripper
 from vlthink.policies.serving import ThreadFanOut, check_image, resize_image
 
@@ -61,6 +68,8 @@ class VlaEvalConfig:
     replan_steps: int | None = None  # of a chunk; None: the server's, else the whole chunk
     timeout_s: float = 30.0
     max_concurrency: int = 8
+    retries: int = DEFAULT_RETRIES  # connecting to a (re)starting server, tried again
+    backoff_s: float = DEFAULT_BACKOFF_S  # seconds before the first retry, doubling after
 
     def validate(self) -> tuple[str, str] | None:
         if not self.endpoint.startswith(("ws://", "wss://")):
@@ -77,7 +86,7 @@ class VlaEvalConfig:
             return ("replan_steps", "must be >= 1")
         if self.timeout_s <= 0:
             return ("timeout_s", "must be > 0")
-        return None
+        return check_retry_settings(self)
 
 
 # --- the conventions (shared with vlthink's vla-eval benchmark) --------------------------------
@@ -185,6 +194,7 @@ class VlaEvalPolicy(PolicyBase):
         self.source = source
         self.config: dict[str, Any] = {}
         self.stats = {"steps": 0, "requests": 0}
+        self._retry = Retrier(cfg.retries, cfg.backoff_s, self.stats)
         self.server_info: dict[str, Any] | None = None
         self._sessions: list[_Session] = []
         self._fan = ThreadFanOut(cfg.max_concurrency)
@@ -228,11 +238,11 @@ class VlaEvalPolicy(PolicyBase):
                 f"is it a vla-eval model server? {self._fix()}"
             ) from exc
         except ConnectionRefusedError as exc:
-            raise PolicyError(
+            raise TransientError(
                 f"cannot reach {self._where()} (connection refused): {self._fix()}"
             ) from exc
         except (OSError, TimeoutError, WebSocketException) as exc:
-            raise PolicyError(
+            raise TransientError(
                 f"cannot reach {self._where()} ({type(exc).__name__}: {exc}): {self._fix()}"
             ) from exc
         s.ws, s.seq, s.queue, s.in_episode = ws, 0, [], False
@@ -305,8 +315,8 @@ class VlaEvalPolicy(PolicyBase):
 
     # -- episodes
     def _start(self, s: _Session, spec: EpisodeSpec) -> None:
-        if s.ws is None:
-            self._connect(s)
+        if s.ws is None:  # a server (re)starting is waited for; a broken episode is not resumed
+            self._retry.call(lambda: self._connect(s))
         if s.in_episode:
             self._send(s, "episode_end", {})
         task = {
