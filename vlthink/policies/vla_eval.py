@@ -40,6 +40,7 @@ from typing import Any, Literal
 import numpy as np
 
 from vlthink.policies.base import ACTION_DIM, EpisodeSpec, Observation, PolicyBase, PolicyError
+from vlthink.policies.conventions import binarize_gripper
 from vlthink.policies.retry import (
     DEFAULT_BACKOFF_S,
     DEFAULT_RETRIES,
@@ -47,7 +48,6 @@ from vlthink.policies.retry import (
     TransientError,
     check_retry_settings,
 )
-from vlthink.policies.conventions import binarize_gripper
 from vlthink.policies.serving import ThreadFanOut, check_image, resize_image
 
 #: The vla-eval wire protocol this adapter speaks (``vla_eval.protocol.messages.PROTOCOL_VERSION``).
