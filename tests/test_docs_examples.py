@@ -26,13 +26,7 @@ MARK = re.compile(r"^<!--\s*(not-run|slow):\s*(.+?)\s*-->$")
 TIMEOUT_S = 600
 
 # Blocks known to fail today, matched by a line they contain: (line, why). Remove a row when fixed.
-KNOWN_FAILURES = (
-    (
-        "result = vlthink.evaluate(",
-        "vlthink.evaluate from a script: spawned workers re-import __main__ (being fixed in"
-        " vlthink/harness/api.py)",
-    ),
-)
+KNOWN_FAILURES: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
