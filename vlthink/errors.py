@@ -19,3 +19,7 @@ class UnknownNameError(VLThinkError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class MissingFileError(VLThinkError, FileNotFoundError):
+    """A file the command needs is not there; the message says how to make or get it."""

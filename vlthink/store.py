@@ -28,7 +28,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from vlthink.errors import VLThinkError
 
@@ -314,18 +314,26 @@ def first_difference(old: Mapping[str, Any], new: Mapping[str, Any], skip=()) ->
     return None
 
 
-@contextmanager
-def dir_lock(folder: Path, error: type[StoreError], holder: str, fix: str) -> Iterator[None]:
-    """Hold an exclusive lock on ``folder`` (``.lock``); a second holder is refused at once."""
+def hold_lock(folder: Path, error: type[StoreError], holder: str, fix: str) -> IO[str]:
+    """Take the exclusive lock of ``folder`` (``.lock``, flock) and return the open file that
+    holds it (closing it, or the process ending, releases it); a second holder is refused."""
     import fcntl
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ResumableDir.LOCK_FILE, "w") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise error(f"another {holder} is writing into {folder}. Fix: {fix}") from None
+    fh = open(folder / ResumableDir.LOCK_FILE, "w")
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise error(f"another {holder} is writing into {folder}. Fix: {fix}") from None
+    return fh
+
+
+@contextmanager
+def dir_lock(folder: Path, error: type[StoreError], holder: str, fix: str) -> Iterator[None]:
+    """Hold the lock of ``folder`` for the block (see :func:`hold_lock`)."""
+    with hold_lock(folder, error, holder, fix):
         yield
 
 
@@ -348,7 +356,12 @@ class ResumableDir:
         return self.path / self.MANIFEST_FILE
 
     def lock(self, fix: str = "wait for it to finish, or use another --out.") -> Any:
+        """A context manager holding the directory's lock."""
         return dir_lock(self.path, self.ERROR, self.HOLDER, fix)
+
+    def hold(self, fix: str = "wait for it to finish, or use another --out.") -> IO[str]:
+        """Take the lock for as long as the returned file stays open."""
+        return hold_lock(self.path, self.ERROR, self.HOLDER, fix)
 
     def read_manifest(self) -> dict[str, Any] | None:
         """The manifest, or None when there is none yet."""

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vlthink.errors import VLThinkError
 from vlthink.harness import episodes, results, rundir
 from vlthink.harness.executor import RunOptions, RunOutcome, make_executor
 from vlthink.harness.results import HarnessError
@@ -643,7 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunStopped as exc:
         print(f"vlthink-eval: stopped: {exc}", file=sys.stderr)
         return EXIT_INCOMPLETE
-    except HarnessError as exc:
+    except VLThinkError as exc:
         print(f"vlthink-eval: error: {exc}", file=sys.stderr)
         return EXIT_USER
     except KeyboardInterrupt:

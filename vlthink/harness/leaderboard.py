@@ -34,6 +34,8 @@ from typing import Any
 
 import pandas as pd
 
+from vlthink import store
+from vlthink.errors import VLThinkError
 from vlthink.harness import results, rundir, summary
 from vlthink.harness.results import HarnessError
 
@@ -254,9 +256,8 @@ def write_board(frame: pd.DataFrame, path: Path) -> None:
         frame[c] = frame[c].round(4)
     frame["p_value"] = [float(f"{v:.4g}") if pd.notna(v) else v for v in frame["p_value"]]
     frame["paper_size"] = frame["paper_size"].astype("boolean")  # True / False / blank
-    tmp = Path(path).with_name(Path(path).name + ".tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(path)
+    with store.atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
 
 
 def add_leaderboard_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -294,7 +295,7 @@ def run_leaderboard_command(args: argparse.Namespace) -> int:
 
     try:
         paths = publish(args.run_dirs, out_dir=args.out_dir, baseline=args.baseline)
-    except HarnessError as exc:
+    except VLThinkError as exc:
         print(f"vlthink leaderboard: error: {exc}", file=sys.stderr)
         return 2
     for p in paths:

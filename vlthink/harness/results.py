@@ -113,7 +113,7 @@ def ledger(path: Path, envs: Iterable[str] | None = None) -> store.Ledger:
     return store.Ledger(
         path,
         ROW_SCHEMA,
-        key=lambda r: _EpisodeLabel(*row_key(r)),
+        key=row_id,
         check=in_plan,
         error=ResultsError,
         fix=ROW_FIX,
@@ -126,6 +126,11 @@ class _EpisodeLabel(EpisodeKey):
 
     def __str__(self) -> str:
         return f"episode {self.label()}"
+
+
+def row_id(row: dict[str, Any]) -> EpisodeKey:
+    """:func:`row_key`, printed as "episode <label>" (a ledger's duplicate check names it)."""
+    return _EpisodeLabel(*row_key(row))
 
 
 def read_rows(

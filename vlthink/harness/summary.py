@@ -38,6 +38,7 @@ from typing import Any
 
 import pandas as pd
 
+from vlthink import store
 from vlthink.harness import stats
 from vlthink.harness.results import HarnessError
 
@@ -417,7 +418,8 @@ def _notes(table: pd.DataFrame, probe: bool, show_pos: bool, has_base: bool) -> 
 
 
 def write_csv(table: pd.DataFrame, path) -> None:
-    table.to_csv(path, index=False, float_format="%.6g")
+    with store.atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
 
 
 __all__ = [

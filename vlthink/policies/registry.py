@@ -34,6 +34,7 @@ from typing import Any
 
 import tomllib
 
+from vlthink.errors import VLThinkError
 from vlthink.paths import policies_dir
 
 # Keys every policy file may carry besides its adapter's settings.
@@ -41,7 +42,7 @@ COMMON_KEYS = ("adapter", "name", "description")
 _SECRET_KEYS = ("api_key",)
 
 
-class PolicyConfigError(ValueError):
+class PolicyConfigError(VLThinkError, ValueError):
     """A policy file (or override) is missing a key, has an unknown one, or a wrong type."""
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from vlthink import store
 from vlthink.harness import leaderboard
 from vlthink.report import charts
 from vlthink.report.charts import Bar, Series
@@ -155,5 +156,4 @@ def html_page(board_dir: Path, out: Path) -> Path:
         )
     body = tag("p", esc(NOTE.replace("`", "")), cls="note") + "".join(parts)
     sub = f"{board_dir} · written {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
-    Path(out).write_text(page("vlthink leaderboard", sub, body), encoding="utf-8")
-    return Path(out)
+    return store.atomic_write(out, page("vlthink leaderboard", sub, body))

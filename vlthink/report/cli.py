@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from vlthink.harness.results import HarnessError
+from vlthink import store
+from vlthink.errors import VLThinkError
 
 GALLERY_PER_ENV = 24  # cards per run and env; failures come first, so they are the ones kept
 
@@ -70,7 +71,7 @@ def run_report(args: argparse.Namespace) -> int:
             args.leaderboard_dir or "default",
             args.gallery_per_env,
         )
-    except HarnessError as exc:
+    except VLThinkError as exc:
         return _fail("vlthink report", exc)
     print(f"wrote {out}")
     return 0
@@ -106,10 +107,10 @@ def run_render(args: argparse.Namespace) -> int:
     try:
         md = board.markdown(board_dir)
         html = board.html_page(board_dir, args.html)
-    except HarnessError as exc:
+    except VLThinkError as exc:
         return _fail("vlthink leaderboard render", exc)
     if args.md:
-        args.md.write_text(md, encoding="utf-8")
+        store.atomic_write(args.md, md)
         print(f"wrote {args.md}")
     else:
         sys.stdout.write(md)
