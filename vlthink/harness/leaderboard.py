@@ -18,7 +18,10 @@ cells against ``baseline``).
 * a run with errored episodes (crash/timeout/policy error: its rate would be biased low),
 * runs of different protocol versions, or a run whose protocol differs from the measured rows
   already on the board,
-* two runs giving the same policy on the same env, and a baseline that cannot be paired.
+* two runs giving the same policy on the same env, and a baseline that cannot be paired,
+* a run that would replace a measured row with one of fewer episodes or seeds, or of another
+  protocol version, unless ``--replace`` is given (then each old row and its new one are
+  printed).
 
 Wire it into a CLI with :func:`add_leaderboard_parser` (``vlthink leaderboard publish RUN...``).
 """
@@ -177,8 +180,13 @@ def publish(
     out_dir: Path | str | None = None,
     baseline: Path | str | None = None,
     date: str | None = None,
+    replace: bool = False,
+    log: Any = print,
 ) -> list[Path]:
-    """Write or update the leaderboard CSVs from complete run directories; returns files written."""
+    """Write or update the leaderboard CSVs from complete run directories; returns files written.
+
+    A measured row is never replaced by one of fewer episodes or seeds or another protocol
+    version unless ``replace``; then ``log`` is given the old row and the new."""
     if not run_dirs:
         raise LeaderboardError("publish needs at least one run directory")
     out_dir = Path(out_dir) if out_dir is not None else default_dir()
@@ -212,15 +220,71 @@ def publish(
     for suite, fname in FILES.items():
         rows = [r for r in new if r["suite"] == suite]
         if rows:
-            _update_board(out_dir / fname, rows, protocol)
+            _update_board(out_dir / fname, rows, protocol, replace, log)
             written.append(out_dir / fname)
     return written
 
 
-def _update_board(path: Path, rows: list[dict[str, Any]], protocol: Any) -> None:
+#: What a measured row must not lose when a new run replaces it (without ``--replace``):
+#: (column, why a smaller or different value is refused).
+KEPT_SIZE = (("episodes", "fewer episodes"), ("seeds", "fewer seeds"))
+
+
+def _describe(r: Any) -> str:
+    return (
+        f"{r.get('episodes')} episodes x {r.get('seeds')} seeds, protocol "
+        f"{r.get('protocol_version')}, success {r.get('success_mean')} ({r.get('date')})"
+    )
+
+
+def _why_not_replace(old: Any, new: dict[str, Any]) -> str | None:
+    """Why ``new`` may not silently replace the measured row ``old`` (None: it may)."""
+    for col, why in KEPT_SIZE:
+        if pd.notna(old[col]) and int(new[col]) < int(old[col]):
+            return why
+    if pd.notna(old["protocol_version"]) and str(old["protocol_version"]) != str(
+        new["protocol_version"]
+    ):
+        return "another protocol version"
+    return None
+
+
+def _replacements(
+    path: Path, board: pd.DataFrame, rows: list[dict[str, Any]], replace: bool, log: Any
+) -> pd.Series:
+    """Which board rows the new ``rows`` replace (a mask); a replacement that would lose
+    episodes, seeds or the protocol is refused unless ``replace``, and then printed."""
+    mask = pd.Series(False, index=board.index, dtype=bool)
+    for new in rows:
+        hit = (
+            (board["source"] == MEASURED)
+            & (board["policy"].astype(str) == str(new["policy"]))
+            & (board["env"].astype(str) == str(new["env"]))
+        )
+        for _, old in board[hit].iterrows():
+            why = _why_not_replace(old, new)
+            if why and not replace:
+                raise LeaderboardError(
+                    f"{path}: the row of {new['policy']!r} on {new['env']} ({_describe(old)}) "
+                    f"would be replaced by one with {why} ({_describe(new)}). Fix: publish a "
+                    "run of at least its size and protocol, or pass --replace to replace it."
+                )
+            if why or replace:
+                log(f"replacing the row of {new['policy']!r} on {new['env']} in {path}")
+                log(f"  old: {_describe(old)}")
+                log(f"  new: {_describe(new)}")
+        mask |= hit
+    return mask
+
+
+def _update_board(
+    path: Path, rows: list[dict[str, Any]], protocol: Any, replace: bool = False, log: Any = print
+) -> None:
     """Replace the measured rows of these (policy, env) pairs on one board; keep the rest."""
     board = read_board(path)
-    measured = board[board["source"] == MEASURED]
+    drop = _replacements(path, board, rows, replace, log) if replace else None
+    kept = board if drop is None else board.loc[~drop]
+    measured = kept[kept["source"] == MEASURED]
     other = set(measured["protocol_version"].dropna().astype(str)) - {str(protocol)}
     if other:
         raise LeaderboardError(
@@ -228,12 +292,9 @@ def _update_board(path: Path, rows: list[dict[str, Any]], protocol: Any) -> None
             f"are {protocol}: one board must not mix protocols. Fix: rerun those policies "
             f"with this version, or delete their rows from {path} (git keeps the history)."
         )
-    keys = {(r["policy"], r["env"]) for r in rows}
-    drop = [
-        s == MEASURED and (p, e) in keys
-        for s, p, e in zip(board["source"], board["policy"], board["env"])
-    ]
-    keep = board.loc[~pd.Series(drop, index=board.index, dtype=bool)]
+    if drop is None:
+        drop = _replacements(path, board, rows, replace, log)
+    keep = board.loc[~drop]
     frame = pd.concat([keep[COLUMNS], pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
     frame["_measured"] = frame["source"] != MEASURED  # measured rows first
     frame = frame.sort_values(
@@ -277,6 +338,12 @@ def add_leaderboard_parser(subparsers: argparse._SubParsersAction) -> argparse.A
         help="run directory the p-values are computed against",
     )
     pub.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace rows even with a smaller run (fewer episodes or seeds) or another "
+        "protocol version; prints each old row and its new one",
+    )
+    pub.add_argument(
         "--out-dir",
         type=Path,
         default=None,
@@ -294,7 +361,12 @@ def run_leaderboard_command(args: argparse.Namespace) -> int:
     import sys
 
     try:
-        paths = publish(args.run_dirs, out_dir=args.out_dir, baseline=args.baseline)
+        paths = publish(
+            args.run_dirs,
+            out_dir=args.out_dir,
+            baseline=args.baseline,
+            replace=args.replace,
+        )
     except VLThinkError as exc:
         print(f"vlthink leaderboard: error: {exc}", file=sys.stderr)
         return 2
