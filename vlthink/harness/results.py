@@ -41,12 +41,13 @@ RUN_FORMAT = "vlthink-run/1"
 
 _INT, _BOOL, _STR, _NUM = (int,), (bool,), (str,), (float,)
 #: The typed columns of a row: checked on every read (a hand-edited ``"success_once": "no"``
-#: must never count as a success). Fields not named here are free (policy/probe extras).
+#: must never count as a success). Fields not named here are free (policy/probe extras); the
+#: writer fills an optional field it was not given with null.
 ROW_SCHEMA: store.RowSchema = {
     "env": Field(_STR),
     "episode": Field(_INT, minimum=0),
     "seed": Field(_INT),
-    "episode_seed": Field(_INT, required=False, minimum=0),
+    "episode_seed": Field(_INT, required=False, nullable=True, minimum=0),
     "policy": Field(_STR),
     "instruction": Field(_STR, required=False, nullable=True),
     "target": Field(_STR, required=False, nullable=True),
