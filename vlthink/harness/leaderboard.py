@@ -227,7 +227,7 @@ def publish(
 
 #: What a measured row must not lose when a new run replaces it (without ``--replace``):
 #: (column, why a smaller or different value is refused).
-KEPT_SIZE = (("episodes", "fewer episodes"), ("seeds", "fewer seeds"))
+KEPT_SIZE = (("seeds", "fewer seeds"), ("episodes", "fewer episodes"))
 
 
 def _describe(r: Any) -> str:
