@@ -231,9 +231,11 @@ KEPT_SIZE = (("seeds", "fewer seeds"), ("episodes", "fewer episodes"))
 
 
 def _describe(r: Any) -> str:
+    rate = r.get("success_mean")
+    rate = f"{rate:.4f}" if isinstance(rate, float) and not math.isnan(rate) else rate
     return (
         f"{r.get('episodes')} episodes x {r.get('seeds')} seeds, protocol "
-        f"{r.get('protocol_version')}, success {r.get('success_mean')} ({r.get('date')})"
+        f"{r.get('protocol_version')}, success {rate} ({r.get('date')})"
     )
 
 
@@ -277,14 +279,8 @@ def _replacements(
     return mask
 
 
-def _update_board(
-    path: Path, rows: list[dict[str, Any]], protocol: Any, replace: bool = False, log: Any = print
-) -> None:
-    """Replace the measured rows of these (policy, env) pairs on one board; keep the rest."""
-    board = read_board(path)
-    drop = _replacements(path, board, rows, replace, log) if replace else None
-    kept = board if drop is None else board.loc[~drop]
-    measured = kept[kept["source"] == MEASURED]
+def _check_protocols(path: Path, board: pd.DataFrame, protocol: Any) -> None:
+    measured = board[board["source"] == MEASURED]
     other = set(measured["protocol_version"].dropna().astype(str)) - {str(protocol)}
     if other:
         raise LeaderboardError(
@@ -292,9 +288,18 @@ def _update_board(
             f"are {protocol}: one board must not mix protocols. Fix: rerun those policies "
             f"with this version, or delete their rows from {path} (git keeps the history)."
         )
-    if drop is None:
-        drop = _replacements(path, board, rows, replace, log)
+
+
+def _update_board(
+    path: Path, rows: list[dict[str, Any]], protocol: Any, replace: bool = False, log: Any = print
+) -> None:
+    """Replace the measured rows of these (policy, env) pairs on one board; keep the rest."""
+    board = read_board(path)
+    if not replace:
+        _check_protocols(path, board, protocol)
+    drop = _replacements(path, board, rows, replace, log)
     keep = board.loc[~drop]
+    _check_protocols(path, keep, protocol)  # with --replace: the rows that stay
     frame = pd.concat([keep[COLUMNS], pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
     frame["_measured"] = frame["source"] != MEASURED  # measured rows first
     frame = frame.sort_values(
