@@ -270,3 +270,12 @@ def test_an_unreadable_manifest_is_a_store_error_naming_the_file(tmp_path):
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(results.ResultsError, match="manifest.json: not valid JSON"):
         results.read_manifest(tmp_path)
+
+
+def test_a_bad_last_line_without_its_newline_is_named_not_dropped(tmp_path):
+    f = _prepare("harness", tmp_path)
+    bad = dict(harness_row(1), success_once="no")
+    f.write_text(_whole_line("harness", 0) + "\n" + json.dumps(bad))  # hand-edited, no newline
+    with pytest.raises(results.ResultsError, match="line 2: field 'success_once'"):
+        read_harness(tmp_path)
+    assert f.read_text().splitlines()[1] == json.dumps(bad)  # kept for the user to correct

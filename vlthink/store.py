@@ -239,12 +239,15 @@ class Ledger:
             seen[k] = lineno
         return obj
 
-    def _whole(self, tail: bytes) -> bool:
+    @staticmethod
+    def _whole(tail: bytes) -> bool:
+        """Is a last line a whole record? A cut one never parses as a JSON object (its closing
+        brace is missing); one that does is kept and then checked like every other line, so a
+        hand-edited last line is named, never silently dropped."""
         try:
-            obj = json.loads(tail.decode("utf-8"))
+            return isinstance(json.loads(tail.decode("utf-8")), dict)
         except (UnicodeDecodeError, json.JSONDecodeError):
             return False
-        return row_problem(obj, self.schema) is None
 
     def _repair_tail(self, data: bytes, repair: bool) -> tuple[bytes, str | None]:
         """Complete-or-drop the last line when it lacks its newline (a kill mid-write)."""
