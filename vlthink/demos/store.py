@@ -86,6 +86,14 @@ def attempts_ledger(root: Path) -> store.Ledger:
     )
 
 
+class DatasetDir(store.ResumableDir):
+    """A dataset directory as a resumable directory: its identity is the recording record."""
+
+    MANIFEST_FILE = layout.RECORDING_FILE
+    ERROR = DatasetError
+    HOLDER = "vlthink demos"
+
+
 @dataclass
 class Committed:
     """What the dataset holds so far (rebuilt from sidecars at open, extended per commit)."""
@@ -127,8 +135,9 @@ class DemoStore:
         return notes
 
     def _check_identity(self) -> list[str]:
-        path = self.root / layout.RECORDING_FILE
-        if not path.exists():
+        folder = DatasetDir(self.root)
+        old = folder.read_manifest()
+        if old is None:
             stray = (
                 [p.name for p in self.root.iterdir() if p.name != ".lock"]
                 if self.root.exists()
@@ -139,9 +148,8 @@ class DemoStore:
                     f"{self.root} holds files ({', '.join(sorted(stray)[:4])}) "
                     "but no vlthink demos dataset. Fix: use an empty or new --out."
                 )
-            write_json(path, self.recording)
+            folder.write_manifest(self.recording, allow_nan=False)
             return []
-        old = json.loads(path.read_text())
         diff = [k for k in IDENTITY_KEYS if old.get(k) != self.recording.get(k)]
         if diff:
             k = diff[0]
