@@ -63,13 +63,18 @@ def tmp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
 
 
-def replace_durably(tmp: Path, path: Path) -> Path:
-    """fsync the finished ``tmp``, rename it onto ``path`` and fsync the folder."""
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
+def _rename_durably(tmp: Path, path: Path) -> Path:
     os.replace(tmp, path)
     fsync_dir(Path(path).parent)
     return Path(path)
+
+
+def replace_durably(tmp: Path, path: Path) -> Path:
+    """fsync the finished ``tmp`` (written by someone else), rename it onto ``path`` and fsync
+    the folder."""
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    return _rename_durably(tmp, path)
 
 
 def atomic_write(path: Path, data: bytes | str) -> Path:
@@ -80,10 +85,11 @@ def atomic_write(path: Path, data: bytes | str) -> Path:
     try:
         with open(tmp, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return replace_durably(tmp, path)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return _rename_durably(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # gone already, unless the write failed
 
 
 @contextmanager
@@ -272,11 +278,16 @@ class Ledger:
         )
 
     # writing -------------------------------------------------------------------------------
-    def append(self, row: dict[str, Any]) -> None:
-        """Write one record: one ``write`` of its line, flushed and fsync-ed."""
+    def open(self) -> Ledger:
+        """Open the file for appending (created if missing); :meth:`append` opens it too."""
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "a", encoding="utf-8")
+        return self
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Write one record: one ``write`` of its line, flushed and fsync-ed."""
+        self.open()
         self._fh.write(self.encode(row) + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())

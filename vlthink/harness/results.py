@@ -152,6 +152,7 @@ class RowWriter(store.Ledger):
     def __init__(self, path: Path):
         lg = ledger(path)
         super().__init__(lg.path, lg.schema, key=lg.key, error=ResultsError, encode=_row_json)
+        self.open()  # the file exists from the start of a run, as it always has
 
     def write(self, row: dict[str, Any]) -> None:
         self.append(row)
