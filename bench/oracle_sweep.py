@@ -39,7 +39,7 @@ from vlthink.scene.widowx import MAX_EPISODE_STEPS  # noqa: E402
 
 def _observation(env, obs, step: int) -> Observation:
     base = env.unwrapped
-    state = {k: v[0].detach().cpu().numpy() for k, v in base.privileged_state().items()}
+    state = {k: v[0] for k, v in base.privileged_state().items()}
     image = base.camera_images(obs)[0] if isinstance(obs, dict) and "sensor_data" in obs else None
     return Observation(
         image=image, instruction=base.task_info()[0]["instruction"], step=step, privileged=state

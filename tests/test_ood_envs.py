@@ -366,7 +366,7 @@ def _oracle_episode(env_id_: str, seed: int, options=None, watch=None):
     policy.reset([EpisodeSpec(env_id_, seed, seed)])
     info = {}
     for step in range(MAX_EPISODE_STEPS):
-        priv = {k: v[0].numpy() for k, v in base.privileged_state().items()}
+        priv = {k: v[0] for k, v in base.privileged_state().items()}
         if watch is not None:
             watch(step, priv, policy)
         action = policy.act([Observation(image=None, instruction="", step=step, privileged=priv)])

@@ -104,14 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from vlthink.harness.results import HarnessError
+    from vlthink.errors import VLThinkError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (KeyError, ValueError, FileNotFoundError, RuntimeError, HarnessError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"vlthink {args.command}: error: {msg}", file=sys.stderr)
+    except VLThinkError as exc:  # bad input: one line; any other exception is a bug (traceback)
+        print(f"vlthink {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
 

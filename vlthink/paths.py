@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
+
+from vlthink.store import atomic_write  # noqa: F401  (re-exported: older callers)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
@@ -55,18 +56,6 @@ def code_digest(files: Iterable[Path], *extra: str) -> str:
     for e in extra:
         h.update(e.encode())
     return h.hexdigest()
-
-
-def atomic_write(path: Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` so that no reader ever sees a partial file: written aside under
-    a name of this process's own, then renamed into place (several workers may fill the same
-    cache at once; the last rename wins, and every version is whole)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}-{secrets.token_hex(4)}")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    tmp.replace(path)
-    return path
 
 
 def cached_array(kind: str, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:

@@ -46,6 +46,7 @@ from vlthink.assets.parts import (
     slab_points,
     write_asset,
 )
+from vlthink.errors import UnknownNameError
 
 TAU = 2 * np.pi
 OBJECT_FRICTION = 1.0  # static friction: the gripper's rubber pads on household things
@@ -942,7 +943,7 @@ def object_spec(name: str) -> ObjectSpec:
     try:
         return OBJECTS[name]
     except KeyError:
-        raise KeyError(f"unknown object {name!r}; known: {', '.join(OBJECTS)}") from None
+        raise UnknownNameError(f"unknown object {name!r}; known: {', '.join(OBJECTS)}") from None
 
 
 @cache

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from vlthink.assets.table_looks import TABLE_LOOKS, table_texture
+from vlthink.errors import UnknownNameError
 
 OVERLAY_SIZE = 1024  # pixels per side as drawn; the env resizes (see the module docstring)
 OVERLAY_TEXTURES: tuple[str, ...] = tuple(list(TABLE_LOOKS)[1:17])  # looks 2..17, 1-based
@@ -21,7 +22,7 @@ OVERLAY_TEXTURES: tuple[str, ...] = tuple(list(TABLE_LOOKS)[1:17])  # looks 2..1
 def overlay_texture(name: str, size: int = OVERLAY_SIZE) -> np.ndarray:
     """The (size, size, 3) uint8 overlay texture ``name``; deterministic, read-only."""
     if name not in OVERLAY_TEXTURES:
-        raise KeyError(f"unknown overlay {name!r}; known: {', '.join(OVERLAY_TEXTURES)}")
+        raise UnknownNameError(f"unknown overlay {name!r}; known: {', '.join(OVERLAY_TEXTURES)}")
     img = table_texture(name, size)
     assert img.shape == (size, size, 3) and img.dtype == np.uint8
     return img

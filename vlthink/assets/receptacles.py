@@ -39,6 +39,7 @@ from vlthink.assets.parts import (
     resting_geometry,
     write_asset,
 )
+from vlthink.errors import UnknownNameError
 
 RECEPTACLE_FRICTION = 0.8
 # A thin receptacle pinched between a grasped object and the table was launched at 3 m/s under
@@ -522,7 +523,9 @@ def receptacle_spec(name: str) -> ReceptacleSpec:
     try:
         return RECEPTACLES[name]
     except KeyError:
-        raise KeyError(f"unknown receptacle {name!r}; known: {', '.join(RECEPTACLES)}") from None
+        raise UnknownNameError(
+            f"unknown receptacle {name!r}; known: {', '.join(RECEPTACLES)}"
+        ) from None
 
 
 @cache

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from vlthink.assets.noise import blend, fractal_noise, to_uint8, unit_grid
+from vlthink.errors import UnknownNameError
 from vlthink.paths import cached_array, code_digest
 
 TEXTURE_SIZE = 512  # pixels per side of a table-top texture
@@ -307,7 +308,7 @@ def table_texture(name: str, size: int = TEXTURE_SIZE) -> np.ndarray:
     try:
         look = TABLE_LOOKS[name]
     except KeyError:
-        raise KeyError(
+        raise UnknownNameError(
             f"unknown table look {name!r}; known looks: {', '.join(sorted(TABLE_LOOKS))}"
         ) from None
 

@@ -21,13 +21,14 @@ import PIL
 from PIL import Image
 
 from vlthink.boards.catalogue import ART_VERSION, BOARDS, board
+from vlthink.errors import VLThinkError
 from vlthink.paths import boards_dir
 
 MANIFEST = "manifest.json"
 FIX = "python -m vlthink.boards.build"
 
 
-class BoardsOutOfDate(RuntimeError):
+class BoardsOutOfDate(VLThinkError, RuntimeError):
     """The board files do not match the manifest or the catalogue."""
 
 

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from vlthink.errors import UnknownNameError
 from vlthink.paths import boards_dir
 
 ART_VERSION = "1.0.0"
@@ -47,7 +48,7 @@ class Domain:
         for c in self.concepts:
             if key_or_name in (c.key, c.name):
                 return c
-        raise KeyError(
+        raise UnknownNameError(
             f"unknown {self.name} concept {key_or_name!r}; known: "
             + ", ".join(c.key for c in self.concepts)
         )
@@ -55,7 +56,7 @@ class Domain:
     def instruction(self, key_or_name: str) -> str:
         """The task instruction for a concept, e.g. ``put carrot on no entry sign``."""
         if self.classes is not None:
-            raise KeyError(
+            raise UnknownNameError(
                 f"{self.name} instructions name a class ({' | '.join(self.classes)}): "
                 f"use instruction({self.name!r}, class)"
             )
@@ -65,7 +66,7 @@ class Domain:
         """The instruction naming a class of concepts, e.g. ``put carrot on even number``."""
         if self.classes is None or cls not in self.classes:
             known = ", ".join(self.classes or ())
-            raise KeyError(f"unknown {self.name} class {cls!r}; known: {known}")
+            raise UnknownNameError(f"unknown {self.name} class {cls!r}; known: {known}")
         return "put carrot on " + self.phrase.format(name=cls)
 
     @property
@@ -208,7 +209,7 @@ def domain(name: str) -> Domain:
     for d in DOMAINS.values():
         if d.name.lower() == name.lower():
             return d
-    raise KeyError(f"unknown domain {name!r}; known: {', '.join(DOMAINS)}")
+    raise UnknownNameError(f"unknown domain {name!r}; known: {', '.join(DOMAINS)}")
 
 
 def board(key: str) -> Board:
@@ -216,7 +217,7 @@ def board(key: str) -> Board:
     try:
         return BOARDS[key]
     except KeyError:
-        raise KeyError(
+        raise UnknownNameError(
             f"unknown board {key!r}; known boards are <family>_<concept> with families "
             f"{', '.join(FAMILIES)} (e.g. shape_star_red, traffic_no_entry; "
             f"see vlthink.boards.catalogue.BOARDS)"
@@ -248,7 +249,7 @@ def board_key(domain_name: str, concept: str, other: str | None = None) -> str:
     d = domain(domain_name)
     if d.partner is not None:
         if other is None:
-            raise KeyError(
+            raise UnknownNameError(
                 f"{d.name} boards need both a shape and a colour: use shape_board(shape, color)"
             )
         attributes = {d.name: concept, d.partner: other}

@@ -1,4 +1,5 @@
-"""Small durable-file helpers: atomic replace, fsync-ed appends, JSON lines."""
+"""The dataset's file helpers, all on the one durable store (:mod:`vlthink.store`): atomic
+replaces, fsync-ed appends, JSON lines in the LeRobot meta files' compact form."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from vlthink import store
 
 TMP_SUFFIX = ".tmp"
 
@@ -17,53 +20,44 @@ def dumps(obj: Any) -> str:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data``: a reader sees the old file or the new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + TMP_SUFFIX)
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    store.atomic_write(path, data)
 
 
 def write_json(path: Path, obj: Any, indent: int | None = 2) -> None:
-    write_atomic(path, (json.dumps(obj, indent=indent, allow_nan=False) + "\n").encode())
+    store.write_json(path, obj, indent=indent, allow_nan=False)
+
+
+def jsonl(path: Path, schema: store.RowSchema | None = None, **kw: Any) -> store.Ledger:
+    """A meta file as a ledger of compact JSON lines."""
+    return store.Ledger(path, schema, encode=dumps, **kw)
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
-    write_atomic(path, "".join(dumps(r) + "\n" for r in rows).encode())
+    jsonl(path).rewrite(rows)
 
 
 def append_jsonl(path: Path, rows: Iterable[dict]) -> None:
-    """Append whole lines in one write, fsync-ed (a kill leaves at most a partial last line,
-    which the next open rebuilds)."""
-    text = "".join(dumps(r) + "\n" for r in rows)
-    if not text:
-        return
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Append whole lines, each fsync-ed (a kill leaves at most a partial last line, which the
+    next open repairs)."""
+    with jsonl(path) as ledger:
+        ledger.extend(rows)
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    path = Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    """The records of a meta file; a torn last line is left out (the file is not changed)."""
+    return jsonl(path).read(repair=False)[0]
 
 
 def link_or_copy(src: Path, dst: Path) -> None:
     """Put a copy of ``src`` at ``dst`` atomically (a hard link when both share a file system)."""
-    tmp = dst.with_name(dst.name + TMP_SUFFIX)
-    tmp.unlink(missing_ok=True)
+    tmp = store.tmp_path(dst)
     try:
-        os.link(src, tmp)
-    except OSError:
-        import shutil
+        try:
+            os.link(src, tmp)
+        except OSError:
+            import shutil
 
-        shutil.copyfile(src, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, dst)
+            shutil.copyfile(src, tmp)
+        store.replace_durably(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)

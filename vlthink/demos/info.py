@@ -38,9 +38,9 @@ def summary(root: Path) -> tuple[list[str], list[dict]]:
     info, episodes = reader.open_dataset(root)
     sides = [reader.sidecar(root, e["episode_index"]) for e in episodes]
     lengths = [e["length"] for e in episodes]
-    from vlthink.harness.results import read_rows
+    from vlthink.demos.store import attempts_ledger
 
-    ledger, _ = read_rows(Path(root) / layout.LEDGER_FILE, repair=False)  # a torn line: skipped
+    ledger, _ = attempts_ledger(root).read(repair=False)  # a torn line: skipped
     kept = sum(1 for r in ledger if r["demo"]["kept"])
     vl = info.get("vlthink", {})
     lines = [

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from vlthink.demos import layout
+from vlthink.demos.files import read_jsonl
 from vlthink.demos.store import DatasetError
 
 
@@ -20,11 +21,8 @@ def open_dataset(root: Path) -> tuple[dict, list[dict]]:
         )
     try:
         info = json.loads(info_path.read_text())
-        episodes = [
-            json.loads(x)
-            for x in (root / layout.EPISODES_FILE).read_text().splitlines()
-            if x.strip()
-        ]
+        (root / layout.EPISODES_FILE).stat()  # a missing meta file is unreadable, not empty
+        episodes = read_jsonl(root / layout.EPISODES_FILE)
     except (OSError, ValueError) as exc:
         raise DatasetError(
             f"{root}/meta: unreadable ({type(exc).__name__}: {exc}). Fix: rerun "

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vlthink import store
 from vlthink.demos import layout
 from vlthink.demos.episode import (
     ATTEMPT_FILE,
@@ -36,6 +37,7 @@ from vlthink.demos.episode import (
 from vlthink.demos.files import (
     TMP_SUFFIX,
     append_jsonl,
+    jsonl,
     link_or_copy,
     write_atomic,
     write_json,
@@ -61,8 +63,35 @@ IDENTITY_KEYS = (
 )
 
 
-class DatasetError(HarnessError):
+class DatasetError(HarnessError, store.StoreError):
     """A dataset directory that cannot be used as asked (the message names the fix)."""
+
+
+#: An attempt's ledger line: the harness's row of that episode plus what the recording did.
+LEDGER_SCHEMA: store.RowSchema = {**results.ROW_SCHEMA, "demo": store.Field((dict,))}
+LEDGER_FIX = (
+    "Fix: delete line {line} and every line after it (those attempts are recorded again), "
+    "then rerun the same command."
+)
+
+
+def attempts_ledger(root: Path) -> store.Ledger:
+    """``attempts.jsonl``: one typed line per resolved attempt, the dataset's commit record."""
+    return jsonl(
+        Path(root) / layout.LEDGER_FILE,
+        LEDGER_SCHEMA,
+        key=results.row_id,
+        error=DatasetError,
+        fix=LEDGER_FIX,
+    )
+
+
+class DatasetDir(store.ResumableDir):
+    """A dataset directory as a resumable directory: its identity is the recording record."""
+
+    MANIFEST_FILE = layout.RECORDING_FILE
+    ERROR = DatasetError
+    HOLDER = "vlthink demos"
 
 
 @dataclass
@@ -88,7 +117,7 @@ class DemoStore:
     def open(self, rerecord_from: int | None = None) -> list[str]:
         """Check identity, repair, rebuild meta; returns notes on what was repaired."""
         notes = self._check_identity()
-        self.ledger, note = results.read_rows(self.root / layout.LEDGER_FILE, repair=True)
+        self.ledger, note = attempts_ledger(self.root).read(repair=True)
         notes += [note] if note else []
         if rerecord_from is not None:
             notes.append(self._truncate(rerecord_from))
@@ -106,8 +135,9 @@ class DemoStore:
         return notes
 
     def _check_identity(self) -> list[str]:
-        path = self.root / layout.RECORDING_FILE
-        if not path.exists():
+        folder = DatasetDir(self.root)
+        old = folder.read_manifest()
+        if old is None:
             stray = (
                 [p.name for p in self.root.iterdir() if p.name != ".lock"]
                 if self.root.exists()
@@ -118,9 +148,8 @@ class DemoStore:
                     f"{self.root} holds files ({', '.join(sorted(stray)[:4])}) "
                     "but no vlthink demos dataset. Fix: use an empty or new --out."
                 )
-            write_json(path, self.recording)
+            folder.write_manifest(self.recording, allow_nan=False)
             return []
-        old = json.loads(path.read_text())
         diff = [k for k in IDENTITY_KEYS if old.get(k) != self.recording.get(k)]
         if diff:
             k = diff[0]
@@ -142,7 +171,7 @@ class DemoStore:
             )
         cut = kept[k]
         self.ledger = self.ledger[:cut]
-        results.write_rows_atomic(self.root / layout.LEDGER_FILE, self.ledger)
+        attempts_ledger(self.root).rewrite(self.ledger)
         return f"--rerecord-from {k}: episodes {k}..{len(kept) - 1} will be recorded again"
 
     def _remove_uncommitted(self, n: int) -> list[str]:
@@ -158,7 +187,11 @@ class DemoStore:
                 if p.stem.startswith("episode_") and index.isdigit() and int(index) >= n:
                     p.unlink()
                     removed += 1
-        for p in self.root.rglob("*" + TMP_SUFFIX):
+        leftovers = {
+            *self.root.rglob("*" + TMP_SUFFIX),
+            *self.root.rglob(".*" + store.TMP_MARK + "*"),
+        }
+        for p in sorted(leftovers):
             shutil.rmtree(p) if p.is_dir() else p.unlink()
         return (
             [
@@ -273,7 +306,8 @@ class DemoStore:
             row["demo"]["episode_index"] = i
         else:
             row["demo"]["episode_index"] = None
-        append_jsonl(self.root / layout.LEDGER_FILE, [row])  # the commit record
+        with attempts_ledger(self.root) as ledger:
+            ledger.append(row)  # the commit record
         self.ledger.append(row)
         del self.staged[(row["env"], int(row["episode"]))]
         shutil.rmtree(s.path, ignore_errors=True)
@@ -289,9 +323,8 @@ class DemoStore:
         n = table.num_rows
         data = layout.data_path(self.root, i)
         data.parent.mkdir(parents=True, exist_ok=True)
-        tmp = data.with_name(data.name + TMP_SUFFIX)
-        pq.write_table(table, tmp)
-        tmp.replace(data)
+        with store.atomic_path(data) as tmp:
+            pq.write_table(table, tmp)
         video = layout.video_path(self.root, i)
         video.parent.mkdir(parents=True, exist_ok=True)
         link_or_copy(staged / VIDEO_FILE, video)

@@ -16,7 +16,6 @@ the counts in ``GROWABLE`` may change (tables are written from every finished it
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from vlthink import store
+from vlthink.errors import VLThinkError
+
 RUN_FORMAT = "vlthink-diagnose/1"
 MANIFEST_FILE = "manifest.json"
 ITEMS_FILE = "items.jsonl"
@@ -32,10 +34,17 @@ FEATURES_DIR = "features"
 #: Settings that only choose how many items (or figures) there are, not how an item is
 #: computed: a rerun may change them (e.g. more --episodes adds scenes to the same tables).
 GROWABLE = ("episodes", "figures_per_domain", "max_per_class")
+#: Every item row names its item.
+ITEM_SCHEMA: store.RowSchema = {"key": store.Field((str,))}
+ITEM_FIX = "Fix: delete line {line} (that item is computed again) and rerun the same command."
 
 
-class DiagnosticsError(ValueError):
+class DiagnosticsError(VLThinkError, ValueError):
     """A user-facing problem; the message names the problem and the fix (exit code 2)."""
+
+
+class RunDirError(DiagnosticsError, store.StoreError):
+    """A diagnose run directory that cannot be resumed as asked."""
 
 
 def _jsonable(obj: Any) -> Any:
@@ -50,6 +59,23 @@ def _jsonable(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+def _items(path: Path) -> store.Ledger:
+    return store.Ledger(
+        path / ITEMS_FILE,
+        ITEM_SCHEMA,
+        key=lambda r: r["key"],
+        error=RunDirError,
+        fix=ITEM_FIX,
+        encode=lambda r: json.dumps(r, default=_jsonable),
+    )
+
+
+class _Dir(store.ResumableDir):
+    MANIFEST_FILE = MANIFEST_FILE
+    ERROR = RunDirError
+    HOLDER = "vlthink diagnose"
+
+
 @dataclass
 class RunDir:
     """One diagnose run directory; ``settings`` are what must match for a resume."""
@@ -58,6 +84,7 @@ class RunDir:
     command: str
     settings: dict[str, Any]
     done: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _lock: Any = field(default=None, repr=False)  # held while this process uses the folder
 
     @classmethod
     def open(
@@ -70,63 +97,43 @@ class RunDir:
         path.mkdir(parents=True, exist_ok=True)
         settings = json.loads(json.dumps(settings, default=_jsonable))
         run = cls(path, command, settings)
-        manifest = path / MANIFEST_FILE
-        if manifest.is_file():
-            old = json.loads(manifest.read_text())
-            run._check_same(old)
-        else:
-            from vlthink.provenance import environment_info
+        folder = _Dir(path)
+        run._lock = folder.hold()
+        try:
+            old = folder.read_manifest()
+            if old is not None:
+                run._check_same(folder, old)
+            else:
+                from vlthink.provenance import environment_info
 
-            body = {
-                "format": RUN_FORMAT,
-                "command": command,
-                "settings": settings,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "environment": environment_info(),
-                **(extra or {}),
-            }
-            tmp = manifest.with_suffix(".tmp")
-            tmp.write_text(json.dumps(body, indent=2, default=_jsonable))
-            os.replace(tmp, manifest)
-        run.done = {r["key"]: r for r in run._read_rows()}
+                body = {
+                    "format": RUN_FORMAT,
+                    "command": command,
+                    "settings": settings,
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "environment": environment_info(),
+                    **(extra or {}),
+                }
+                store.write_json(folder.manifest_path, body, indent=2, default=_jsonable)
+            rows, _ = _items(path).read(repair=True)
+            run.done = {r["key"]: r for r in rows}
+        except BaseException:
+            run._lock.close()
+            raise
         return run
 
-    def _check_same(self, old: dict[str, Any]) -> None:
+    def _check_same(self, folder: _Dir, old: dict[str, Any]) -> None:
         if old.get("command") != self.command:
-            raise DiagnosticsError(
+            raise RunDirError(
                 f"{self.path} holds a `diagnose {old.get('command')}` run, not `{self.command}`; "
                 "pass a new --out folder"
             )
-        before = old.get("settings", {})
-        for key in sorted((set(before) | set(self.settings)) - set(GROWABLE)):
-            if before.get(key) != self.settings.get(key):
-                raise DiagnosticsError(
-                    f"{self.path} was made with {key} = {before.get(key)!r}, this run asks for "
-                    f"{self.settings.get(key)!r}; rerun with the same settings to resume, or pass "
-                    "a new --out folder"
-                )
-
-    def _read_rows(self) -> list[dict[str, Any]]:
-        f = self.path / ITEMS_FILE
-        if not f.is_file():
-            return []
-        lines = f.read_text().split("\n")
-        rows = []
-        for i, line in enumerate(lines):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                if i >= len(lines) - 2:  # the cut last line of a killed run: redo that item
-                    tmp = f.with_suffix(".tmp")
-                    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
-                    os.replace(tmp, f)
-                    break
-                raise DiagnosticsError(
-                    f"{f} line {i + 1} is not JSON; move the file away to start the run over"
-                ) from None
-        return rows
+        folder.check_identity(
+            old.get("settings", {}),
+            self.settings,
+            "rerun with the same settings to resume, or pass a new --out folder",
+            skip=GROWABLE,
+        )
 
     def is_done(self, key: str) -> bool:
         return key in self.done
@@ -137,17 +144,11 @@ class RunDir:
         """Record one finished item: its arrays first (atomically), then its row (fsync-ed)."""
         row = {"key": key, **row}
         if arrays:
-            fdir = self.path / FEATURES_DIR
-            fdir.mkdir(exist_ok=True)
-            tmp = fdir / f".{_safe(key)}.tmp.npz"
-            np.savez(tmp, **arrays)
-            os.replace(tmp, fdir / f"{_safe(key)}.npz")
-        line = json.dumps(row, default=_jsonable) + "\n"
-        with open(self.path / ITEMS_FILE, "a") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
-        self.done[key] = json.loads(line)
+            with store.atomic_path(self.path / FEATURES_DIR / f"{_safe(key)}.npz") as tmp:
+                np.savez(tmp, **arrays)
+        with _items(self.path) as items:
+            items.append(row)
+        self.done[key] = json.loads(json.dumps(row, default=_jsonable))
 
     def arrays(self, key: str) -> dict[str, np.ndarray]:
         with np.load(self.path / FEATURES_DIR / f"{_safe(key)}.npz") as z:
@@ -165,7 +166,6 @@ def write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
     """A CSV of dict rows (columns in first-seen order), written atomically."""
     import pandas as pd
 
-    tmp = path.with_suffix(".tmp")
-    pd.DataFrame(list(rows)).to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, path)
-    return path
+    with store.atomic_path(path) as tmp:
+        pd.DataFrame(list(rows)).to_csv(tmp, index=False, float_format="%.6g")
+    return Path(path)

@@ -18,6 +18,7 @@ import difflib
 from collections.abc import Sequence
 from functools import partial
 
+from vlthink.errors import VLThinkError
 from vlthink.scene.timing import MAX_EPISODE_STEPS
 
 PROTOCOL_VERSION = "vlthink-3"
@@ -68,7 +69,7 @@ SUITES: dict[str, tuple[str, ...]] = {
 """Suite name -> its env ids, in order."""
 
 
-class UnknownEnvError(ValueError):
+class UnknownEnvError(VLThinkError, ValueError):
     """A suite name or env id that vlthink does not know."""
 
 

@@ -23,6 +23,7 @@ from vlthink.envs.ids import (  # noqa: F401  (re-exported)
 from vlthink.envs.ood.variants import VARIANT_ENVS, VARIANTS, env_id
 from vlthink.envs.vl_think import DOMAIN_ENVS, DOMAIN_TASKS
 from vlthink.envs.vl_think import env_id as vl_think_id
+from vlthink.errors import UnknownNameError
 from vlthink.scene.widowx import MAX_EPISODE_STEPS
 
 
@@ -82,7 +83,7 @@ def task(env_id: str) -> TaskInfo:
     try:
         return ALL_TASKS[env_id]
     except KeyError:
-        raise KeyError(
+        raise UnknownNameError(
             f"unknown vlthink env id {env_id!r}; known ids: {', '.join(sorted(ALL_TASKS))}"
         ) from None
 

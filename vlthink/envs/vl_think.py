@@ -294,7 +294,7 @@ class VLThinkEnv(WidowXTableEnv):
         return near & self.agent.is_grasping(self.carrot)
 
     # ---- what policies and the harness see -------------------------------------------------------
-    def task_info(self) -> list[dict]:
+    def _task_info(self) -> list[dict]:
         """Per sub-env: the instruction, the target concept and its position, an absent concept."""
         out = []
         for layout, look in zip(self.layouts, self.episode_table_looks):
@@ -312,7 +312,7 @@ class VLThinkEnv(WidowXTableEnv):
             )
         return out
 
-    def privileged_state(self) -> dict[str, np.ndarray]:
+    def _privileged_state(self) -> dict[str, torch.Tensor]:
         rows = torch.arange(self.num_envs, device=self.device)
         board_p = torch.stack([b.pose.raw_pose for b in self.boards], dim=1)  # (N, B, 7)
         return {

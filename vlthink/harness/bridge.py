@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vlthink.envs.contract import contract_of
 from vlthink.policies.base import Observation
 
 
@@ -19,16 +20,16 @@ def _numpy(x) -> np.ndarray:
 
 def episode_tasks(env) -> list[dict]:
     """Per sub-env task facts (instruction, target, target_position, absent ...)."""
-    return env.unwrapped.task_info()
+    return contract_of(env).task_info()
 
 
 def policy_observations(env, obs: dict) -> list[Observation]:
     """One Observation per sub-env: the Bridge camera frame, the instruction, privileged state."""
-    base = env.unwrapped
+    base = contract_of(env)
     # An env made without a camera observation (obs_mode "state_dict") gives no frames.
     images = base.camera_images(obs) if "sensor_data" in obs else [None] * base.num_envs
-    state = {k: _numpy(v) for k, v in base.privileged_state().items()}
-    step = int(_numpy(base.elapsed_steps).reshape(-1)[0])
+    state = base.privileged_state()  # NumPy arrays, by the contract
+    step = int(_numpy(env.unwrapped.elapsed_steps).reshape(-1)[0])
     tasks = base.task_info()
     return [
         Observation(

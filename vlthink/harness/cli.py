@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vlthink.errors import VLThinkError
 from vlthink.harness import pipeline, rundir
 from vlthink.harness.config import (
     ALTERNATIVES,
@@ -48,7 +49,6 @@ from vlthink.harness.pipeline import (  # noqa: F401  (the exit codes, as the CL
     report,
     run_state,
 )
-from vlthink.harness.results import HarnessError
 from vlthink.harness.worker import close_workers
 
 EXIT_CODES_HELP = (
@@ -392,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunStopped as exc:
         print(f"vlthink-eval: stopped: {exc}", file=sys.stderr)
         return EXIT_INCOMPLETE
-    except HarnessError as exc:
+    except VLThinkError as exc:
         print(f"vlthink-eval: error: {exc}", file=sys.stderr)
         return EXIT_USER
     except KeyboardInterrupt:

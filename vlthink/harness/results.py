@@ -25,54 +25,56 @@ why); ``--retry-errors`` rewrites the file without them (atomically, old file ke
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from vlthink import store
+from vlthink.errors import VLThinkError
 from vlthink.harness.episodes import EpisodeKey
+from vlthink.store import Field
 
 ROWS_FILE = "episodes.jsonl"
 MANIFEST_FILE = "manifest.json"
 SUMMARY_FILE = "summary.csv"
 RUN_FORMAT = "vlthink-run/1"
 
-REQUIRED_FIELDS = (
-    "env",
-    "episode",
-    "seed",
-    "policy",
-    "success_once",
-    "success_at_end",
-    "steps",
-    "error",
-)
+_INT, _BOOL, _STR, _NUM = (int,), (bool,), (str,), (float,)
+#: The typed columns of a row: checked on every read (a hand-edited ``"success_once": "no"``
+#: must never count as a success). Fields not named here are free (policy/probe extras); the
+#: writer fills an optional field it was not given with null.
+ROW_SCHEMA: store.RowSchema = {
+    "env": Field(_STR),
+    "episode": Field(_INT, minimum=0),
+    "seed": Field(_INT),
+    "episode_seed": Field(_INT, required=False, nullable=True, minimum=0),
+    "policy": Field(_STR),
+    "instruction": Field(_STR, required=False, nullable=True),
+    "target": Field(_STR, required=False, nullable=True),
+    "success_once": Field(_BOOL),
+    "success_at_end": Field(_BOOL),
+    "placed_on": Field(_STR, required=False, nullable=True),
+    "steps": Field(_INT, minimum=0),
+    "seconds": Field(_NUM, required=False, nullable=True, minimum=0),
+    "error": Field(_STR, nullable=True),
+}
+REQUIRED_FIELDS = tuple(k for k, f in ROW_SCHEMA.items() if f.required)
 #: Columns every row carries, in this order (extra policy/probe fields follow).
-ROW_FIELDS = (
-    "env",
-    "episode",
-    "seed",
-    "episode_seed",
-    "policy",
-    "instruction",
-    "target",
-    "success_once",
-    "success_at_end",
-    "placed_on",
-    "steps",
-    "seconds",
-    "error",
-)
+ROW_FIELDS = tuple(ROW_SCHEMA)
 #: Fields whose values differ between identical reruns (wall time, machine).
 VOLATILE_FIELDS = ("seconds",)
+#: What the user does about a bad row (the house rule for a hand-edited file: refuse it whole).
+ROW_FIX = (
+    "Fix: correct that value, or delete line {line} (its episode will run again; all other "
+    "finished episodes are kept), then rerun the same command."
+)
 
 
-class HarnessError(Exception):
+class HarnessError(VLThinkError):
     """A user-facing problem: the message names the problem and the fix; no traceback shown."""
 
 
-class ResultsError(HarnessError):
+class ResultsError(HarnessError, store.StoreError):
     pass
 
 
@@ -95,176 +97,110 @@ def _json_default(obj: Any) -> Any:
     return str(obj)
 
 
-def _repair_tail(path: Path, data: bytes, repair: bool) -> tuple[bytes, str | None]:
-    """A last line without its newline (a kill mid-write): completed if it parses, else dropped."""
-    note = None
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1  # 0 when the only line is the partial one
-        tail = data[cut:]
-        try:
-            obj = json.loads(tail.decode("utf-8"))
-            ok = isinstance(obj, dict) and all(f in obj for f in REQUIRED_FIELDS)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            ok = False
-        if ok:
-            fixed = data + b"\n"
-            note = f"{path}: completed the last line's missing newline"
-        else:
-            fixed = data[:cut]
-            note = (
-                f"{path}: dropped a truncated last line ({len(tail)} bytes, an episode "
-                "interrupted while being written); that episode will run again"
-            )
-        if repair:
-            with open(path, "r+b") as fh:
-                if ok:
-                    fh.seek(0, os.SEEK_END)
-                    fh.write(b"\n")
-                else:
-                    fh.truncate(cut)
-                fh.flush()
-                os.fsync(fh.fileno())
-        data = fixed
-    return data, note
+def ledger(path: Path, envs: Iterable[str] | None = None) -> store.Ledger:
+    """The results file as a typed ledger (one row per finished episode, keyed by episode);
+    ``envs``: the run plan's envs, a row of any other env is refused (a hand-edited manifest
+    or rows file would put it into a table it does not belong to)."""
+    planned = None if envs is None else sorted(envs)
+
+    def in_plan(row: dict[str, Any]) -> str | None:
+        if planned is None or row["env"] in planned:
+            return None
+        return (
+            f"field 'env' is {row['env']!r}, not an env of the run's plan "
+            f"({', '.join(planned)}); the manifest or the rows were edited"
+        )
+
+    return store.Ledger(
+        path,
+        ROW_SCHEMA,
+        key=row_id,
+        check=in_plan,
+        error=ResultsError,
+        fix=ROW_FIX,
+        encode=_row_json,
+    )
 
 
-def read_rows(path: Path, repair: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+class _EpisodeLabel(EpisodeKey):
+    """An episode key that names itself as the harness does in messages."""
+
+    def __str__(self) -> str:
+        return f"episode {self.label()}"
+
+
+def row_id(row: dict[str, Any]) -> EpisodeKey:
+    """:func:`row_key`, printed as "episode <label>" (a ledger's duplicate check names it)."""
+    return _EpisodeLabel(*row_key(row))
+
+
+def read_rows(
+    path: Path, repair: bool = True, envs: Iterable[str] | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
     """Load a results file.  Returns ``(rows, note)`` where ``note`` says what was repaired.
 
     Raises :class:`ResultsError` for a corrupt line (not the last), a row missing required
-    fields, or a duplicated episode.
+    fields or with a value of the wrong type or range, a row of an env not in ``envs`` (when
+    given), or a duplicated episode.
     """
-    path = Path(path)
-    if not path.exists():
-        return [], None
-    data, note = _repair_tail(path, path.read_bytes(), repair)
-    rows: list[dict[str, Any]] = []
-    seen: dict[EpisodeKey, int] = {}
-    for lineno, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ResultsError(
-                f"{path}, line {lineno}: not valid JSON ({exc}). The file is corrupt there. "
-                f"Fix: delete line {lineno} (its episode will run again; all other finished "
-                "episodes are kept) and rerun the same command."
-            ) from None
-        if not isinstance(obj, dict):
-            raise ResultsError(
-                f"{path}, line {lineno}: expected a JSON object, got {type(obj).__name__}. "
-                f"Fix: delete line {lineno} and rerun the same command."
-            )
-        missing = [f for f in REQUIRED_FIELDS if f not in obj]
-        if missing:
-            raise ResultsError(
-                f"{path}, line {lineno}: row lacks {', '.join(missing)}; this is not a "
-                "vlthink-eval results file or it was edited. Fix: delete that line (its episode "
-                "will run again) or point --out at another directory."
-            )
-        key = row_key(obj)
-        if key in seen:
-            raise ResultsError(
-                f"{path}, line {lineno}: episode {key.label()} is already on line {seen[key]}. "
-                "Two runs wrote into the same directory, or files were concatenated by hand. "
-                f"Fix: delete one of the two lines, or join shards with `vlthink-eval merge`."
-            )
-        seen[key] = lineno
-        rows.append(obj)
-    return rows, note
+    return ledger(Path(path), envs).read(repair=repair)
 
 
-class RowWriter:
+class RowWriter(store.Ledger):
     """Append-only, one fsync-ed line per episode."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a", encoding="utf-8")
+        lg = ledger(path)
+        super().__init__(lg.path, lg.schema, key=lg.key, error=ResultsError, encode=_row_json)
+        self.open()  # the file exists from the start of a run, as it always has
 
     def write(self, row: dict[str, Any]) -> None:
-        self._fh.write(_row_json(row) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-
-    def close(self) -> None:
-        if not self._fh.closed:
-            self._fh.close()
-
-    def __enter__(self) -> RowWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        self.append(row)
 
 
 def write_rows_atomic(path: Path, rows: Iterable[dict[str, Any]], backup: bool = False) -> None:
-    """Replace ``path`` with ``rows`` (write to a temp file, fsync, rename)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(_row_json(row) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    if backup and path.exists():
-        os.replace(path, path.with_name(path.name + ".bak"))
-    os.replace(tmp, path)
+    """Replace ``path`` with ``rows`` (atomically and durably; ``backup`` keeps ``.bak``)."""
+    ledger(Path(path)).rewrite(rows, backup=backup)
+
+
+class RunStore(store.ResumableDir):
+    """A vlthink-eval run directory as a resumable directory (lock, manifest)."""
+
+    MANIFEST_FILE = MANIFEST_FILE
+    ERROR = ResultsError
+    HOLDER = "vlthink-eval"
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:
-    path = Path(run_dir) / MANIFEST_FILE
-    if not path.exists():
+    manifest = RunStore(run_dir).read_manifest()
+    if manifest is None:
         raise ResultsError(
             f"{run_dir} is not a vlthink-eval run directory (no {MANIFEST_FILE}). "
             "Fix: pass the --out directory of a run."
         )
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ResultsError(f"{path}: not valid JSON ({exc}). Fix: restore it or rerun.") from None
     if manifest.get("format") != RUN_FORMAT:
         raise ResultsError(
-            f"{path}: format {manifest.get('format')!r}, this harness reads {RUN_FORMAT!r}."
+            f"{Path(run_dir) / MANIFEST_FILE}: format {manifest.get('format')!r}, this harness "
+            f"reads {RUN_FORMAT!r}."
         )
     return manifest
 
 
 def write_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
-    path = Path(run_dir) / MANIFEST_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=_json_default) + "\n")
-    os.replace(tmp, path)
+    RunStore(run_dir).write_manifest(manifest, sort_keys=True, default=_json_default)
 
 
-@contextmanager
 def run_lock(run_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``run_dir`` (refuse a second concurrent run into it)."""
-    import fcntl
-
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    fh = open(run_dir / ".lock", "w")
-    try:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise ResultsError(
-                f"another vlthink-eval is writing into {run_dir}. Fix: wait for it to finish, "
-                "or use another --out."
-            ) from None
-        yield
-    finally:
-        fh.close()
+    return RunStore(run_dir).lock("wait for it to finish, or use another --out.")
 
 
 def load_run(run_dir: Path, repair: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Manifest and rows of a finished (or partial) run, for summaries, pairing and publishing."""
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
-    rows, _ = read_rows(run_dir / ROWS_FILE, repair=repair)
+    envs = manifest.get("plan", {}).get("envs", ())
+    rows, _ = read_rows(run_dir / ROWS_FILE, repair=repair, envs=envs)
     return manifest, rows
 
 

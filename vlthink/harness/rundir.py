@@ -31,7 +31,7 @@ from vlthink.harness.episodes import (
     iter_shard,
     shard_of,
 )
-from vlthink.harness.results import HarnessError
+from vlthink.harness.results import HarnessError, ResultsError
 
 
 def _now() -> str:
@@ -237,7 +237,7 @@ def check_same_run(old: Manifest, new: Manifest, out: Path) -> None:
             )
         else:
             detail = f"{a[name]!r} there, {b[name]!r} now"
-        raise HarnessError(
+        raise ResultsError(
             f"{out} holds a run with a different {name} ({detail}). Resuming would mix two "
             f"configurations. Fix: use another --out, or repeat that run's exact command: "
             f"{old.command}"
@@ -283,10 +283,12 @@ def open_run(
             check_same_run(old, manifest, path)
             manifest.created, manifest.sessions = old.created, old.sessions
         elif (path / results.ROWS_FILE).exists():
-            raise HarnessError(
+            raise ResultsError(
                 f"{path / results.ROWS_FILE} exists without a manifest. Fix: use another --out."
             )
-        rows, note = results.read_rows(path / results.ROWS_FILE, repair=True)
+        rows, note = results.read_rows(
+            path / results.ROWS_FILE, repair=True, envs=manifest.plan.envs
+        )
         notes += [note] if note else []
         if retry_errors and any(r.get("error") for r in rows):
             keep = [r for r in rows if not r.get("error")]
@@ -340,8 +342,8 @@ def merge_shards(out: Path, shard_dirs: Sequence[Path]) -> tuple[dict, list]:
                 "Fix: merge only shards of one command (same policy, suite, episodes, seeds)."
             )
     merged: dict[EpisodeKey, dict] = {}
-    for d in shard_dirs:
-        rows, _ = results.read_rows(Path(d) / results.ROWS_FILE, repair=False)
+    for d, m in zip(shard_dirs, manifests):
+        rows, _ = results.read_rows(Path(d) / results.ROWS_FILE, repair=False, envs=m.plan.envs)
         for r in rows:
             k = results.row_key(r)
             if k in merged and results.stable_row(merged[k]) != results.stable_row(r):

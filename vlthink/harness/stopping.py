@@ -104,7 +104,7 @@ def print_decisions(stopping: Stopping, out: Path) -> None:
     table = pd.DataFrame(stopping.table())
     if table.empty:
         return
-    from vlthink.paths import atomic_write
+    from vlthink.store import atomic_write
 
     atomic_write(Path(out) / DECISIONS_FILE, table.to_csv(index=False))
     print(

@@ -45,6 +45,7 @@ from typing import Any
 
 import pandas as pd
 
+from vlthink import store
 from vlthink.harness import stats
 from vlthink.harness.results import HarnessError
 
@@ -520,7 +521,8 @@ def _family_note(table: pd.DataFrame) -> str:
 
 
 def write_csv(table: pd.DataFrame, path) -> None:
-    table.to_csv(path, index=False, float_format="%.6g")
+    with store.atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
 
 
 __all__ = [

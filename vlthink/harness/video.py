@@ -13,6 +13,7 @@ import numpy as np
 
 from vlthink.harness.episodes import EpisodeKey
 from vlthink.harness.results import HarnessError
+from vlthink.store import atomic_path
 
 FPS = 5  # control steps per second of simulated time
 
@@ -36,11 +37,8 @@ def write_mp4(frames: Sequence[np.ndarray], path: Path, fps: int = FPS) -> Path:
     leaves no half-written video under the final name). Odd sizes are cropped to even ones."""
     from vlthink.video import VideoSettings, encode
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.mp4")
     h, w = np.asarray(frames[0]).shape[:2]
     even = [np.ascontiguousarray(np.asarray(f, np.uint8)[: h - h % 2, : w - w % 2]) for f in frames]
-    encode(even, tmp, fps, VideoSettings())
-    tmp.replace(path)
-    return path
+    with atomic_path(path) as tmp:
+        encode(even, tmp, fps, VideoSettings())
+    return Path(path)

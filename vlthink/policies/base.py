@@ -22,6 +22,8 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from vlthink.errors import VLThinkError
+
 ACTION_DIM = 7
 
 
@@ -186,7 +188,7 @@ def _check_portable(policy: Any, kind: str) -> None:
         ) from None
 
 
-class PolicyError(RuntimeError):
+class PolicyError(VLThinkError, RuntimeError):
     """A policy could not produce an action (server down, malformed reply, bad config).
 
     The message names the problem and the fix; the harness records it against the episode.

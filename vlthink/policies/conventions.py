@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vlthink.errors import UnknownNameError
+
 # The rotation maths lives in vlthink.geometry; the names stay importable from here.
 from vlthink.geometry import (
     matrix_to_rotvec,
@@ -175,7 +177,7 @@ def load_action_stats(path: str, unnorm_key: str) -> dict[str, list]:
     if "action" in data:
         return data["action"]
     if unnorm_key not in data:
-        raise KeyError(
+        raise UnknownNameError(
             f"{path} has no statistics for unnorm_key {unnorm_key!r}; "
             f"it has: {', '.join(sorted(data))}"
         )

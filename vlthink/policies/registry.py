@@ -35,6 +35,7 @@ from typing import Any
 
 import tomllib
 
+from vlthink.errors import VLThinkError
 from vlthink.paths import policies_dir
 
 # Keys every policy file may carry besides its adapter's settings.
@@ -49,7 +50,7 @@ _SECRET_WORDS = frozenset(
 _KEY_OWNERS = frozenset({"api", "access", "private", "auth", "secret", "client", "hf", "openai"})
 
 
-class PolicyConfigError(ValueError):
+class PolicyConfigError(VLThinkError, ValueError):
     """A policy file (or override) is missing a key, has an unknown one, or a wrong type."""
 
 

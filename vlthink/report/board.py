@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 from pathlib import Path
 
 import pandas as pd
 
+from vlthink import store
 from vlthink.report import charts, leaderboard
 from vlthink.report.charts import Bar, Series
 from vlthink.report.html import esc, page, table, tag
@@ -74,11 +76,25 @@ NOTE = (
 )
 
 
+#: Characters that Markdown (or HTML inside Markdown) would read as markup in a table cell.
+MD_SPECIAL = "\\`*_[]|<>#!~"
+
+
+def md_escape(text: str) -> str:
+    """``text`` as literal Markdown table-cell text: HTML entities for ``&<>"'`` (a renderer
+    with HTML enabled must not run a policy name), a backslash before Markdown's markup
+    characters, and no line breaks."""
+    text = html.escape(" ".join(str(text).split()), quote=True)
+    return "".join("\\" + c if c in MD_SPECIAL else c for c in text)
+
+
 def markdown(board_dir: Path) -> str:
     out = []
     for suite, board in _boards(board_dir).items():
         header, rows = _grid(board)
-        out.append(f"### {suite}\n")
+        header = [md_escape(h) for h in header]
+        rows = [[md_escape(c) for c in r] for r in rows]
+        out.append(f"### {md_escape(suite)}\n")
         out.append("| " + " | ".join(header) + " |")
         out.append("|" + " --- |" * len(header))
         out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -154,5 +170,4 @@ def html_page(board_dir: Path, out: Path) -> Path:
         )
     body = tag("p", esc(NOTE.replace("`", "")), cls="note") + "".join(parts)
     sub = f"{board_dir} · written {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
-    Path(out).write_text(page("vlthink leaderboard", sub, body), encoding="utf-8")
-    return Path(out)
+    return store.atomic_write(out, page("vlthink leaderboard", sub, body))

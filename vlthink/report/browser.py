@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vlthink.errors import MissingFileError
+
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -155,7 +157,7 @@ def load_page(
     """Open ``path`` in headless Chromium; console errors, expression values, a screenshot."""
     exe = chromium or find_chromium()
     if exe is None:
-        raise FileNotFoundError(
+        raise MissingFileError(
             "no chromium found. Fix: bash .ci/setup --test (or apt-get install chromium)"
         )
     # Chromium's helper processes may still write to the profile after the browser has exited:

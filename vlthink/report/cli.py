@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from vlthink.harness.results import HarnessError
+from vlthink import store
+from vlthink.errors import VLThinkError
 from vlthink.report.report import GALLERY_PER_ENV
 
 
@@ -69,7 +70,7 @@ def run_report(args: argparse.Namespace) -> int:
             args.leaderboard_dir or "default",
             args.gallery_per_env,
         )
-    except HarnessError as exc:
+    except VLThinkError as exc:
         return _fail("vlthink report", exc)
     print(f"wrote {out}")
     return 0
@@ -105,10 +106,10 @@ def run_render(args: argparse.Namespace) -> int:
     try:
         md = board.markdown(board_dir)
         html = board.html_page(board_dir, args.html)
-    except HarnessError as exc:
+    except VLThinkError as exc:
         return _fail("vlthink leaderboard render", exc)
     if args.md:
-        args.md.write_text(md, encoding="utf-8")
+        store.atomic_write(args.md, md)
         print(f"wrote {args.md}")
     else:
         sys.stdout.write(md)
@@ -133,6 +134,12 @@ def add_leaderboard_parser(subparsers: argparse._SubParsersAction) -> argparse.A
         help="run directory the p-values are computed against",
     )
     pub.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace rows even with a smaller run (fewer episodes or seeds) or another "
+        "protocol version; prints each old row and its new one",
+    )
+    pub.add_argument(
         "--out-dir",
         type=Path,
         default=None,
@@ -148,8 +155,10 @@ def run_leaderboard_command(args: argparse.Namespace) -> int:
     from vlthink.report.leaderboard import publish
 
     try:
-        paths = publish(args.run_dirs, out_dir=args.out_dir, baseline=args.baseline)
-    except HarnessError as exc:
+        paths = publish(
+            args.run_dirs, out_dir=args.out_dir, baseline=args.baseline, replace=args.replace
+        )
+    except VLThinkError as exc:
         print(f"vlthink leaderboard: error: {exc}", file=sys.stderr)
         return 2
     for p in paths:

@@ -18,7 +18,10 @@ cells against ``baseline``).
 * a run with errored episodes (crash/timeout/policy error: its rate would be biased low),
 * runs of different protocol versions, or a run whose protocol differs from the measured rows
   already on the board,
-* two runs giving the same policy on the same env, and a baseline that cannot be paired.
+* two runs giving the same policy on the same env, and a baseline that cannot be paired,
+* a run that would replace a measured row with one of fewer episodes or seeds, or of another
+  protocol version, unless ``--replace`` is given (then each old row and its new one are
+  printed).
 
 The command line (``vlthink leaderboard publish RUN...``) is :mod:`vlthink.report.cli`'s.
 """
@@ -33,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from vlthink import store
 from vlthink.harness import results, rundir, summary
 from vlthink.harness.results import HarnessError
 
@@ -174,8 +178,13 @@ def publish(
     out_dir: Path | str | None = None,
     baseline: Path | str | None = None,
     date: str | None = None,
+    replace: bool = False,
+    log: Any = print,
 ) -> list[Path]:
-    """Write or update the leaderboard CSVs from complete run directories; returns files written."""
+    """Write or update the leaderboard CSVs from complete run directories; returns files written.
+
+    A measured row is never replaced by one of fewer episodes or seeds or another protocol
+    version unless ``replace``; then ``log`` is given the old row and the new."""
     if not run_dirs:
         raise LeaderboardError("publish needs at least one run directory")
     out_dir = Path(out_dir) if out_dir is not None else default_dir()
@@ -209,14 +218,66 @@ def publish(
     for suite, fname in FILES.items():
         rows = [r for r in new if r["suite"] == suite]
         if rows:
-            _update_board(out_dir / fname, rows, protocol)
+            _update_board(out_dir / fname, rows, protocol, replace, log)
             written.append(out_dir / fname)
     return written
 
 
-def _update_board(path: Path, rows: list[dict[str, Any]], protocol: Any) -> None:
-    """Replace the measured rows of these (policy, env) pairs on one board; keep the rest."""
-    board = read_board(path)
+#: What a measured row must not lose when a new run replaces it (without ``--replace``):
+#: (column, why a smaller or different value is refused).
+KEPT_SIZE = (("seeds", "fewer seeds"), ("episodes", "fewer episodes"))
+
+
+def _describe(r: Any) -> str:
+    rate = r.get("success_mean")
+    rate = f"{rate:.4f}" if isinstance(rate, float) and not math.isnan(rate) else rate
+    return (
+        f"{r.get('episodes')} episodes x {r.get('seeds')} seeds, protocol "
+        f"{r.get('protocol_version')}, success {rate} ({r.get('date')})"
+    )
+
+
+def _why_not_replace(old: Any, new: dict[str, Any]) -> str | None:
+    """Why ``new`` may not silently replace the measured row ``old`` (None: it may)."""
+    for col, why in KEPT_SIZE:
+        if pd.notna(old[col]) and int(new[col]) < int(old[col]):
+            return why
+    if pd.notna(old["protocol_version"]) and str(old["protocol_version"]) != str(
+        new["protocol_version"]
+    ):
+        return "another protocol version"
+    return None
+
+
+def _replacements(
+    path: Path, board: pd.DataFrame, rows: list[dict[str, Any]], replace: bool, log: Any
+) -> pd.Series:
+    """Which board rows the new ``rows`` replace (a mask); a replacement that would lose
+    episodes, seeds or the protocol is refused unless ``replace``, and then printed."""
+    mask = pd.Series(False, index=board.index, dtype=bool)
+    for new in rows:
+        hit = (
+            (board["source"] == MEASURED)
+            & (board["policy"].astype(str) == str(new["policy"]))
+            & (board["env"].astype(str) == str(new["env"]))
+        )
+        for _, old in board[hit].iterrows():
+            why = _why_not_replace(old, new)
+            if why and not replace:
+                raise LeaderboardError(
+                    f"{path}: the row of {new['policy']!r} on {new['env']} ({_describe(old)}) "
+                    f"would be replaced by one with {why} ({_describe(new)}). Fix: publish a "
+                    "run of at least its size and protocol, or pass --replace to replace it."
+                )
+            if why or replace:
+                log(f"replacing the row of {new['policy']!r} on {new['env']} in {path}")
+                log(f"  old: {_describe(old)}")
+                log(f"  new: {_describe(new)}")
+        mask |= hit
+    return mask
+
+
+def _check_protocols(path: Path, board: pd.DataFrame, protocol: Any) -> None:
     measured = board[board["source"] == MEASURED]
     other = set(measured["protocol_version"].dropna().astype(str)) - {str(protocol)}
     if other:
@@ -225,12 +286,18 @@ def _update_board(path: Path, rows: list[dict[str, Any]], protocol: Any) -> None
             f"are {protocol}: one board must not mix protocols. Fix: rerun those policies "
             f"with this version, or delete their rows from {path} (git keeps the history)."
         )
-    keys = {(r["policy"], r["env"]) for r in rows}
-    drop = [
-        s == MEASURED and (p, e) in keys
-        for s, p, e in zip(board["source"], board["policy"], board["env"])
-    ]
-    keep = board.loc[~pd.Series(drop, index=board.index, dtype=bool)]
+
+
+def _update_board(
+    path: Path, rows: list[dict[str, Any]], protocol: Any, replace: bool = False, log: Any = print
+) -> None:
+    """Replace the measured rows of these (policy, env) pairs on one board; keep the rest."""
+    board = read_board(path)
+    if not replace:
+        _check_protocols(path, board, protocol)
+    drop = _replacements(path, board, rows, replace, log)
+    keep = board.loc[~drop]
+    _check_protocols(path, keep, protocol)  # with --replace: the rows that stay
     frame = pd.concat([keep[COLUMNS], pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
     frame["_measured"] = frame["source"] != MEASURED  # measured rows first
     frame = frame.sort_values(
@@ -253,6 +320,5 @@ def write_board(frame: pd.DataFrame, path: Path) -> None:
         frame[c] = frame[c].round(4)
     frame["p_value"] = [float(f"{v:.4g}") if pd.notna(v) else v for v in frame["p_value"]]
     frame["paper_size"] = frame["paper_size"].astype("boolean")  # True / False / blank
-    tmp = Path(path).with_name(Path(path).name + ".tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(path)
+    with store.atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)

@@ -33,17 +33,21 @@ class Video:
 
 
 def find_video(run_dir: Path, row: dict[str, Any]) -> Video | None:
-    stem = (
-        Path(run_dir)
-        / "videos"
-        / str(row["env"])
-        / f"seed{row['seed']}_ep{int(row['episode']):04d}"
-    )
+    """The recorded video of ``row``, or None; never a file outside ``run_dir/videos`` (the
+    path is built from row fields, and a hand-edited ``env`` such as ``../../x`` must not make
+    the page read, embed or copy a file from elsewhere)."""
+    videos = Path(run_dir) / "videos"
+    stem = videos / str(row["env"]) / f"seed{row['seed']}_ep{int(row['episode']):04d}"
     for suffix, mime in VIDEO_SUFFIXES.items():
         path = stem.with_suffix(suffix)
-        if path.is_file() and path.stat().st_size > 0:
+        if _inside(path, videos) and path.is_file() and path.stat().st_size > 0:
             return Video(path, mime)
     return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Is ``path`` (links followed) within ``folder``?"""
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def _mp4_frames(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+from vlthink import store
 from vlthink.report import effects, gallery, leaderboard, numbers, provenance
 from vlthink.report.html import page
 from vlthink.report.media import MediaSink
@@ -50,7 +51,4 @@ def build_report(
     )
     names = ", ".join(r.label for r in runset.all_runs)
     sub = f"{names} · written {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(page("vlthink report", sub, body), encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return store.atomic_write(out, page("vlthink report", sub, body))

@@ -11,10 +11,12 @@ import os
 import sys
 from pathlib import Path
 
+from vlthink.errors import VLThinkError
+
 ROBOT_ASSET_ID = "widowx250s"  # ManiSkill's data-source id for the WidowX description
 
 
-class RobotAssetError(RuntimeError):
+class RobotAssetError(VLThinkError, RuntimeError):
     pass
 
 

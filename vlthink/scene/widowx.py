@@ -10,7 +10,10 @@ ManiSkill's "default" shader pack.
 Tasks subclass ``WidowXTableEnv`` and add their objects in ``_load_scene`` (after calling
 ``self._load_table()``), place them in ``_initialize_episode`` (then call ``self._settle()`` and
 ``self._reset_robot()``), and judge success in ``evaluate`` with the one rule of
-:mod:`vlthink.scene.success`; their ``privileged_state`` starts from ``self._robot_state()``.
+:mod:`vlthink.scene.success`. They give their episode facts in ``_task_info`` and their state
+(tensors, starting from ``self._robot_state()``) in ``_privileged_state``; this class offers them
+as :class:`vlthink.envs.contract.EnvContract` says: ``task_info()`` computed once per reset,
+``privileged_state()`` as NumPy arrays.
 """
 
 from __future__ import annotations
@@ -90,6 +93,10 @@ def _clone(tree, fresh=("sensor_data",)):
     return tree.clone() if isinstance(tree, torch.Tensor) else tree
 
 
+def _to_numpy(x) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
 class WidowXTableEnv(BaseEnv):
     """Base scene: WidowX on a textured table, Bridge camera, 500/5 Hz, 80 steps."""
 
@@ -158,6 +165,7 @@ class WidowXTableEnv(BaseEnv):
 
     def reset(self, seed=None, options=None):
         self._grasp_steps = None  # the episode's consecutive-grasp count starts again
+        self._task_facts = None  # the new draw's facts, computed at their first use
         if seed is not None:
             # ManiSkill draws from its own episode RNGs; Gymnasium's `np_random` is set from the
             # same seed so gymnasium's env_checker and wrappers see a seeded env.
@@ -269,6 +277,26 @@ class WidowXTableEnv(BaseEnv):
     def _get_obs_extra(self, info: dict):
         # Proprioception a learned policy may use; scene state stays out (see privileged_state).
         return {"tcp_pose": self.tcp_pose.raw_pose}
+
+    # ---- the env contract (vlthink.envs.contract): what the harness and integrations see ------
+    _task_facts: list[dict] | None = None
+
+    def task_info(self) -> list[dict]:
+        """Per sub-env: the facts of its episode's draw (computed once per reset; each call gets
+        its own dicts, so a caller that edits one cannot change the next caller's)."""
+        if self._task_facts is None:
+            self._task_facts = self._task_info()
+        return [dict(t) for t in self._task_facts]
+
+    def _task_info(self) -> list[dict]:
+        raise NotImplementedError
+
+    def privileged_state(self) -> dict[str, np.ndarray]:
+        """Per key an (N, ...) NumPy array of the scene's state (scripted policies plan from it)."""
+        return {k: _to_numpy(v) for k, v in self._privileged_state().items()}
+
+    def _privileged_state(self) -> dict[str, torch.Tensor]:
+        return self._robot_state()
 
     # ---- the SimplerEnv / ManiSkill Bridge interface (eval loops written for those run here) ---
     def get_language_instruction(self) -> list[str]:

@@ -32,6 +32,7 @@ from vlthink.assets.objects import OBJECTS, build_object
 from vlthink.assets.overlay_textures import OVERLAY_TEXTURES
 from vlthink.assets.receptacles import RECEPTACLES, build_receptacle
 from vlthink.assets.table_looks import TABLE_LOOKS, TABLE_LOOKS_TRAIN
+from vlthink.errors import UnknownNameError
 from vlthink.scene import widowx
 
 SPOT = (-0.16, 0.0)  # m, world xy: the centre of the OOD grid
@@ -209,7 +210,9 @@ def select(only: Iterable[str] | None = None) -> dict[str, list[str]]:
     known = {n for names in catalogues.values() for n in names}
     unknown = [n for n in only if n not in known]
     if unknown:
-        raise KeyError(f"unknown asset(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise UnknownNameError(
+            f"unknown asset(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     return {kind: [n for n in names if n in only] for kind, names in catalogues.items()}
 
 

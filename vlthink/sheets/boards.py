@@ -22,6 +22,7 @@ from vlthink.boards.catalogue import (
     domain,
     domain_boards,
 )
+from vlthink.errors import MissingFileError
 
 SHEET_BG = (255, 255, 255)
 TEXT_RGB = (30, 30, 30)
@@ -31,7 +32,7 @@ def _load(b: Board, source: str) -> Image.Image:
     if source == "files":
         path = b.path
         if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing; run `python -m vlthink.boards.build`")
+            raise MissingFileError(f"{path} is missing; run `python -m vlthink.boards.build`")
         return Image.open(path).convert("RGB")
     from vlthink.boards.art import render
 

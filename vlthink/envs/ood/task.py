@@ -302,7 +302,7 @@ class OODPickPlaceEnv(WidowXTableEnv):
         return data
 
     # ---- what policies and the harness see -------------------------------------------------------
-    def task_info(self) -> list[dict]:
+    def _task_info(self) -> list[dict]:
         """Per sub-env: the instruction and every fact of the episode's draw."""
         out = []
         for i, ep in enumerate(self.episodes):
@@ -335,7 +335,7 @@ class OODPickPlaceEnv(WidowXTableEnv):
             )
         return out
 
-    def privileged_state(self) -> dict[str, torch.Tensor]:
+    def _privileged_state(self) -> dict[str, torch.Tensor]:
         obj = self._gather(self.objects, self.obj_idx)
         oi, ri = self.obj_idx.clamp(min=0), self.rec_idx.clamp(min=0)
 
