@@ -10,9 +10,9 @@ import pytest
 
 from vlthink import cli
 from vlthink.harness import cli as harness_cli
-from vlthink.harness import leaderboard, results
+from vlthink.harness import results
 from vlthink.harness.episodes import HARNESS_PROTOCOL, episode_seed
-from vlthink.report import board
+from vlthink.report import board, leaderboard
 from vlthink.report.media import find_video
 
 ENV = "VLThink-Traffic-v0"
