@@ -100,6 +100,12 @@ def record_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="forget episodes K.. and record them again (a corrupt file's fix)",
     )
+    p.add_argument(
+        "--format",
+        choices=("v2.1", "v3.0"),
+        default="v2.1",
+        help="LeRobot dataset version: v2.1 (openpi; default) or v3.0 (lerobot >= 0.4)",
+    )
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -137,6 +143,7 @@ def cmd_record(argv: Sequence[str]) -> int:
         progress=not a.no_progress,
         rerecord_from=a.rerecord_from,
         argv=["vlthink", "demos", *argv],
+        format=a.format,
     )
     return record(cfg, policy, list(a.suite))
 
