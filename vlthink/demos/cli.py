@@ -3,6 +3,7 @@
 vlthink demos --suite VLThink-OOD-Train-v0 --episodes 1400 --out data/ood-train
 vlthink demos replay DATASET --episode K [--all]
 vlthink demos info DATASET [--sheet PNG]
+vlthink demos convert DATASET --to v3.0|v2.1 --out NEW_DIR
 """
 
 from __future__ import annotations
@@ -202,9 +203,15 @@ def cmd_info(argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_convert(argv: Sequence[str]) -> int:
+    from vlthink.demos.convert import main as convert_main
+
+    return convert_main(argv)
+
+
 def main(argv: Sequence[str]) -> int:
     argv = list(argv)
-    commands = {"replay": cmd_replay, "info": cmd_info}
+    commands = {"replay": cmd_replay, "info": cmd_info, "convert": cmd_convert}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     return cmd_record(argv)

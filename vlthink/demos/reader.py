@@ -56,7 +56,7 @@ def sidecar(root: Path, index: int) -> dict:
     return json.loads(path.read_text())
 
 
-def _where(root: Path, index: int) -> tuple[Path, Path, int | None]:
+def where(root: Path, index: int) -> tuple[Path, Path, int | None]:
     """(data file, video file, the episode's first frame in them; None: a file of its own)."""
     place = sidecar(root, index).get("v30")
     if place is None:
@@ -69,7 +69,7 @@ def parquet_columns(root: Path, index: int, columns: list[str]) -> dict:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    path, _, offset = _where(root, index)
+    path, _, offset = where(root, index)
     try:
         table = pq.read_table(path, columns=[*columns, "episode_index"])
     except Exception as exc:
@@ -86,7 +86,7 @@ def episode_frames(root: Path, index: int, length: int) -> np.ndarray:
     """The episode's decoded frames (N, H, W, 3) uint8, from its own file or its shared one."""
     from vlthink.video import decode
 
-    _, path, offset = _where(root, index)
+    _, path, offset = where(root, index)
     if offset is None:
         return decode(path)[0]
     import av
