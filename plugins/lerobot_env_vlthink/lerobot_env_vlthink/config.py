@@ -28,7 +28,10 @@ def check_task(task: str | None) -> str:
         why = f"{task!r} is a suite of {len(ids)} env ids; --env.task takes one of them"
     if len(ids) == 1 and ids[0] == task:
         return task
-    print(f"lerobot_env_vlthink: --env.task: {why}", file=sys.stderr)
+    print(
+        f"lerobot_env_vlthink: --env.task: {why}. Fix: pass --env.task=ENV_ID, one of those ids.",
+        file=sys.stderr,
+    )
     raise SystemExit(2)
 
 
