@@ -161,3 +161,28 @@ def test_an_unknown_env_task_is_one_line_naming_the_fix(tmp_path):
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("lerobot_env_vlthink:")]
     assert len(lines) == 1 and "VLThink-Nope-v0" in lines[0] and "Fix:" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_vlthink_eval_drives_a_lerobot_policy_and_writes_vlthink_rows(v30, tmp_path):
+    """The other way round: vlthink's harness (its seeding, rows, statistics) with a LeRobot
+    policy loaded from its directory by the plugin's adapter."""
+    from tiny_policy import save_tiny_act
+
+    from vlthink.harness.episodes import episode_seed
+
+    policy_dir = save_tiny_act(tmp_path / "act", v30 / "meta/stats.json")
+    toml = tmp_path / "lerobot.toml"
+    toml.write_text(
+        f'adapter = "lerobot_env_vlthink.policy:LeRobotPolicy"\npath = "{policy_dir}"\n'
+    )
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "vlthink.harness.cli", "--policy", str(toml), "--suite",
+         "VLThink-Shape-v0", "--episodes", "1", "--out", str(out), "--no-progress"],
+        capture_output=True, text=True, env=_env(), timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [json.loads(x) for x in (out / "episodes.jsonl").read_text().splitlines()]
+    assert len(rows) == 1 and rows[0]["error"] is None and rows[0]["policy"] == "lerobot"
+    assert rows[0]["episode_seed"] == episode_seed("VLThink-Shape-v0", 0, 0)
+    assert rows[0]["steps"] > 0 and isinstance(rows[0]["success_once"], bool)
