@@ -40,7 +40,7 @@ def record_parser() -> argparse.ArgumentParser:
         prog="vlthink demos",
         epilog="Also: `vlthink demos replay DATASET --episode K`, "
         "`vlthink demos info DATASET`. " + EXIT_HELP,
-        description="Record expert demonstrations as a LeRobot v2.1 dataset (resumable).",
+        description="Record expert demonstrations as a LeRobot v2.1 or v3.0 dataset (resumable).",
     )
     p.add_argument(
         "--suite",
@@ -223,7 +223,7 @@ def add_demos_parser(sub) -> None:
         "demos",
         add_help=False,
         prefix_chars="\0",
-        help="record / replay / inspect demonstration datasets (LeRobot v2.1)",
+        help="record / replay / inspect / convert demonstration datasets (LeRobot v2.1, v3.0)",
     )
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda args: main(args.rest))
