@@ -183,10 +183,13 @@ class V30Store(DemoStore):
         import pyarrow.parquet as pq
 
         rows = [layout30.episode_row(i, s) for i, s in enumerate(self.sides)]
+        path = self.root / layout30.EPISODES_FILE
         if rows:
             table = pa.Table.from_pylist(rows)
-            path = self.root / layout30.EPISODES_FILE
             replace_from_tmp(path, lambda tmp: pq.write_table(table, tmp))
+        else:  # every episode forgotten (--rerecord-from 0): no stale rows left behind
+            path.unlink(missing_ok=True)
+            (self.root / layout30.TASKS_FILE).unlink(missing_ok=True)
         if full and self.done.tasks:
             self._write_tasks()
         stats = aggregate([s["stats"] for s in self.sides])
