@@ -173,3 +173,19 @@ def test_a_directory_of_the_other_version_is_refused(recorded, tmp_path, capsys)
     assert (ds / "meta/info.json").read_bytes() == before
     code, _, err = cli(["demos", "convert", str(ds), "--to", "v3.0", "--out", str(tmp_path / "x")], capsys)  # fmt: skip
     assert code == 2 and "already LeRobot v3.0" in err
+
+
+def test_rerecord_from_cuts_the_shared_files_to_the_episodes_before_it(recorded, tmp_path):
+    from vlthink.demos.store30 import V30Store
+
+    ds = _copy(recorded, tmp_path)
+    store = V30Store(ds, json.loads((ds / "meta/vlthink/recording.json").read_text()))
+    notes = store.open(rerecord_from=1)
+    assert any("--rerecord-from 1" in n for n in notes) and store.n_episodes == 1
+    got = read_v30(ds)["episodes"]
+    assert len(got) == 1
+    assert np.array_equal(got[0]["frames"], read_v30(recorded["out"])["episodes"][0]["frames"])
+    store = V30Store(ds, json.loads((ds / "meta/vlthink/recording.json").read_text()))
+    store.open(rerecord_from=0)
+    assert not (ds / "meta/episodes/chunk-000/file-000.parquet").exists()
+    assert not list((ds / "data").rglob("*.parquet")) and not list((ds / "videos").rglob("*.mp4"))
