@@ -82,10 +82,7 @@ class V30Store(DemoStore):
         ):
             cut += self._cut_files(kind, path_of, count, rows, first)
         if cut:
-            notes.append(
-                f"cut {cut} file(s) back to the committed episodes (an interrupted commit); "
-                "that episode is committed again from its staged copy"
-            )
+            notes.append(f"cut {cut} file(s) back to the {n} episode(s) the ledger lists")
         return notes
 
     def _cut_files(self, kind, path_of, count, rows: dict[int, int], first: dict[int, int]) -> int:
