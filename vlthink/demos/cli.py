@@ -4,6 +4,7 @@ vlthink demos --suite VLThink-OOD-Train-v0 --episodes 1400 --out data/ood-train
 vlthink demos replay DATASET --episode K [--all]
 vlthink demos info DATASET [--sheet PNG]
 vlthink demos verify DATASET
+vlthink demos convert DATASET --to v3.0|v2.1 --out NEW_DIR
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ def record_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="vlthink demos",
         epilog="Also: `vlthink demos replay DATASET --episode K`, "
-        "`vlthink demos info DATASET`, `vlthink demos verify DATASET`. " + EXIT_HELP,
-        description="Record expert demonstrations as a LeRobot v2.1 dataset (resumable).",
+        "`vlthink demos info DATASET`, `vlthink demos verify DATASET`, "
+        "`vlthink demos convert DATASET --to VERSION --out DIR`. " + EXIT_HELP,
+        description="Record expert demonstrations as a LeRobot v2.1 or v3.0 dataset (resumable).",
     )
     p.add_argument(
         "--suite",
@@ -101,6 +103,12 @@ def record_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="forget episodes K.. and record them again (a corrupt file's fix)",
     )
+    p.add_argument(
+        "--format",
+        choices=("v2.1", "v3.0"),
+        default="v2.1",
+        help="LeRobot dataset version: v2.1 (openpi; default) or v3.0 (lerobot >= 0.4)",
+    )
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -139,6 +147,7 @@ def cmd_record(argv: Sequence[str]) -> int:
         progress=not a.no_progress,
         rerecord_from=a.rerecord_from,
         argv=["vlthink", "demos", *argv],
+        format=a.format,
     )
     return record(cfg, policy, list(a.suite))
 
@@ -210,9 +219,20 @@ def cmd_verify(argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_convert(argv: Sequence[str]) -> int:
+    from vlthink.demos.convert import main as convert_main
+
+    return convert_main(argv)
+
+
 def main(argv: Sequence[str]) -> int:
     argv = list(argv)
-    commands = {"replay": cmd_replay, "info": cmd_info, "verify": cmd_verify}
+    commands = {
+        "replay": cmd_replay,
+        "info": cmd_info,
+        "verify": cmd_verify,
+        "convert": cmd_convert,
+    }
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     return cmd_record(argv)
@@ -224,7 +244,7 @@ def add_demos_parser(sub) -> None:
         "demos",
         add_help=False,
         prefix_chars="\0",
-        help="record / replay / inspect demonstration datasets (LeRobot v2.1)",
+        help="record / replay / inspect / convert demonstration datasets (LeRobot v2.1, v3.0)",
     )
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda args: main(args.rest))

@@ -5,13 +5,13 @@ line per problem rather than summarised from what is left of it."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from vlthink.demos import layout, reader
-from vlthink.video import first_frame
 
 THUMB = (160, 120)  # px, width x height of one first frame on the sheet (a quarter of 640x480)
 SHEET_COLUMNS = 10
@@ -42,7 +42,8 @@ def summary(root: Path) -> tuple[list[str], list[dict]]:
 
     ledger, _ = attempts_ledger(root).read(repair=False)  # a torn line: skipped
     kept = sum(1 for r in ledger if r["demo"]["kept"])
-    vl = info.get("vlthink", {})
+    recording = Path(root) / layout.RECORDING_FILE  # v3.0 keeps it out of info.json
+    vl = info.get("vlthink") or (json.loads(recording.read_text()) if recording.exists() else {})
     lines = [
         f"dataset {root}: LeRobot {info['codebase_version']}, {info['fps']} fps, "
         f"robot {info['robot_type']}",
@@ -78,7 +79,7 @@ def contact_sheet(root: Path, sides: list[dict], out: Path | None = None) -> Pat
     sheet = Image.new("RGB", (SHEET_COLUMNS * w, rows * (h + 14)), "white")
     draw = ImageDraw.Draw(sheet)
     for i, side in enumerate(sides[:n]):
-        frame = first_frame(layout.video_path(root, side["episode_index"]))
+        frame = reader.episode_frames(root, side["episode_index"], 1)[0]
         x, y = (i % SHEET_COLUMNS) * w, (i // SHEET_COLUMNS) * (h + 14)
         sheet.paste(Image.fromarray(frame).resize(THUMB), (x, y))
         label = f"{side['episode_index']} {side['task'].get('object') or ''}"[:26]

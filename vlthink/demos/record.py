@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vlthink.demos import layout
+from vlthink.demos import formats, layout
 from vlthink.demos.episode import stage
 from vlthink.demos.processing import Processing
 from vlthink.demos.store import RECORDING_FORMAT, DatasetError, DemoStore
@@ -47,6 +47,7 @@ class RecordConfig:
     progress: bool = True
     rerecord_from: int | None = None
     argv: list[str] = field(default_factory=list)
+    format: str = formats.DEFAULT  # LeRobot codebase version written
 
     def quotas(self) -> dict[str, int]:
         q, r = divmod(self.episodes, len(self.envs))
@@ -75,6 +76,7 @@ class RecordConfig:
         ]
         parts += [] if p.drop_idle_actions else ["--keep-idle-actions"]
         parts += [] if p.successes_only else ["--all-attempts"]
+        parts += [] if self.format == formats.DEFAULT else ["--format", self.format]
         return shlex.join(parts)
 
 
@@ -85,6 +87,7 @@ def recording_facts(cfg: RecordConfig, policy: Any, suite_specs: list[str]) -> d
     config = {k: v for k, v in (getattr(policy, "config", None) or {}).items() if k != "source"}
     return {
         "format": RECORDING_FORMAT,
+        "lerobot_version": cfg.format,
         "envs": list(cfg.envs),
         "episodes": cfg.episodes,
         "seed": cfg.seed,
@@ -265,7 +268,8 @@ def record(cfg: RecordConfig, policy: Any, suite_specs: list[str]) -> int:
     facts = recording_facts(cfg, policy, suite_specs)
     preflight(RunPlan(tuple(cfg.envs), 1, (cfg.seed,)))
     with results.run_lock(cfg.out):
-        store = DemoStore(cfg.out, facts)
+        formats.check_version(cfg.out, cfg.format)
+        store = formats.STORES[cfg.format](cfg.out, facts)
         try:
             notes = store.open(cfg.rerecord_from)
         except OSError as exc:

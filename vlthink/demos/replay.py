@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vlthink.demos import layout, reader
+from vlthink.demos import reader
 from vlthink.demos.processing import state_vector
-from vlthink.video import decode, psnr
+from vlthink.video import psnr
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def replay(root: Path, index: int, envs: dict | None = None) -> ReplayReport:
             states.append(state_vector(obs.privileged))
         out = env.step(np.asarray(action, np.float32)[None])[0]
         obs, success = out.observation, bool(out.success)
-    video, _ = decode(layout.video_path(root, index))
+    video = reader.episode_frames(root, index, len(side["kept_steps"]))
     recorded = np.asarray(
         reader.parquet_columns(root, index, ["observation.state"])["observation.state"], np.float32
     )
