@@ -17,8 +17,6 @@ answers, by vlthink's catalogue names:
 
 from __future__ import annotations
 
-from functools import cache
-
 DEFAULT_ASSETS = "vlthink"
 ASSET_SETS = ("vlthink", "original")
 
@@ -76,15 +74,17 @@ class VLThinkAssets:
         return {"path": catalogue.board_path(key)}
 
 
-@cache
-def asset_set(name: str = DEFAULT_ASSETS, root: str | None = None):
-    """The asset set called ``name`` (one object per name and pack folder, shared by envs).
-    ``"original"`` opens and verifies the pack at ``root`` (the default location when None) and
+_VLTHINK = VLThinkAssets()
+
+
+def asset_set(name: str = DEFAULT_ASSETS, root=None):
+    """The asset set called ``name``. ``"original"`` opens and verifies the pack at ``root``
+    (default: ``$VLTHINK_ORIGINAL_ASSETS``, else the cache) once per process and folder, and
     raises PackError (one line naming what is missing and the fix) when it is not whole."""
     if name == "vlthink":
-        return VLThinkAssets()
+        return _VLTHINK
     if name == "original":
-        from vlthink.assets.original.assets import OriginalAssets, open_pack
+        from vlthink.assets.original.assets import original_assets
 
-        return OriginalAssets(open_pack(root))
+        return original_assets(root)
     raise ValueError(f"assets must be one of {ASSET_SETS}, got {name!r}")

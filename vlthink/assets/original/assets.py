@@ -63,6 +63,16 @@ def _open(root: Path, expected: tuple) -> OpenedPack:
     return OpenedPack(root, list_hash(files_of(root)), False)
 
 
+def original_assets(root=None) -> "OriginalAssets":
+    """The asset set of the verified pack at ``root`` (one object per pack and expected list)."""
+    return _assets_of(open_pack(root))
+
+
+@cache
+def _assets_of(opened: OpenedPack) -> "OriginalAssets":
+    return OriginalAssets(opened)
+
+
 # Physics of the pack's bodies: vlthink's own caps, so the two sets differ in shape and mass only.
 def _object_physics() -> dict:
     from vlthink.assets import objects
