@@ -63,13 +63,13 @@ def _open(root: Path, expected: tuple) -> OpenedPack:
     return OpenedPack(root, list_hash(files_of(root)), False)
 
 
-def original_assets(root=None) -> "OriginalAssets":
+def original_assets(root=None) -> OriginalAssets:
     """The asset set of the verified pack at ``root`` (one object per pack and expected list)."""
     return _assets_of(open_pack(root))
 
 
 @cache
-def _assets_of(opened: OpenedPack) -> "OriginalAssets":
+def _assets_of(opened: OpenedPack) -> OriginalAssets:
     return OriginalAssets(opened)
 
 
