@@ -24,14 +24,12 @@ from vlthink.assets.original.pack import (
     PackError,
     check,
     default_root,
+    expected_files,
     files_of,
     list_hash,
-    read_expected,
-    shipped_files,
 )
 
 UNVERIFIED_VAR = "VLTHINK_ORIGINAL_UNVERIFIED"
-EXPECTED_VAR = "VLTHINK_ORIGINAL_EXPECTED"  # a list in files.tsv's format, for a pack of one's own
 
 
 @dataclass(frozen=True)
@@ -44,9 +42,7 @@ class OpenedPack:
 def open_pack(root=None, expected=None) -> OpenedPack:
     """The pack at ``root`` (default: ``$VLTHINK_ORIGINAL_ASSETS`` or the cache), verified."""
     root = Path(root) if root is not None else default_root()
-    if expected is None and os.environ.get(EXPECTED_VAR):
-        expected = read_expected(Path(os.environ[EXPECTED_VAR]))
-    return _open(root.absolute(), tuple(expected or shipped_files()))
+    return _open(root.absolute(), tuple(expected or expected_files()))
 
 
 @cache

@@ -44,7 +44,11 @@ def fetch(dest: Path | None = None, source: str | None = None, expected=None, ur
     dest = Path(dest) if dest is not None else default_root()
     if source is None:
         archive = download(url, cache_dir() / "downloads" / f"BlindVLA-{COMMIT}.tar.gz")
-        return install(dest, lambda tmp: extract_archive(archive, tmp), expected)
+        try:
+            return install(dest, lambda tmp: extract_archive(archive, tmp), expected)
+        except PackError:
+            archive.unlink(missing_ok=True)  # a bad download is not kept for the next try
+            raise
     src = Path(source)
     if src.is_dir():
         folder = pack_folder(src)

@@ -30,6 +30,7 @@ PACK_SUBDIR = "ManiSkill/mani_skill/assets/carrot"  # the pack's folder inside t
 ENV_VAR = "VLTHINK_ORIGINAL_ASSETS"  # a pack folder, instead of the cache's
 FETCH_HINT = "vlthink assets fetch original"
 FILES_TSV = Path(__file__).with_name("files.tsv")
+EXPECTED_VAR = "VLTHINK_ORIGINAL_EXPECTED"  # a list in files.tsv's format, for a pack of one's own
 
 
 class PackError(Exception):
@@ -58,6 +59,13 @@ def read_expected(tsv: Path = FILES_TSV) -> tuple[ExpectedFile, ...]:
 def shipped_files() -> tuple[ExpectedFile, ...]:
     """The real pack's files (``files.tsv``)."""
     return read_expected(FILES_TSV)
+
+
+def expected_files() -> tuple[ExpectedFile, ...]:
+    """The list packs are checked against: ``$VLTHINK_ORIGINAL_EXPECTED`` (a list of one's own,
+    e.g. a test's synthetic pack), else the shipped one."""
+    env = os.environ.get(EXPECTED_VAR)
+    return read_expected(Path(env)) if env else shipped_files()
 
 
 def write_expected(files: list[ExpectedFile], tsv: Path) -> Path:
@@ -120,8 +128,8 @@ def _names(paths, most: int = 5) -> str:
 
 
 def check(root: Path, expected=None) -> Problems:
-    """Compare the folder ``root`` with the expected list (the shipped one by default)."""
-    expected = shipped_files() if expected is None else expected
+    """Compare the folder ``root`` with the expected list (:func:`expected_files` by default)."""
+    expected = expected_files() if expected is None else expected
     root = Path(root)
     want = {f.path: f for f in expected}
     have = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
