@@ -292,6 +292,16 @@ def test_an_incomplete_pack_is_refused_naming_what_is_missing(installed, monkeyp
         asset_set("original", root=installed)
 
 
+def test_an_incomplete_pack_opened_unverified_is_labelled_so_in_its_asset_set_id(
+    installed, expected_list, monkeypatch
+):
+    (installed / "more_table" / "textures" / "005.png").unlink()
+    monkeypatch.setenv("VLTHINK_ORIGINAL_UNVERIFIED", "1")
+    recorded = asset_set_id("original")["assets_hash"]
+    assert recorded.startswith("unverified-")
+    assert recorded != "unverified-" + list_hash(expected_list)
+
+
 def test_the_asset_set_id_records_the_verified_contents_hash(installed, expected_list):
     assert asset_set_id("original") == {
         "assets": "original",

@@ -22,9 +22,10 @@ __all__ = ["PACK_NAME", "PackError", "asset_set_id", "check", "default_root", "l
 
 def asset_set_id(name: str, root=None) -> dict:
     """What a manifest or leaderboard row records about an asset set: its name and, for the
-    original pack, the hash of its verified contents (:func:`.pack.list_hash` of its files; the
-    shipped list's hash for a whole pack). Raises PackError (one line) for a pack that does not
-    verify: such a run has no asset set to record."""
+    original pack, the hash of its verified contents (:func:`.pack.list_hash` of its files: the
+    shipped list's hash for a whole pack; ``unverified-<hash of the files found>`` for a pack
+    opened with ``VLTHINK_ORIGINAL_UNVERIFIED=1``). Raises PackError (one line) for a pack that
+    does not verify: such a run has no asset set to record."""
     from vlthink.assets.sets import ASSET_SETS
 
     if name not in ASSET_SETS:
@@ -35,4 +36,6 @@ def asset_set_id(name: str, root=None) -> dict:
         return {"assets": name, "assets_hash": f"vlthink-{ASSET_VERSION}"}
     from vlthink.assets.original.assets import open_pack
 
-    return {"assets": name, "assets_hash": open_pack(root).contents_hash}
+    opened = open_pack(root)
+    prefix = "" if opened.verified else "unverified-"  # VLTHINK_ORIGINAL_UNVERIFIED=1 runs
+    return {"assets": name, "assets_hash": prefix + opened.contents_hash}
