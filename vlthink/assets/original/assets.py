@@ -158,7 +158,8 @@ class OriginalAssets:
 
     def table_picture(self, look: str) -> np.ndarray:
         """The 640x480 picture shown wherever the camera sees background."""
-        return _picture(self.root / loader.TABLES_DIR / "imgs" / self.tables[look]["picture"])
+        path = self.root / loader.TABLES_DIR / "imgs" / self.tables[look]["picture"]
+        return _picture(path, loader.PICTURE_WH)
 
     def overlay_texture(self, name: str) -> np.ndarray:
         return _picture(self.root / loader.TABLES_DIR / "textures" / self.tables[name]["texture"])
@@ -177,9 +178,8 @@ class OriginalAssets:
 
 
 @cache
-def _picture(path: Path) -> np.ndarray:
-    """A pack picture at the camera's size (table pictures) or as stored (textures): read-only."""
-    wh = loader.PICTURE_WH if path.parent.name == "imgs" else None
+def _picture(path: Path, wh: tuple[int, int] | None = None) -> np.ndarray:
+    """A pack picture, resized to ``wh`` where given; read-only."""
     img = loader.read_picture(path, wh)
     img.setflags(write=False)
     return img

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -92,7 +92,6 @@ class MeshAsset:
     bbox: tuple[tuple[float, ...], tuple[float, ...]]  # the db's (min, max), at scale 1
     split: str = "train"
     friction: float = 1.0
-    extra: dict = field(default_factory=dict, compare=False)
 
     @cached_property
     def quarter_turn(self) -> bool:
@@ -147,21 +146,23 @@ class MeshAsset:
     def footprint_radius(self) -> float:
         return self.geometry["footprint_radius"]
 
-    @cached_property
-    def grasp_point(self) -> tuple[float, float]:
-        """(x, y): the pieces' centre of mass along x, the middle of their span across y there."""
+    def _grasp_slab(self) -> tuple[float, np.ndarray]:
+        """The grasp's x (the pieces' centre of mass) and the y of the pieces within ±5 mm of it
+        (the finger pads' width)."""
         from vlthink.assets.parts import slab_points
 
         x = float(trimesh.util.concatenate(self.pieces).center_mass[0])
-        ys = slab_points(self.pieces, 0, x - 0.005, x + 0.005)[:, 1]
+        return x, slab_points(self.pieces, 0, x - 0.005, x + 0.005)[:, 1]
+
+    @cached_property
+    def grasp_point(self) -> tuple[float, float]:
+        """(x, y): the pieces' centre of mass along x, the middle of their span across y there."""
+        x, ys = self._grasp_slab()
         return (round(x, 5), round(float((ys.min() + ys.max()) / 2), 5))
 
     @property
     def grasp_width(self) -> float:
-        x = self.grasp_point[0]
-        from vlthink.assets.parts import slab_points
-
-        return float(np.ptp(slab_points(self.pieces, 0, x - 0.005, x + 0.005)[:, 1]))
+        return float(np.ptp(self._grasp_slab()[1]))
 
     @cached_property
     def support_z(self) -> float:
@@ -184,7 +185,7 @@ def _slug(s: str) -> str:
 
 def match_catalogue(db: dict, names: list[str], db_path: Path) -> dict[str, str]:
     """Catalogue name -> the pack's key, by position (both are in the original's order); the
-    names must agree but for spelling (the pack spells "zuchinni")."""
+    names must agree, or at least begin alike (the pack spells "zuchinni")."""
     keys = list(db)
     if len(keys) != len(names):
         raise PackLayoutError(f"{db_path}: {len(keys)} entries, expected {len(names)}")
