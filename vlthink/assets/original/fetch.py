@@ -50,11 +50,16 @@ def fetch(dest: Path | None = None, source: str | None = None, expected=None, ur
             archive.unlink(missing_ok=True)  # a bad download is not kept for the next try
             raise
     src = Path(source)
+    fix = f"give a whole copy of {REPO} at {COMMIT[:12]}, or download it: `{FETCH_HINT}`"
     if src.is_dir():
         folder = pack_folder(src)
-        return install(dest, lambda tmp: shutil.copytree(folder, tmp, dirs_exist_ok=True), expected)
+
+        def copy(tmp: Path) -> None:
+            shutil.copytree(folder, tmp, dirs_exist_ok=True)
+
+        return install(dest, copy, expected, fix)
     if src.is_file():
-        return install(dest, lambda tmp: extract_archive(src, tmp), expected)
+        return install(dest, lambda tmp: extract_archive(src, tmp), expected, fix)
     raise PackError(
         f"--from {src}: no such file or folder; fix: give a clone, a folder or an archive"
     )

@@ -153,7 +153,9 @@ def default_root() -> Path:
     return Path(env) if env else cache_dir() / "assets" / PACK_NAME
 
 
-def install(dest: Path, fill: Callable[[Path], None], expected=None) -> Path:
+def install(
+    dest: Path, fill: Callable[[Path], None], expected=None, fix: str = f"run `{FETCH_HINT}` again"
+) -> Path:
     """Install a pack at ``dest``: ``fill(tmp)`` writes the files into a fresh folder beside it,
     which is verified and then renamed into place (an older pack there is replaced). When the
     verification fails, the folder is removed and PackError says why: nothing half-made stays."""
@@ -164,7 +166,7 @@ def install(dest: Path, fill: Callable[[Path], None], expected=None) -> Path:
         fill(tmp)
         problems = check(tmp, expected)
         if problems:
-            raise PackError(problems.line(dest, f"fetch it again ({FETCH_HINT})"))
+            raise PackError(problems.line(dest, fix))
         old = None
         if dest.exists():
             old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
