@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
+from vlthink.assets.original.pack import PackError
+
 VISUAL_ORDER = ("textured.obj", "textured.dae", "textured.glb")  # the first found is the visual
 OBJECTS_DIR, RECEPTACLES_DIR, TABLES_DIR = "more_carrot", "more_plate", "more_table"
 PICTURE_WH = (640, 480)  # px: table pictures are shown at the camera's size
@@ -46,7 +48,7 @@ BOARD_DIRS = {
 }
 
 
-class PackLayoutError(Exception):
+class PackLayoutError(PackError):
     """The pack's files do not say what this loader needs (one line naming the file)."""
 
 
