@@ -292,6 +292,19 @@ def test_an_incomplete_pack_is_refused_naming_what_is_missing(installed, monkeyp
         asset_set("original", root=installed)
 
 
+def test_a_visual_missing_from_a_pack_opened_unverified_is_named_with_its_folder(
+    installed, monkeypatch
+):
+    from vlthink.assets.original.loader import PackLayoutError
+    from vlthink.assets.sets import asset_set
+
+    (installed / "more_carrot" / "003_bread_1" / "textured.obj").unlink()
+    monkeypatch.setenv("VLTHINK_ORIGINAL_UNVERIFIED", "1")
+    bread = asset_set("original").object_spec("bread")
+    with pytest.raises(PackLayoutError, match="003_bread_1: no visual"):
+        _ = bread.visual
+
+
 def test_an_incomplete_pack_opened_unverified_is_labelled_so_in_its_asset_set_id(
     installed, expected_list, monkeypatch
 ):
