@@ -137,6 +137,14 @@ class OODPickPlaceEnv(WidowXTableEnv):
         idx = [int(i) for i in env_idx]
         if not self.placement.rest:
             self.placement.calibrate_rest(list(zip(self.objects, self.object_names)))
+            if self.assets.name != "vlthink":
+                # A pack's mesh may rest lower than its build pose (a tall one tips over): the
+                # privileged half-height is then the measured height of its resting centre.
+                self._obj_half_height = torch.tensor(
+                    [self.placement.rest[n][0] for n in self.object_names],
+                    dtype=torch.float32,
+                    device=self.device,
+                )
         if len(self.episodes) != self.num_envs:
             self.episodes = [None] * self.num_envs
             self.splits = [split] * self.num_envs
