@@ -183,9 +183,9 @@ class Clocked:
         self.steps += n
 
 
-def measure(env_id: str, steps: int, resets: int, **make_kwargs) -> dict:
-    """The env and its bare scene, built side by side and timed in turns."""
-    env = Clocked(env_id, **make_kwargs)
+def measure(env_id: str, steps: int, resets: int, assets: str = "vlthink", **make_kwargs) -> dict:
+    """The env (on asset set ``assets``) and its bare scene, built side by side, timed in turns."""
+    env = Clocked(env_id, assets=assets, **make_kwargs)
     bare = Clocked("VLThinkBench-Bare-v0", num_actors=env.dynamic, **make_kwargs)
     seeds = range(1, resets + 1)
     # Twice over the same seeds: the first pass pays what is done once per look and process
@@ -229,9 +229,10 @@ def main() -> None:
     parser.add_argument("--resets", type=int, default=10)
     parser.add_argument("--sim-backend", default="cpu")
     parser.add_argument("--num-envs", type=int, default=1)
+    parser.add_argument("--assets", choices=("vlthink", "original"), default="vlthink")
     args = parser.parse_args()
     ids = args.env_ids or list(vlthink.envs.ALL_TASKS)
-    kw = dict(sim_backend=args.sim_backend, num_envs=args.num_envs)
+    kw = dict(sim_backend=args.sim_backend, num_envs=args.num_envs, assets=args.assets)
     torch.set_num_threads(1)  # as the harness's workers (vlthink.harness.worker)
     rows = []
     for env_id in ids:

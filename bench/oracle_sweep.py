@@ -63,9 +63,16 @@ def run_episode(
 
 
 def sweep(
-    env_id: str, seeds, *, split: str | None, obs_mode: str, verbose: bool, aim: str = "instructed"
+    env_id: str,
+    seeds,
+    *,
+    split: str | None,
+    obs_mode: str,
+    verbose: bool,
+    aim: str = "instructed",
+    assets: str = "vlthink",
 ) -> dict:
-    kwargs = {"obs_mode": obs_mode}
+    kwargs = {"obs_mode": obs_mode, "assets": assets}
     options = {"split": split} if split else {}
     env = gym.make(env_id, **kwargs)
     policy = OraclePolicy(target=aim)
@@ -119,19 +126,32 @@ def main(argv=None) -> int:
         default="instructed",
         help="random: aim at a uniformly drawn board/receptacle (the scene's chance level)",
     )
+    ap.add_argument(
+        "--assets",
+        choices=("vlthink", "original"),
+        default="vlthink",
+        help="the asset set (original: the paper's pack, `vlthink assets fetch original`)",
+    )
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     tables = {"ood": vlthink.OOD_TASKS, "vl-think": vlthink.VL_THINK_TASKS}
     ids = args.env_ids or list(tables[args.suite])
     seeds = _seeds(args.seeds)
     print(
-        f"oracle sweep: {len(ids)} env(s), seeds {args.seeds} ({len(seeds)}), obs_mode={args.obs_mode}"
+        f"oracle sweep: {len(ids)} env(s), seeds {args.seeds} ({len(seeds)}), "
+        f"obs_mode={args.obs_mode}, assets={args.assets}"
     )
     rows = []
     for env_id in ids:
         split = args.split if env_id in vlthink.OOD_TASKS else None
         r = sweep(
-            env_id, seeds, split=split, obs_mode=args.obs_mode, verbose=args.verbose, aim=args.aim
+            env_id,
+            seeds,
+            split=split,
+            obs_mode=args.obs_mode,
+            verbose=args.verbose,
+            aim=args.aim,
+            assets=args.assets,
         )
         rows.append(r)
         print(

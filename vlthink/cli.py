@@ -64,8 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="boards.png", help="output PNG (default: boards.png)")
     p.set_defaults(func=_boards)
 
+    from vlthink.assets.original.cli import add_fetch_parser
+
     p = sub.add_parser(
-        "assets", help="write contact sheets of the OOD objects, receptacles and table looks"
+        "assets",
+        help="write contact sheets of the OOD objects, receptacles and table looks; "
+        "`assets fetch original`: get the paper's asset pack",
     )
     p.add_argument("--out", default=".", help="output folder (default: .)")
     p.add_argument(
@@ -75,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this object or receptacle (repeatable; the table looks are always drawn)",
     )
     p.set_defaults(func=_assets)
+    add_fetch_parser(p)  # assets fetch original [--to DIR] [--from PATH]
 
     p = sub.add_parser("envs", help="list the registered environment ids")
     p.set_defaults(func=_envs)

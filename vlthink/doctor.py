@@ -100,7 +100,22 @@ def checks() -> list[Check]:
         out.append(Check("board art", "manifest verified"))
     except Exception as exc:
         out.append(Check("board art", str(exc), ok=False, fix="python -m vlthink.boards.build"))
+    out.append(original_pack_check())
     return out
+
+
+def original_pack_check(root=None) -> Check:
+    """The paper's asset pack (optional): absent is fine; present, it must verify."""
+    from vlthink.assets.original.pack import FETCH_HINT, check, default_root
+
+    root = default_root() if root is None else root
+    if not root.is_dir():
+        return Check("original asset pack", f"not fetched (optional: `{FETCH_HINT}`)")
+    problems = check(root)
+    if problems:
+        line = problems.line(root, f"`{FETCH_HINT}`")
+        return Check("original asset pack", line.split("; fix:")[0], ok=False, fix=FETCH_HINT)
+    return Check("original asset pack", f"{root} (verified)")
 
 
 def run() -> int:

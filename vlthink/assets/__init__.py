@@ -7,6 +7,8 @@
 - :mod:`.parts` — mesh parts and their files on disk (visual GLB, convex collision pieces)
 - :mod:`.actors` — an asset's files -> a ManiSkill actor; :mod:`.noise` — texture noise
 - contact sheets of all of the above: :mod:`vlthink.sheets.assets` (``vlthink assets``)
+- :mod:`.sets` — asset sets: ``gym.make(id, assets="vlthink" | "original")``; the second is the
+  paper's own pack, fetched by the user (:mod:`.original`, ``vlthink assets fetch original``)
 
 Every catalogue splits its rows into :data:`SPLITS`: the held-out split (``"ood"``, what an OOD
 variant measures) and ``"train"``. Nothing here registers environments or imports ``envs``.

@@ -57,16 +57,20 @@ def build_actor(
     angular_damping: float | None = None,
     solver_iterations: int | None = None,
     max_depenetration_velocity: float | None = None,
+    file_pose: sapien.Pose | None = None,
+    scale: float = 1.0,
 ):
     """Build one actor in a ManiSkill scene (``ManiSkillScene``) from the two asset files.
 
     ``angular_damping`` (1/s), ``solver_iterations`` (position iterations) and
     ``max_depenetration_velocity`` (m/s: how fast PhysX may push the body out of an overlap), when
-    given, are set on every sub-scene's body of a dynamic actor."""
+    given, are set on every sub-scene's body of a dynamic actor. ``file_pose`` and ``scale``
+    place both files in the actor frame (files made in another frame: the original pack's)."""
     builder = scene.create_actor_builder()
-    builder.add_visual_from_file(str(visual))
+    frame = {"pose": file_pose or sapien.Pose(), "scale": [scale] * 3}
+    builder.add_visual_from_file(str(visual), **frame)
     builder.add_multiple_convex_collisions_from_file(
-        str(collision), material=physx_material(friction), density=density
+        str(collision), material=physx_material(friction), density=density, **frame
     )
     # ManiSkill wants an initial pose so GPU-sim actors do not all start at the origin.
     builder.initial_pose = initial_pose if initial_pose is not None else sapien.Pose()

@@ -229,13 +229,20 @@ class VLThinkEnv(WidowXTableEnv):
                 p=[BOARD_X, 0.3 * i, TABLE_TOP_Z + BOARD_HALF_SIZE[2]]
             )
             self.boards.append(builder.build(name=f"board_{i}"))
-        builder = self.scene.create_actor_builder()
-        builder.add_multiple_convex_collisions_from_file(
-            str(carrot_collision_obj()), material=material, density=CARROT_DENSITY
-        )
-        builder.add_visual_from_file(str(carrot_obj()))
-        builder.initial_pose = sapien.Pose(p=CARROT_DROP_P)
-        self.carrot = builder.build(name="carrot")
+        self._carrot_half_z = CARROT_COLLISION_HALF_SIZE[2]
+        if self.assets.carrot is not None:  # an asset set's own carrot (the original pack's)
+            self.carrot = self.assets.build_object(
+                self.scene, "carrot", initial_pose=sapien.Pose(p=CARROT_DROP_P), actor_name="carrot"
+            )
+            self._carrot_half_z = self.assets.carrot.half_height
+        else:
+            builder = self.scene.create_actor_builder()
+            builder.add_multiple_convex_collisions_from_file(
+                str(carrot_collision_obj()), material=material, density=CARROT_DENSITY
+            )
+            builder.add_visual_from_file(str(carrot_obj()))
+            builder.initial_pose = sapien.Pose(p=CARROT_DROP_P)
+            self.carrot = builder.build(name="carrot")
         self.target_slot = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
         self._board_half = torch.tensor(BOARD_HALF_SIZE, device=self.device)
 
@@ -253,7 +260,7 @@ class VLThinkEnv(WidowXTableEnv):
             self.set_table_look(self.episode_table_looks[i], env_idx=[i])
             self.target_slot[i] = layout.target_slot
             for board, key in zip(self.boards, layout.boards):
-                self.set_actor_texture(board, key, path=catalogue.board_path(key), env_idx=[i])
+                self.set_actor_texture(board, key, **self.assets.board_texture(key), env_idx=[i])
         n = len(idx)
         for board, pos in zip(self.boards, positions):
             p = torch.tensor([BOARD_X, POSITION_Y[pos], TABLE_TOP_Z + BOARD_HALF_SIZE[2]])
@@ -275,7 +282,7 @@ class VLThinkEnv(WidowXTableEnv):
             carrot_p - pose.p,
             self._board_half,
             pose.q,
-            half_heights=(BOARD_HALF_SIZE[2], CARROT_COLLISION_HALF_SIZE[2]),
+            half_heights=(BOARD_HALF_SIZE[2], self._carrot_half_z),
             contact_force=lambda: torch.linalg.norm(
                 self.scene.get_pairwise_contact_forces(self.carrot, board), dim=1
             ),

@@ -193,8 +193,12 @@ class Backdrop:
         table_xy_max,
         top_z,
         name: str = "backdrop",
+        pictures=None,
     ):
+        """``pictures``: look -> its camera-size picture, shown as it is (an asset set's table
+        photos); None: the look's drawn texture warped into the camera."""
         self.scene, self.pose, self.intrinsic, self.size_wh = scene, pose, intrinsic, size_wh
+        self.pictures = pictures
         self.table = (tuple(table_xy_min), tuple(table_xy_max), float(top_z))
         mesh = str(quad_obj(intrinsic, size_wh, BACKDROP_DEPTH))
         parts = []
@@ -265,6 +269,8 @@ class Backdrop:
 
     def image(self, look: str) -> np.ndarray:
         """The 640x480 camera-view image of ``look`` (cached per look and camera)."""
+        if self.pictures is not None:
+            return self.pictures(look)
         return _camera_view(
             look, _pose_key(self.pose), _key(self.intrinsic), self.size_wh, self.table
         )

@@ -34,6 +34,7 @@ from mani_skill.utils.structs.pose import Pose
 from mani_skill.utils.structs.types import SimConfig
 
 from vlthink.assets import table_looks
+from vlthink.assets.sets import DEFAULT_ASSETS, asset_set
 from vlthink.scene.backdrop import Backdrop, camera_world_pose
 from vlthink.scene.robot_asset import ensure_robot_asset
 from vlthink.scene.timing import CONTROL_FREQ, MAX_EPISODE_STEPS, SIM_FREQ  # noqa: F401
@@ -110,9 +111,17 @@ class WidowXTableEnv(BaseEnv):
     _composited: tuple[np.ndarray | None, np.ndarray] | None = None
 
     def __init__(
-        self, *args, robot_uids=ROBOT_UID, table_look: str = table_looks.DEFAULT_LOOK, **kwargs
+        self,
+        *args,
+        robot_uids=ROBOT_UID,
+        table_look: str = table_looks.DEFAULT_LOOK,
+        assets: str = DEFAULT_ASSETS,
+        **kwargs,
     ):
         table_looks.table_texture(table_look)  # fail early, with the list of known looks
+        # What each category looks like (vlthink.assets.sets); a pack that is not whole fails
+        # here, with one line naming what is missing
+        self.assets = asset_set(assets)
         ensure_robot_asset()
         self.table_look = table_look
         kwargs.setdefault("control_mode", CONTROL_MODE)
@@ -207,6 +216,7 @@ class WidowXTableEnv(BaseEnv):
             (cx - hx, cy - hy),
             (cx + hx, cy + hy),
             TABLE_TOP_Z,
+            pictures=self.assets.table_picture,
         )
         self.set_table_look(self.table_look)
         return self.table

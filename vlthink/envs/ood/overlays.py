@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vlthink.assets.overlay_textures import overlay_texture
+from vlthink.assets.sets import DEFAULT_ASSETS, asset_set
 from vlthink.scene.backdrop import paste_
 
 WHOLE_TEXTURE_WH = (1280, 960)  # px: the texture behind the whole-frame window (twice the frame)
@@ -67,27 +67,29 @@ _TEXTURES: dict[tuple, torch.Tensor] = {}
 RESIZED_CACHE_SIZE = 16  # resized textures kept (at most 3.7 MB each, a 640 x 480 frame)
 
 
-def _texture(name: str, device) -> torch.Tensor:
-    """(3, S, S) float texture on ``device``, cached."""
-    key = (name, str(device))
+def _texture(name: str, device, assets: str = DEFAULT_ASSETS) -> torch.Tensor:
+    """(3, S, S) float texture of asset set ``assets`` on ``device``, cached."""
+    key = (assets, name, str(device))
     if key not in _TEXTURES:
-        img = torch.from_numpy(np.array(overlay_texture(name)))
+        img = torch.from_numpy(np.array(asset_set(assets).overlay_texture(name)))
         _TEXTURES[key] = img.permute(2, 0, 1).float().to(device)
     return _TEXTURES[key]
 
 
-def _resize(name: str, wh: tuple[int, int], device) -> torch.Tensor:
+def _resize(name: str, wh: tuple[int, int], device, assets: str = DEFAULT_ASSETS) -> torch.Tensor:
     """(h, w, 3) float: the texture resized to w x h (bilinear, antialiased when shrinking), laid
     out as the frames are (channels last: the blend then reads both in step)."""
     w, h = wh
-    tex = _texture(name, device)[None]
+    tex = _texture(name, device, assets)[None]
     out = F.interpolate(tex, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
     return out[0].permute(1, 2, 0).contiguous()
 
 
-def _scaled_resize(name: str, wh: tuple[int, int], alpha: float, device) -> torch.Tensor:
+def _scaled_resize(
+    name: str, wh: tuple[int, int], alpha: float, device, assets: str = DEFAULT_ASSETS
+) -> torch.Tensor:
     """The resized texture times ``alpha``: the overlay's term of the blend, made once."""
-    return _resize(name, wh, device) * alpha
+    return _resize(name, wh, device, assets) * alpha
 
 
 # The last few sizes of the foreground's box, resized once each: the box keeps its size while the
@@ -95,10 +97,10 @@ def _scaled_resize(name: str, wh: tuple[int, int], alpha: float, device) -> torc
 _resized = lru_cache(maxsize=RESIZED_CACHE_SIZE)(_scaled_resize)
 
 
-def _whole(name: str, alpha: float, device) -> torch.Tensor:
-    key = ("whole", name, alpha, str(device))
+def _whole(name: str, alpha: float, device, assets: str = DEFAULT_ASSETS) -> torch.Tensor:
+    key = ("whole", assets, name, alpha, str(device))
     if key not in _TEXTURES:
-        _TEXTURES[key] = _scaled_resize(name, WHOLE_TEXTURE_WH, alpha, device)
+        _TEXTURES[key] = _scaled_resize(name, WHOLE_TEXTURE_WH, alpha, device, assets)
     return _TEXTURES[key]
 
 
@@ -109,19 +111,24 @@ def _mix(rgb: torch.Tensor, over_term: torch.Tensor, alpha: float) -> torch.Tens
     return out.round_().clamp_(0, 255).to(rgb.dtype)
 
 
-def blend_(rgb: torch.Tensor, ov: Overlay, foreground: torch.Tensor) -> torch.Tensor:
+def blend_(
+    rgb: torch.Tensor, ov: Overlay, foreground: torch.Tensor, assets: str = DEFAULT_ASSETS
+) -> torch.Tensor:
     """Blend the overlay into one (H, W, 3) uint8 frame, in place (and return it);
-    ``foreground``: (H, W) bool."""
+    ``foreground``: (H, W) bool; ``assets``: the asset set whose texture, at its ``mix`` (the
+    weight is the overlay's alpha times the mix), is blended."""
     h, w = rgb.shape[:2]
+    alpha = ov.alpha * asset_set(assets).overlay_mix(ov.name)
     if ov.mode == "whole":
         x, y = window_corner(foreground)
-        over = _whole(ov.name, ov.alpha, rgb.device)[y : y + h, x : x + w]
-        return rgb.copy_(_mix(rgb, over, ov.alpha))
+        over = _whole(ov.name, alpha, rgb.device, assets)[y : y + h, x : x + w]
+        return rgb.copy_(_mix(rgb, over, alpha))
     box = bbox(foreground)
     if box is None:
         return rgb
     x0, y0, x1, y1 = box
     region = rgb[y0:y1, x0:x1]
-    mixed = _mix(region, _resized(ov.name, (x1 - x0, y1 - y0), ov.alpha, rgb.device), ov.alpha)
+    over = _resized(ov.name, (x1 - x0, y1 - y0), alpha, rgb.device, assets)
+    mixed = _mix(region, over, alpha)
     paste_(region, mixed, foreground[y0:y1, x0:x1])
     return rgb

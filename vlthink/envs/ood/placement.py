@@ -47,9 +47,6 @@ from scipy.spatial import ConvexHull
 
 from vlthink import geometry
 from vlthink.assets.actors import dynamic_body
-from vlthink.assets.objects import object_parts
-from vlthink.assets.parts import collision_pieces
-from vlthink.assets.receptacles import receptacle_parts, receptacle_spec
 from vlthink.scene.widowx import SETTLE_SECONDS, SIM_FREQ, TABLE_FRICTION, TABLE_TOP_Z
 
 # --- Placement (m) ------------------------------------------------------------------------------
@@ -145,7 +142,12 @@ class Placement:
                 turned = geometry.quat_multiply(geometry.yaw_quat(yaw), tilt)
                 self._turned[(name, yaw)] = turned
             return [x, y, surface_z + height, *turned]
-        return [x, y, surface_z + receptacle_spec(name).half_height, *geometry.yaw_quat(yaw)]
+        return [
+            x,
+            y,
+            surface_z + self.env.assets.receptacle_spec(name).half_height,
+            *geometry.yaw_quat(yaw),
+        ]
 
     def parked_pose(self, name: str) -> list[float]:
         x, y, _ = self.parking[name]
@@ -204,7 +206,8 @@ class Placement:
         pose[2] = DROP_Z
         if name in self.rest:
             for rec in self.overlapped(name, spots):
-                top = DROP_Z - receptacle_spec(rec).half_height + _receptacle_geometry(rec)[0]
+                spec = self.env.assets.receptacle_spec(rec)
+                top = DROP_Z - spec.half_height + self._receptacle_geometry(rec)[0]
                 pose[2] = max(pose[2], top + self.rest[name][0] + DROP_GAP)
         return pose
 
@@ -272,6 +275,9 @@ class Placement:
             self.set_rows(actor, rows)
 
     # ---- objects over receptacles ------------------------------------------------------------------
+    def _receptacle_geometry(self, name: str) -> tuple[float, list[np.ndarray]]:
+        return receptacle_geometry(self.env.assets, name)
+
     def overlapped(self, name: str, spots: dict) -> list[str]:
         """The receptacles of ``spots`` that object ``name``, resting at its spot on the table,
         would reach into (its collision geometry below their top overlaps theirs, seen from
@@ -281,7 +287,7 @@ class Placement:
         for rec, (rx, ry, ryaw) in spots.items():
             if rec in self.rest:
                 continue  # an object
-            top, outlines = _receptacle_geometry(rec)
+            top, outlines = self._receptacle_geometry(rec)
             low = [_turned(p, yaw) + (x, y) for p in self._low_outline(name, top)]
             pieces = [_turned(p, ryaw) + (rx, ry) for p in outlines]
             if any(_convex_overlap(a, b) for a in low for b in pieces):
@@ -291,7 +297,9 @@ class Placement:
     def overlapped_top(self, name: str, spots: dict) -> float:
         """Height (m above the table) of the highest receptacle top that object ``name`` would
         reach into at its spot; 0 if it overlaps none."""
-        return max((_receptacle_geometry(r)[0] for r in self.overlapped(name, spots)), default=0.0)
+        return max(
+            (self._receptacle_geometry(r)[0] for r in self.overlapped(name, spots)), default=0.0
+        )
 
     def _low_outline(self, name: str, below: float) -> list[np.ndarray]:
         """Per collision piece, (k, 2) xy in the object's frame turned by its resting tilt of the
@@ -302,7 +310,7 @@ class Placement:
             height, tilt = self.rest[name]
             turn = geometry.wxyz_to_matrix(tilt)
             outlines = []
-            for piece in collision_pieces(list(object_parts(name))):
+            for piece in self.env.assets.object_pieces(name):
                 v = piece.vertices @ turn.T + (0.0, 0.0, height)
                 a, b = v[piece.edges_unique[:, 0]], v[piece.edges_unique[:, 1]]
                 cross = (a[:, 2] - below) * (b[:, 2] - below) < 0
@@ -364,13 +372,13 @@ class Placement:
 _AT_REST = np.zeros(3, np.float32)  # m/s, rad/s
 
 
-# ---- footprints (pure geometry, cached per receptacle) -----------------------------------------
+# ---- footprints (pure geometry, cached per asset set and receptacle) ----------------------------
 @cache
-def _receptacle_geometry(name: str) -> tuple[float, list[np.ndarray]]:
+def receptacle_geometry(assets, name: str) -> tuple[float, list[np.ndarray]]:
     """(height of the top above the table, xy outline of each collision piece) of a receptacle
-    resting in its build pose."""
-    pieces = collision_pieces(list(receptacle_parts(name)))
-    top = receptacle_spec(name).half_height + max(float(p.bounds[1, 2]) for p in pieces)
+    of an asset set (:mod:`vlthink.assets.sets`) resting in its build pose."""
+    pieces = assets.receptacle_pieces(name)
+    top = assets.receptacle_spec(name).half_height + max(float(p.bounds[1, 2]) for p in pieces)
     return top, [np.asarray(p.vertices[:, :2]) for p in pieces]
 
 

@@ -41,8 +41,6 @@ from mani_skill.utils.structs.pose import Pose
 
 from vlthink import geometry
 from vlthink.assets import SPLITS
-from vlthink.assets.objects import build_object, object_spec
-from vlthink.assets.receptacles import build_receptacle, receptacle_spec
 from vlthink.envs.ood import overlays
 from vlthink.envs.ood.episode import TRAIN, Config, EpisodeLayout, draw_episode
 from vlthink.envs.ood.placement import Placement
@@ -87,11 +85,13 @@ class OODPickPlaceEnv(WidowXTableEnv):
         self.receptacle_names = list(
             dict.fromkeys(n for c in cfgs for n in (*c.receptacles, *c.distractor_receptacles))
         )
-        specs = [object_spec(n) for n in self.object_names]
-        rspecs = [receptacle_spec(n) for n in self.receptacle_names]
-        self.objects = self._build_parked(build_object, "object", self.object_names, specs)
+        specs = [self.assets.object_spec(n) for n in self.object_names]
+        rspecs = [self.assets.receptacle_spec(n) for n in self.receptacle_names]
+        self.objects = self._build_parked(
+            self.assets.build_object, "object", self.object_names, specs
+        )
         self.receptacles = self._build_parked(
-            build_receptacle, "receptacle", self.receptacle_names, rspecs
+            self.assets.build_receptacle, "receptacle", self.receptacle_names, rspecs
         )
 
         dev, n = self.device, self.num_envs
@@ -137,6 +137,14 @@ class OODPickPlaceEnv(WidowXTableEnv):
         idx = [int(i) for i in env_idx]
         if not self.placement.rest:
             self.placement.calibrate_rest(list(zip(self.objects, self.object_names)))
+            if self.assets.name != "vlthink":
+                # A pack's mesh may rest lower than its build pose (a tall one tips over): the
+                # privileged half-height is then the measured height of its resting centre.
+                self._obj_half_height = torch.tensor(
+                    [self.placement.rest[n][0] for n in self.object_names],
+                    dtype=torch.float32,
+                    device=self.device,
+                )
         if len(self.episodes) != self.num_envs:
             self.episodes = [None] * self.num_envs
             self.splits = [split] * self.num_envs
@@ -298,7 +306,7 @@ class OODPickPlaceEnv(WidowXTableEnv):
         foreground = self.camera_foreground(cam)
         rgb = cam["rgb"]  # rendered into a new tensor each capture: blended in place
         for i in active:
-            overlays.blend_(rgb[i], self.episodes[i].overlay, foreground[i])
+            overlays.blend_(rgb[i], self.episodes[i].overlay, foreground[i], self.assets.name)
         return data
 
     # ---- what policies and the harness see -------------------------------------------------------
