@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from vlthink import cli
-from vlthink.report import board, leaderboard, outcomes
+from vlthink.report import leaderboard, leaderboard_page, outcomes
 from vlthink.report.browser import find_chromium, load_page
 from vlthink.report.numbers import p_note
 
@@ -48,7 +48,7 @@ def test_p_marks():
 
 
 def test_leaderboard_markdown_marks_reported_columns():
-    md = board.markdown(leaderboard.default_dir())
+    md = leaderboard_page.markdown(leaderboard.default_dir())
     vl = md.split("### ood")[0]
     assert "| group | oracle |" in vl  # VL-Think's groups are single envs: no env column
     header = [line for line in md.splitlines() if line.startswith("| group")]
@@ -64,7 +64,7 @@ def test_leaderboard_markdown_marks_reported_columns():
 def test_leaderboard_render_page(tmp_path, capsys):
     md, page = tmp_path / "lb.md", tmp_path / "lb.html"
     assert cli.main(["leaderboard", "render", "--md", str(md), "--html", str(page)]) == 0
-    assert md.read_text() == board.markdown(leaderboard.default_dir())
+    assert md.read_text() == leaderboard_page.markdown(leaderboard.default_dir())
     res = load_page(
         page,
         {

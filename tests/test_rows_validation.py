@@ -12,7 +12,7 @@ from vlthink import cli
 from vlthink.harness import cli as harness_cli
 from vlthink.harness import results
 from vlthink.harness.episodes import HARNESS_PROTOCOL, episode_seed
-from vlthink.report import board, leaderboard
+from vlthink.report import leaderboard, leaderboard_page
 from vlthink.report.media import find_video
 
 ENV = "VLThink-Traffic-v0"
@@ -189,7 +189,7 @@ def test_the_markdown_board_escapes_policy_names(tmp_path):
     boards = tmp_path / "boards"
     evil = "<img src=x onerror=alert(1)>|*x*"
     leaderboard.publish([_run(tmp_path / "run", policy=evil)], out_dir=boards)
-    md = board.markdown(boards)
+    md = leaderboard_page.markdown(boards)
     assert "<img" not in md and "onerror=alert(1)&gt;" in md
     header = next(x for x in md.splitlines() if x.startswith("| group"))
     assert header.count(" | ") == 1  # the policy's "|" does not open a column

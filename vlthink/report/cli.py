@@ -99,13 +99,13 @@ def add_render_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from vlthink.report import board
+    from vlthink.report import leaderboard_page
     from vlthink.report.leaderboard import default_dir
 
     board_dir = args.dir or default_dir()
     try:
-        md = board.markdown(board_dir)
-        html = board.html_page(board_dir, args.html)
+        md = leaderboard_page.markdown(board_dir)
+        html = leaderboard_page.html_page(board_dir, args.html)
     except VLThinkError as exc:
         return _fail("vlthink leaderboard render", exc)
     if args.md:
