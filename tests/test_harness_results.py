@@ -247,6 +247,11 @@ def test_publish_writes_rows_and_refuses_bad_runs(tmp_path):
         1 / 32, abs=1e-4
     )
     assert row["protocol_version"] == "vlthink-1" and row["command"].startswith("vlthink-eval")
+    # the comparison's adjusted p-values (one env: Holm changes nothing) and paired difference
+    assert row["p_adjusted"] == pytest.approx(1 / 32, abs=1e-4)
+    assert row["mcnemar_p_adjusted"] == pytest.approx(2.0**-14, rel=1e-3)
+    assert row["diff"] == pytest.approx(0.7) and row["diff_low"] < 0.7 < row["diff_high"]
+    assert "Holm" in row["adjust_family"] and row["diff_method"]
     # republishing replaces, never duplicates; reported rows are kept untouched
     with open(paths[0], "a") as fh:
         fh.write("vl-think,Traffic,T-v0,paper-x,reported: somewhere,,,0.5,,,,,,,,,,,,\n")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from vlthink.harness import cli, rundir
+from vlthink.harness import cli, rundir, summary
 from vlthink.harness.results import HarnessError
 from vlthink.report import leaderboard
 
@@ -43,4 +43,8 @@ def test_the_manifest_and_leaderboard_columns_record_the_size():
     manifest = rundir.Manifest(plan=plan, policy={}, tasks={}, command="x")
     assert manifest.to_json()["paper_size"] is True
     assert rundir.Manifest.from_json(manifest.to_json()).provenance.get("paper_size") is None
-    assert leaderboard.COLUMNS[-1] == "paper_size"
+    # paper_size was appended after the first release's columns; only the comparison's
+    # adjusted p-values and paired differences were appended after it
+    at = leaderboard.COLUMNS.index("paper_size")
+    assert leaderboard.COLUMNS[at - 1] == leaderboard.NEW_RATES[-1]
+    assert leaderboard.COLUMNS[at + 1 :] == summary.COMPARISON_COLUMNS

@@ -87,6 +87,19 @@ COLUMNS = [
     "diff_high",
     "diff_method",
 ]
+#: What a leaderboard row carries of a baseline comparison beyond p_value / p_n (appended there).
+COMPARISON_COLUMNS = [
+    "mcnemar_p",
+    "mcnemar_n",
+    "p_adjusted",
+    "mcnemar_p_adjusted",
+    "adjust_family",
+    "diff",
+    "diff_low",
+    "diff_high",
+    "diff_method",
+]
+COMPARISON_NUMERIC = [c for c in COMPARISON_COLUMNS if not c.endswith(("_family", "_method"))]
 LEVELS = ("env", "group", "suite")
 ABSENT_FLAG = 0.5  # a probe right about absent concepts less often than this says yes to anything
 _H1 = {

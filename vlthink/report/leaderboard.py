@@ -7,7 +7,9 @@ never recomputed or overwritten by :func:`publish`; see ``leaderboards/import_re
 Columns: suite, group, env, policy, source, episodes, seeds, success_mean, success_sd, ci_low,
 ci_high, success_end_mean, wrong_board, baseline, p_value, p_n, protocol_version,
 package_version, date, command, then kind (action / probe), success_left / success_center /
-success_right, and for probes said_yes, position_accuracy, absent_correct.  Their definitions
+success_right, and for probes said_yes, position_accuracy, absent_correct, then paper_size and,
+against a baseline, the multiplicity-adjusted p-values and the paired success difference with its
+interval (``COMPARISON_COLUMNS`` of the summary).  Their definitions
 are those of :mod:`vlthink.harness.summary`
 (mean ± SD over seeds, pooled 95% Wilson interval, one-sided paired Wilcoxon over (env, seed)
 cells against ``baseline``).
@@ -64,6 +66,7 @@ COLUMNS = [
     "kind",
     *NEW_RATES,
     "paper_size",
+    *summary.COMPARISON_COLUMNS,
 ]
 FILES = {"vl-think": "vl-think.csv", "ood": "ood.csv"}
 
@@ -150,6 +153,7 @@ def rows_for_run(
                 "date": date,
                 "command": manifest.get("command"),
                 "paper_size": rundir.size_note(manifest) is None,
+                **{c: _val(r.get(c)) for c in summary.COMPARISON_COLUMNS},
             }
         )
     return out
@@ -306,7 +310,7 @@ def _update_board(
     write_board(frame, path)
 
 
-NUMERIC = ["episodes", "seeds", *RATES, "p_value", "p_n"]
+NUMERIC = ["episodes", "seeds", *RATES, "p_value", "p_n", *summary.COMPARISON_NUMERIC]
 
 
 def write_board(frame: pd.DataFrame, path: Path) -> None:
@@ -318,7 +322,11 @@ def write_board(frame: pd.DataFrame, path: Path) -> None:
         frame[c] = frame[c].astype("Int64")
     for c in RATES:
         frame[c] = frame[c].round(4)
-    frame["p_value"] = [float(f"{v:.4g}") if pd.notna(v) else v for v in frame["p_value"]]
+    for c in ("diff", "diff_low", "diff_high"):
+        frame[c] = frame[c].round(4)
+    for c in ("p_value", "mcnemar_p", "p_adjusted", "mcnemar_p_adjusted"):
+        frame[c] = [float(f"{v:.4g}") if pd.notna(v) else v for v in frame[c]]
+    frame["mcnemar_n"] = frame["mcnemar_n"].astype("Int64")
     frame["paper_size"] = frame["paper_size"].astype("boolean")  # True / False / blank
     with store.atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
