@@ -63,7 +63,7 @@ class Catalogue(Generic[S]):
         self.physics = dict(physics)
         self._draw, self._describe = draw, describe
         self._drawn = cache(lambda name: self._draw(self.spec(name)))
-        self.geometry = cache(self._geometry)
+        self._geometry = cache(self._measure)
 
     def spec(self, name: str) -> S:
         try:
@@ -80,7 +80,12 @@ class Catalogue(Generic[S]):
         """The entry's parts, centred on its bounding box (in memory; deterministic)."""
         return self._drawn(name).parts
 
-    def _geometry(self, name: str) -> dict:
+    def geometry(self, name: str) -> dict:
+        """:func:`.parts.resting_geometry` of the entry's parts, then the kind's own keys
+        (``describe``'s, then the drawing's); computed once per name."""
+        return self._geometry(name)
+
+    def _measure(self, name: str) -> dict:
         drawn = self._drawn(name)
         parts = list(drawn.parts)
         return {
