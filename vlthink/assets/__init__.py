@@ -5,6 +5,7 @@
 - :mod:`.table_looks` — table-top textures: ``TABLE_LOOKS_TRAIN``, ``TABLE_LOOKS_HELDOUT``
 - :mod:`.overlay_textures` — the vision axis's overlay patterns: ``OVERLAY_TEXTURES``
 - :mod:`.parts` — mesh parts and their files on disk (visual GLB, convex collision pieces)
+- :mod:`.catalogue` — the pipeline both catalogues share: row -> parts -> files -> actor
 - :mod:`.actors` — an asset's files -> a ManiSkill actor; :mod:`.noise` — texture noise
 - contact sheets of all of the above: :mod:`vlthink.sheets.assets` (``vlthink assets``)
 - :mod:`.sets` — asset sets: ``gym.make(id, assets="vlthink" | "original")``; the second is the

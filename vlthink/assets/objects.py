@@ -22,15 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 import trimesh
 
-from vlthink.assets.actors import CatalogueGeometry, build_actor
+from vlthink.assets.actors import CatalogueGeometry
+from vlthink.assets.catalogue import Catalogue, Drawn
 from vlthink.assets.parts import (
     Part,
-    asset_dir,
     bend_xy,
     bounds,
     box,
@@ -41,12 +40,9 @@ from vlthink.assets.parts import (
     lathe,
     lathe_z,
     moved,
-    resting_geometry,
     rounded_box,
     slab_points,
-    write_asset,
 )
-from vlthink.errors import UnknownNameError
 
 TAU = 2 * np.pi
 OBJECT_FRICTION = 1.0  # static friction: the gripper's rubber pads on household things
@@ -75,7 +71,7 @@ class ObjectSpec(CatalogueGeometry):
     flat_depth: float = REST_FLAT_DEPTH  # m; deeper for long round things lying on their side
 
     def geometry(self) -> dict:
-        return _geometry(self.name)
+        return CATALOGUE.geometry(self.name)
 
     @property
     def grasp_point(self) -> tuple[float, float]:
@@ -84,12 +80,12 @@ class ObjectSpec(CatalogueGeometry):
         Off the origin for tools grasped by the handle and for curved things (banana, croissant)
         whose bounding-box centre lies beside the body.
         """
-        return _geometry(self.name)["grasp_point"]
+        return CATALOGUE.geometry(self.name)["grasp_point"]
 
     @property
     def grasp_width(self) -> float:
         """Width of the collision shape along y at the grasp point: what the fingers must span."""
-        return _geometry(self.name)["grasp_width"]
+        return CATALOGUE.geometry(self.name)["grasp_width"]
 
     grasp_yaw = 0.0  # the fingers close along local y; rotate the gripper by the object's yaw
 
@@ -935,21 +931,9 @@ OBJECTS: dict[str, ObjectSpec] = {
         ObjectSpec("cup", "ood", cup, density=1018.0, grasp_part=0),
     ]
 }
-OBJECTS_TRAIN: tuple[str, ...] = tuple(n for n, s in OBJECTS.items() if s.split == "train")
-OBJECTS_HELDOUT: tuple[str, ...] = tuple(n for n, s in OBJECTS.items() if s.split == "ood")
 
 
-def object_spec(name: str) -> ObjectSpec:
-    try:
-        return OBJECTS[name]
-    except KeyError:
-        raise UnknownNameError(f"unknown object {name!r}; known: {', '.join(OBJECTS)}") from None
-
-
-@cache
-def object_parts(name: str) -> tuple[Part, ...]:
-    """The object's parts, centred on its bounding box (in memory; deterministic)."""
-    spec = object_spec(name)
+def _draw(spec: ObjectSpec) -> Drawn:
     parts = centred(spec.shape(**spec.params))
     lo, hi = bounds(parts)
     if hi[1] - lo[1] > hi[0] - lo[0]:  # keep the convention: the long horizontal axis is x
@@ -958,14 +942,11 @@ def object_parts(name: str) -> tuple[Part, ...]:
             p.mesh.apply_transform(quarter)
             for h in p.hull_pieces:
                 h.apply_transform(quarter)
-    return tuple(flat_base(parts, spec.flat_depth))
+    return Drawn(tuple(flat_base(parts, spec.flat_depth)))
 
 
-@cache
-def _geometry(name: str) -> dict:
-    parts = list(object_parts(name))
+def _grasp(spec: ObjectSpec, parts: list[Part]) -> dict:
     lo, hi = bounds(parts)
-    spec = OBJECTS[name]
     if spec.grasp_part is None:
         grasp_x = lo[0] + spec.grasp_at * (hi[0] - lo[0])
     else:
@@ -975,38 +956,26 @@ def _geometry(name: str) -> dict:
     # For a curved body only the nearest stretch of it counts (the slice may cut it twice).
     width = float(np.ptp(ys))
     return {
-        **resting_geometry(parts),
         "grasp_point": (round(float(grasp_x), 5), round(float((ys.min() + ys.max()) / 2), 5)),
         "grasp_width": width,
     }
 
 
-def object_files(name: str):
-    """Paths (visual GLB, collision OBJ) of the object in the cache, written if missing."""
-    return write_asset(list(object_parts(name)), asset_dir("objects"), name)
-
-
-def build_object(
-    scene, name: str, *, kinematic: bool = False, initial_pose=None, actor_name: str | None = None
-):
-    """Build the named object as a ManiSkill actor (dynamic unless ``kinematic``).
-
-    ``initial_pose`` (sapien.Pose) places the object's bounding-box centre; to rest it on a table
-    top at height ``z_table``, use ``z = z_table + spec.half_height`` with an upright orientation
-    (any yaw). ``actor_name`` defaults to the object's name (ManiSkill needs unique names).
-    """
-    spec = object_spec(name)
-    visual, collision = object_files(name)
-    return build_actor(
-        scene,
-        actor_name or name,
-        visual,
-        collision,
-        friction=spec.friction,
-        density=spec.density,
-        kinematic=kinematic,
-        initial_pose=initial_pose,
-        angular_damping=OBJECT_ANGULAR_DAMPING,
-        solver_iterations=OBJECT_SOLVER_ITERATIONS,
-        max_depenetration_velocity=OBJECT_MAX_DEPENETRATION_VELOCITY,
-    )
+CATALOGUE: Catalogue[ObjectSpec] = Catalogue(
+    "object",
+    "objects",
+    OBJECTS,
+    draw=_draw,
+    describe=_grasp,
+    physics={
+        "angular_damping": OBJECT_ANGULAR_DAMPING,
+        "solver_iterations": OBJECT_SOLVER_ITERATIONS,
+        "max_depenetration_velocity": OBJECT_MAX_DEPENETRATION_VELOCITY,
+    },
+)
+OBJECTS_TRAIN: tuple[str, ...] = CATALOGUE.names("train")
+OBJECTS_HELDOUT: tuple[str, ...] = CATALOGUE.names("ood")
+object_spec = CATALOGUE.spec
+object_parts = CATALOGUE.parts
+object_files = CATALOGUE.files
+build_object = CATALOGUE.build

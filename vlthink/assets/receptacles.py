@@ -22,24 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 import trimesh
 
-from vlthink.assets.actors import CatalogueGeometry, build_actor
+from vlthink.assets.actors import CatalogueGeometry
+from vlthink.assets.catalogue import Catalogue, Drawn
 from vlthink.assets.noise import blend, fractal_noise, to_uint8
 from vlthink.assets.parts import (
     Part,
-    asset_dir,
     bounds,
     centred,
     collision_pieces,
     lathe_z,
-    resting_geometry,
-    write_asset,
 )
-from vlthink.errors import UnknownNameError
 
 RECEPTACLE_FRICTION = 0.8
 # A thin receptacle pinched between a grasped object and the table was launched at 3 m/s under
@@ -61,21 +57,21 @@ class ReceptacleSpec(CatalogueGeometry):
     params: dict = field(default_factory=dict)
 
     def geometry(self) -> dict:
-        return _geometry(self.name)
+        return CATALOGUE.geometry(self.name)
 
     @property
     def support_z(self) -> float:
         """z (receptacle frame) of the surface objects rest on, at the centre."""
-        return _geometry(self.name)["support_z"]
+        return CATALOGUE.geometry(self.name)["support_z"]
 
     @property
     def support_center(self) -> tuple[float, float]:
         """(x, y) centre of the support region."""
-        return _geometry(self.name)["support_center"]
+        return CATALOGUE.geometry(self.name)["support_center"]
 
     @property
     def support_half_extents(self) -> tuple[float, float]:
-        return _geometry(self.name)["support_half"]
+        return CATALOGUE.geometry(self.name)["support_half"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -515,77 +511,42 @@ RECEPTACLES: dict[str, ReceptacleSpec] = {
     )
     for name, shape, size, density, friction in _ROWS
 }
-RECEPTACLES_TRAIN: tuple[str, ...] = ("plate",)
-RECEPTACLES_HELDOUT: tuple[str, ...] = tuple(n for n, s in RECEPTACLES.items() if s.split == "ood")
 
 
-def receptacle_spec(name: str) -> ReceptacleSpec:
-    try:
-        return RECEPTACLES[name]
-    except KeyError:
-        raise UnknownNameError(
-            f"unknown receptacle {name!r}; known: {', '.join(RECEPTACLES)}"
-        ) from None
-
-
-@cache
-def _built(name: str) -> tuple[tuple[Part, ...], tuple[float, float]]:
-    spec = receptacle_spec(name)
+def _draw(spec: ReceptacleSpec) -> Drawn:
     parts, support_half = spec.shape(**spec.params)
-    return tuple(centred(parts)), tuple(float(v) for v in support_half)
-
-
-@cache
-def _shift(name: str) -> np.ndarray:
-    """How far centring moved the parts: the support region moves with them."""
-    spec = receptacle_spec(name)
-    lo, hi = bounds(spec.shape(**spec.params)[0])
-    return -(lo + hi) / 2
-
-
-def receptacle_parts(name: str) -> tuple[Part, ...]:
-    return _built(name)[0]
-
-
-@cache
-def _geometry(name: str) -> dict:
-    parts, support_half = _built(name)
-    # The resting surface: top of the collision pieces that span the centre (x, y) = (0, 0).
-    pieces = collision_pieces(list(parts))
-    under = [h for h in pieces if (h.bounds[0, :2] < 0).all() and (h.bounds[1, :2] > 0).all()]
-    support_z = max(float(h.bounds[1, 2]) for h in under)
-    return {
-        **resting_geometry(list(parts)),
-        "support_z": support_z,
-        # Shape functions draw the support region around their own origin.
-        "support_center": tuple(float(v) for v in _shift(name)[:2]),
-        "support_half": support_half,
-    }
-
-
-def receptacle_files(name: str):
-    """Paths (visual GLB, collision OBJ) of the receptacle in the cache, written if missing."""
-    return write_asset(list(receptacle_parts(name)), asset_dir("receptacles"), name)
-
-
-def build_receptacle(
-    scene, name: str, *, kinematic: bool = False, initial_pose=None, actor_name: str | None = None
-):
-    """Build the named receptacle as a ManiSkill actor (dynamic unless ``kinematic``).
-
-    Rest it on a table top at ``z_table`` with ``z = z_table + spec.half_height``; an object then
-    rests on it at ``z = z_table + spec.half_height + spec.support_z + object.half_height``.
-    """
-    spec = receptacle_spec(name)
-    visual, collision = receptacle_files(name)
-    return build_actor(
-        scene,
-        actor_name or name,
-        visual,
-        collision,
-        friction=spec.friction,
-        density=spec.density,
-        kinematic=kinematic,
-        initial_pose=initial_pose,
-        max_depenetration_velocity=RECEPTACLE_MAX_DEPENETRATION_VELOCITY,
+    lo, hi = bounds(parts)
+    shift = -(lo + hi) / 2  # how far centring moves the parts; the support region moves too
+    return Drawn(
+        tuple(centred(parts)),
+        {
+            # Shape functions draw the support region around their own origin.
+            "support_center": tuple(float(v) for v in shift[:2]),
+            "support_half": tuple(float(v) for v in support_half),
+        },
     )
+
+
+def _support(spec: ReceptacleSpec, parts: list[Part]) -> dict:
+    # The resting surface: top of the collision pieces that span the centre (x, y) = (0, 0).
+    pieces = collision_pieces(parts)
+    under = [h for h in pieces if (h.bounds[0, :2] < 0).all() and (h.bounds[1, :2] > 0).all()]
+    return {"support_z": max(float(h.bounds[1, 2]) for h in under)}
+
+
+CATALOGUE: Catalogue[ReceptacleSpec] = Catalogue(
+    "receptacle",
+    "receptacles",
+    RECEPTACLES,
+    draw=_draw,
+    describe=_support,
+    physics={"max_depenetration_velocity": RECEPTACLE_MAX_DEPENETRATION_VELOCITY},
+)
+RECEPTACLES_TRAIN: tuple[str, ...] = CATALOGUE.names("train")
+RECEPTACLES_HELDOUT: tuple[str, ...] = CATALOGUE.names("ood")
+receptacle_spec = CATALOGUE.spec
+receptacle_parts = CATALOGUE.parts
+receptacle_files = CATALOGUE.files
+# Rest a receptacle on a table top at ``z_table`` with ``z = z_table + spec.half_height``; an object
+# then rests on it at ``z = z_table + spec.half_height + spec.support_z + object.half_height``.
+build_receptacle = CATALOGUE.build
