@@ -38,7 +38,7 @@ from typing import Any
 
 import pandas as pd
 
-from vlthink.harness import stats
+from vlthink.harness import answer, stats
 from vlthink.harness.results import HarnessError
 
 POSITIONS = ("left", "center", "right")
@@ -295,7 +295,9 @@ def summarize(
     for col in COLUMNS:
         if col not in table:
             table[col] = None
-    return table[COLUMNS]
+    table = table[COLUMNS].copy()
+    table.attrs["answer"] = answer.answer_table(df, policy)  # answer mode's own section
+    return table
 
 
 def _f(x: Any, fmt: str = "{:.2f}") -> str:
@@ -375,7 +377,8 @@ def format_table(table: pd.DataFrame) -> str:
     if has_base:
         title += f"   baseline: {table['baseline'].dropna().iloc[0]}"
     text = title + "\n" + frame.to_string(index=False, justify="left")
-    return text + "".join("\nnote: " + n for n in _notes(table, probe, show_pos, has_base))
+    text += "".join("\nnote: " + n for n in _notes(table, probe, show_pos, has_base))
+    return text + answer.format_answers(table.attrs.get("answer"))
 
 
 def _notes(table: pd.DataFrame, probe: bool, show_pos: bool, has_base: bool) -> list[str]:
