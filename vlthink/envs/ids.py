@@ -58,8 +58,8 @@ ANSWER_GROUPS = {f"VLThink-{d}-Answer-v0": ("vl-think-answer", d) for d in VL_TH
 
 GROUPS: dict[str, tuple[str, str]] = {
     **{vl_think_env_id(d): ("vl-think", d) for d in VL_THINK_DOMAINS},
-    **{ood_env_id(v): ("ood", axis) for v, axis in OOD_VARIANTS.items()},
     **ANSWER_GROUPS,
+    **{ood_env_id(v): ("ood", axis) for v, axis in OOD_VARIANTS.items()},
 }
 """env id -> (suite, group): the VL-Think domain, or the OOD axis."""
 
@@ -68,8 +68,8 @@ ENV_IDS = tuple(GROUPS)
 SUITES: dict[str, tuple[str, ...]] = {
     "vl-think": tuple(i for i, (suite, _) in GROUPS.items() if suite == "vl-think"),
     "ood": tuple(i for i, (suite, _) in GROUPS.items() if suite == "ood"),
-    "vl-think-answer": tuple(ANSWER_GROUPS),
     "all": tuple(i for i in ENV_IDS if i not in ANSWER_GROUPS),  # answer mode is asked for by name
+    "vl-think-answer": tuple(ANSWER_GROUPS),
 }
 """Suite name -> its env ids, in order."""
 

@@ -72,7 +72,7 @@ def register_all() -> None:
 def _check_ids() -> None:
     """The task tables hold exactly the ids Gymnasium was given, in the same order and groups."""
     tables = {
-        i: (t.suite, t.group) for i, t in {**VL_THINK_TASKS, **OOD_TASKS, **ANSWER_TASKS}.items()
+        i: (t.suite, t.group) for i, t in {**VL_THINK_TASKS, **ANSWER_TASKS, **OOD_TASKS}.items()
     }
     if tables != ids.GROUPS or tuple(tables) != ids.ENV_IDS:
         differing = sorted(i for i in {*tables, *ids.GROUPS} if tables.get(i) != ids.GROUPS.get(i))
