@@ -129,7 +129,7 @@ def format_answers(table: pd.DataFrame | None) -> str:
     )
 
 
-def leaderboard_rows(run_dir: Path, command: str = "") -> pd.DataFrame:
+def leaderboard_rows(run_dir: Path) -> pd.DataFrame:
     """The answer-mode table of a finished run directory, with the command that made it."""
     from vlthink.harness import rundir, summary
 
@@ -137,5 +137,19 @@ def leaderboard_rows(run_dir: Path, command: str = "") -> pd.DataFrame:
     df = summary.rows_frame(rows, manifest)
     table = answer_table(df, manifest.get("policy", {}).get("name", "?"))
     table["protocol_version"] = manifest.get("protocol_version")
-    table["command"] = command
+    table["command"] = manifest.get("command", "")
     return table
+
+
+def write_leaderboard(path: Path, run_dirs: list[Path]) -> pd.DataFrame:
+    """``leaderboards/vl-think-answer.csv``: the answer-mode tables of these runs, one row per
+    (policy, domain)."""
+    board = pd.concat([leaderboard_rows(d) for d in run_dirs], ignore_index=True)
+    board.to_csv(path, index=False, float_format="%.6g")
+    return board
+
+
+if __name__ == "__main__":  # python -m vlthink.harness.answer OUT.csv RUN_DIR...
+    import sys
+
+    write_leaderboard(Path(sys.argv[1]), [Path(a) for a in sys.argv[2:]])
