@@ -51,9 +51,13 @@ def ood_env_id(variant: str) -> str:
     return f"VLThink-OOD-{variant}-v0"
 
 
+def answer_env_id(domain: str) -> str:
+    return f"VLThink-{domain}-Answer-v0"
+
+
 # Answer mode (docs/answer-mode.md): its own suite, so never pooled with VL-Think.
 ANSWER_MAX_EPISODE_STEPS = 40  # the oracle's placing time plus margin (docs/answer-mode.md)
-ANSWER_GROUPS = {f"VLThink-{d}-Answer-v0": ("vl-think-answer", d) for d in VL_THINK_DOMAINS}
+ANSWER_GROUPS = {answer_env_id(d): ("vl-think-answer", d) for d in VL_THINK_DOMAINS}
 
 
 GROUPS: dict[str, tuple[str, str]] = {

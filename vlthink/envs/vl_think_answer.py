@@ -28,7 +28,7 @@ import torch
 from mani_skill.utils.structs.pose import Pose
 
 from vlthink.boards import catalogue
-from vlthink.envs.ids import ANSWER_GROUPS
+from vlthink.envs.ids import answer_env_id  # noqa: F401  (re-exported)
 from vlthink.envs.vl_think import (
     BOARD_HALF_SIZE,
     BOARD_X,
@@ -59,10 +59,6 @@ CARROT_ABOVE_TCP = 0.004  # m: the oracle's grasp (its GRASP_DEPTH), the fingers
 GRIPPER_CLOSE = -1.0
 PINNED_SECONDS = 0.2  # s of the settle the carrot is held in place while the fingers close  # the gripper action that closes the fingers
 ORIENTATIONS = ("drawn", "mirrored")
-
-
-def answer_env_id(domain: str) -> str:
-    return f"VLThink-{domain}-Answer-v0"
 
 
 # VL-Think's rows with two positions, left and right (Parity already has them).
@@ -156,7 +152,7 @@ class VLThinkAnswerEnv(VLThinkEnv):
         self.agent.reset(init_qpos=qpos.expand(n, -1) if self.num_envs > 1 else qpos)
         self.agent.controller.reset()
         held = Pose.create_from_pq(
-            p=self.tcp_pose.p + torch.tensor([0.0, 0.0, CARROT_ABOVE_TCP]),
+            p=self.tcp_pose.p[env_idx] + torch.tensor([0.0, 0.0, CARROT_ABOVE_TCP]),
             q=torch.tensor([1.0, 0, 0, 0]).expand(n, 4),
         )
         hold = torch.zeros(self.num_envs, 7)
@@ -202,5 +198,3 @@ ANSWER_ENVS: dict[str, tuple[type[VLThinkAnswerEnv], str]] = {
     for t in TASKS
 }
 """Domain -> (env class, one line: what its boards show)."""
-
-assert tuple(answer_env_id(d) for d in ANSWER_ENVS) == tuple(ANSWER_GROUPS)
