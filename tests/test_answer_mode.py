@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -148,8 +149,11 @@ def test_success_is_read_at_the_final_step_of_the_whole_horizon(always_left_run)
 def test_the_summary_prints_an_answer_mode_section(always_left_run):
     manifest = {"tasks": {"VLThink-Arrow-Answer-v0": {"suite": "vl-think-answer", "group": "Arrow"}},
                 "policy": {"name": "always-left"}}  # fmt: skip
-    text = format_table(summarize(manifest, always_left_run.rows))
+    table = summarize(manifest, always_left_run.rows)
+    text = format_table(table)
     assert "answer mode" in text and "+1.00" in text
+    both = pd.concat([table, summarize(manifest, always_left_run.rows[:2])])  # as reports do
+    assert len(both) > len(table)
 
 
 @pytest.mark.slow  # a rendered harness run (minutes on a loaded 2-core machine)

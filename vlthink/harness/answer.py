@@ -98,6 +98,12 @@ def answer_table(df: pd.DataFrame, policy: str = "?") -> pd.DataFrame:
     return pd.DataFrame(recs, columns=COLUMNS)
 
 
+def answer_records(df: pd.DataFrame, policy: str = "?") -> list[dict[str, Any]]:
+    """:func:`answer_table` as plain records: what the summary table carries in its ``attrs``
+    (pandas compares attrs when it concatenates frames, which a DataFrame there cannot bear)."""
+    return answer_table(df, policy).to_dict("records")
+
+
 def _ci(r: pd.Series, name: str, fmt: str = "{:.2f}") -> str:
     if pd.isna(r[name]):
         return "—"
@@ -105,10 +111,11 @@ def _ci(r: pd.Series, name: str, fmt: str = "{:.2f}") -> str:
     return f"{fmt.format(r[name])} [{fmt.format(lo)}, {fmt.format(hi)}]"
 
 
-def format_answers(table: pd.DataFrame | None) -> str:
+def format_answers(records: list[dict[str, Any]] | None) -> str:
     """The answer-mode section of the printed summary ("" when the run has no answer mode)."""
-    if table is None or table.empty:
+    if not records:
         return ""
+    table = pd.DataFrame(records, columns=COLUMNS)
     lines = [
         {
             "domain": r["domain"],

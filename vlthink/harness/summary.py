@@ -296,7 +296,7 @@ def summarize(
         if col not in table:
             table[col] = None
     table = table[COLUMNS].copy()
-    table.attrs["answer"] = answer.answer_table(df, policy)  # answer mode's own section
+    table.attrs["answer"] = answer.answer_records(df, policy)  # answer mode's own section
     return table
 
 
