@@ -56,8 +56,8 @@ from vlthink.scene.widowx import (
 # carrot while the scene settles.
 HOLD_ARM_QPOS = (0.07018, 0.50642, -0.25657, 0.00054, 1.37787, 0.08893)
 CARROT_ABOVE_TCP = 0.004  # m: the oracle's grasp (its GRASP_DEPTH), the fingers straddle the body
-GRIPPER_CLOSE = -1.0
-PINNED_SECONDS = 0.2  # s of the settle the carrot is held in place while the fingers close  # the gripper action that closes the fingers
+GRIPPER_CLOSE = -1.0  # the gripper action that closes the fingers
+PINNED_SECONDS = 0.2  # s of the settle the carrot is held in place while the fingers close
 ORIENTATIONS = ("drawn", "mirrored")
 
 
