@@ -53,8 +53,18 @@ def ood_env_id(variant: str) -> str:
     return f"VLThink-OOD-{variant}-v0"
 
 
+def answer_env_id(domain: str) -> str:
+    return f"VLThink-{domain}-Answer-v0"
+
+
+# Answer mode (docs/answer-mode.md): its own suite, so never pooled with VL-Think.
+ANSWER_MAX_EPISODE_STEPS = 40  # the oracle's placing time plus margin (docs/answer-mode.md)
+ANSWER_GROUPS = {answer_env_id(d): ("vl-think-answer", d) for d in VL_THINK_DOMAINS}
+
+
 GROUPS: dict[str, tuple[str, str]] = {
     **{vl_think_env_id(d): ("vl-think", d) for d in VL_THINK_DOMAINS},
+    **ANSWER_GROUPS,
     **{ood_env_id(v): ("ood", axis) for v, axis in OOD_VARIANTS.items()},
 }
 """env id -> (suite, group): the VL-Think domain, or the OOD axis."""
@@ -64,7 +74,8 @@ ENV_IDS = tuple(GROUPS)
 SUITES: dict[str, tuple[str, ...]] = {
     "vl-think": tuple(i for i, (suite, _) in GROUPS.items() if suite == "vl-think"),
     "ood": tuple(i for i, (suite, _) in GROUPS.items() if suite == "ood"),
-    "all": ENV_IDS,
+    "all": tuple(i for i in ENV_IDS if i not in ANSWER_GROUPS),  # answer mode is asked for by name
+    "vl-think-answer": tuple(ANSWER_GROUPS),
 }
 """Suite name -> its env ids, in order."""
 
@@ -98,6 +109,10 @@ def resolve_suites(specs: Sequence[str]) -> list[str]:
 #: env id -> Gymnasium's string entry point: the env class, imported when the first env is made.
 ENTRY_POINTS: dict[str, str] = {
     **{vl_think_env_id(d): f"vlthink.envs.vl_think:VLThink{d}Env" for d in VL_THINK_DOMAINS},
+    **{
+        answer_env_id(d): f"vlthink.envs.vl_think_answer:VLThink{d}AnswerEnv"
+        for d in VL_THINK_DOMAINS
+    },
     **{ood_env_id(v): f"vlthink.envs.ood.variants:OOD{v}Env" for v in OOD_VARIANTS},
 }
 
@@ -117,17 +132,18 @@ def register_gym_ids() -> None:
     for env_id in ENV_IDS:
         if env_id in gym.registry:
             continue
+        steps = ANSWER_MAX_EPISODE_STEPS if env_id in ANSWER_GROUPS else MAX_EPISODE_STEPS
         gym.register(
             env_id,
             entry_point=ENTRY_POINTS[env_id],
             vector_entry_point=partial(_make_vec, env_id),
-            max_episode_steps=MAX_EPISODE_STEPS,
+            max_episode_steps=steps,
             disable_env_checker=True,  # ManiSkill's envs may have empty observation spaces
             additional_wrappers=(
                 WrapperSpec(
                     "MSTimeLimit",
                     entry_point="mani_skill.utils.registration:TimeLimitWrapper",
-                    kwargs={"max_episode_steps": MAX_EPISODE_STEPS},
+                    kwargs={"max_episode_steps": steps},
                 ),
             ),
         )

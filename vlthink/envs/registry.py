@@ -23,6 +23,7 @@ from vlthink.envs.ids import (  # noqa: F401  (re-exported)
 from vlthink.envs.ood.variants import VARIANT_ENVS, VARIANTS, env_id
 from vlthink.envs.vl_think import DOMAIN_ENVS, DOMAIN_TASKS
 from vlthink.envs.vl_think import env_id as vl_think_id
+from vlthink.envs.vl_think_answer import ANSWER_ENVS, answer_env_id
 from vlthink.errors import UnknownNameError
 from vlthink.scene.widowx import MAX_EPISODE_STEPS
 
@@ -48,6 +49,11 @@ OOD_TASKS: dict[str, TaskInfo] = {
     for v in VARIANTS
 }
 
+ANSWER_TASKS: dict[str, TaskInfo] = {
+    answer_env_id(d): TaskInfo(answer_env_id(d), "vl-think-answer", d, cls, "answer mode: " + s)
+    for d, (cls, s) in ANSWER_ENVS.items()
+}
+
 ALL_TASKS: dict[str, TaskInfo] = {}
 
 
@@ -56,15 +62,19 @@ def register_all() -> None:
     ids.register_gym_ids()
     ALL_TASKS.update(VL_THINK_TASKS)
     ALL_TASKS.update(OOD_TASKS)
+    ALL_TASKS.update(ANSWER_TASKS)
     for info in ALL_TASKS.values():
         if info.env_id not in REGISTERED_ENVS:
-            register(info.env_id, info.env_class, max_episode_steps=MAX_EPISODE_STEPS)
+            steps = (
+                ids.ANSWER_MAX_EPISODE_STEPS if info.env_id in ANSWER_TASKS else MAX_EPISODE_STEPS
+            )
+            register(info.env_id, info.env_class, max_episode_steps=steps)
 
 
 def check_ids() -> None:
     """The task tables hold exactly the ids Gymnasium was given, in the same order and groups,
     and each id's entry point names its class."""
-    rows = {**VL_THINK_TASKS, **OOD_TASKS}
+    rows = {**VL_THINK_TASKS, **ANSWER_TASKS, **OOD_TASKS}
     tables = {i: (t.suite, t.group) for i, t in rows.items()}
     if tables != ids.GROUPS or tuple(tables) != ids.ENV_IDS:
         differing = sorted(i for i in {*tables, *ids.GROUPS} if tables.get(i) != ids.GROUPS.get(i))

@@ -25,6 +25,8 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+from vlthink.envs.ids import ANSWER_GROUPS
+
 SEEDING = "sha256-v1"
 #: Bumped whenever the meaning of an episode row changes (seed derivation, step budget, fields).
 HARNESS_PROTOCOL = f"harness-1/{SEEDING}"
@@ -54,6 +56,9 @@ def episode_seed(env_id: str, episode: int, seed: int) -> int:
         raise ValueError(f"episode index must be a non-negative int, got {episode!r}")
     if not isinstance(seed, int):
         raise ValueError(f"seed must be an int, got {seed!r}")
+    if env_id in ANSWER_GROUPS:  # episodes 2k, 2k+1: one pair's two orientations (s >> 1, s & 1)
+        pair = int.from_bytes(_digest("vlthink-episode", env_id, episode // 2, seed)[:4], "big")
+        return (pair & ~1) | (episode & 1)
     return int.from_bytes(_digest("vlthink-episode", env_id, episode, seed)[:4], "big")
 
 

@@ -46,7 +46,7 @@ from typing import Any
 import pandas as pd
 
 from vlthink import store
-from vlthink.harness import stats
+from vlthink.harness import answer, stats
 from vlthink.harness.results import HarnessError
 
 POSITIONS = ("left", "center", "right")
@@ -363,7 +363,9 @@ def summarize(
             table[col] = None
     if matched is not None:
         _adjust(table, adjustment)
-    return table[COLUMNS]
+    table = table[COLUMNS].copy()
+    table.attrs["answer"] = answer.answer_records(df, policy)  # answer mode's own section
+    return table
 
 
 def _f(x: Any, fmt: str = "{:.2f}") -> str:
@@ -468,7 +470,8 @@ def format_table(table: pd.DataFrame) -> str:
     if has_base:
         title += f"   baseline: {table['baseline'].dropna().iloc[0]}"
     text = title + "\n" + frame.to_string(index=False, justify="left")
-    return text + "".join("\nnote: " + n for n in _notes(table, probe, show_pos, has_base))
+    text += "".join("\nnote: " + n for n in _notes(table, probe, show_pos, has_base))
+    return text + answer.format_answers(table.attrs.get("answer"))
 
 
 def _notes(table: pd.DataFrame, probe: bool, show_pos: bool, has_base: bool) -> list[str]:

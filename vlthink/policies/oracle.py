@@ -104,11 +104,16 @@ def _angle_between(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(Rotation.from_matrix(a @ b.T).as_rotvec()))
 
 
+AIMS = ("instructed", "random", "left")
+LEFT = -1  # goal_index of the leftmost board (board_poses lists the boards left to right)
+
+
 @dataclass(frozen=True)
 class OracleConfig:
     """Policy-file settings of the ``oracle`` adapter."""
 
-    target: Literal["instructed", "random"] = "instructed"  # "random": a uniformly drawn board
+    # "random": a uniformly drawn board; "left": always the leftmost board (answer mode's bias row)
+    target: Literal["instructed", "random", "left"] = "instructed"
     max_step: float = MAX_STEP  # m of TCP target motion per control step
 
 
@@ -123,8 +128,8 @@ class OraclePolicy(PolicyBase):
     def __init__(
         self, target: str = "instructed", max_step: float = MAX_STEP, name: str = "oracle"
     ):
-        if target not in ("instructed", "random"):
-            raise ValueError(f"oracle: target must be 'instructed' or 'random', got {target!r}")
+        if target not in AIMS:
+            raise ValueError(f"oracle: target must be one of {', '.join(AIMS)}, got {target!r}")
         self.name = name
         self.aim = target
         self.max_step = float(max_step)
@@ -143,7 +148,7 @@ class OraclePolicy(PolicyBase):
         self.episodes += [None] * grow
         for slot, ep in zip(slots, episodes):
             rng = np.random.default_rng([ep.seed, ep.episode, 7919])
-            goal = int(rng.integers(1 << 30)) if self.aim == "random" else None
+            goal = {"random": int(rng.integers(1 << 30)), "left": LEFT}.get(self.aim)
             self.plans[slot], self.episodes[slot] = _Plan(goal_index=goal), ep
 
     def close(self) -> None:
@@ -154,12 +159,16 @@ class OraclePolicy(PolicyBase):
         if plan.goal_index is None:
             return priv["target_pose"]
         goals = priv["board_poses"]
+        if plan.goal_index == LEFT:
+            return goals[int(np.argmin(goals[:, 1]))]  # the camera looks along +x: left is -y
         return goals[plan.goal_index % len(goals)]
 
     def _replan(self, plan: _Plan, priv: dict) -> None:
         """Waypoints (TCP position, gripper) from the object's and the goal's current poses."""
         if "object_grasp_point" in priv:
             return self._replan_oriented(plan, priv)
+        if bool(priv.get("object_in_hand", False)):
+            return self._replan_held(plan, priv)
         obj = priv["object_pose"][:3]
         goal = self._goal_pose(plan, priv)[:3]
         top = goal[2] + priv.get("goal_half_height", np.array(0.003))
@@ -207,6 +216,22 @@ class OraclePolicy(PolicyBase):
             (at(drop, release), GRIPPER_CLOSED, 0),
             (at(drop, release), GRIPPER_OPEN, GRIP_STEPS),
             (at(drop, carry), GRIPPER_OPEN, 0),
+        ]
+
+    def _replan_held(self, plan: _Plan, priv: dict) -> None:
+        """The object starts in the closed gripper (answer mode): carry it at its height so its
+        centre is over the goal, lower, let go, lift."""
+        tcp = np.asarray(priv["tcp_pose"][:3], float)
+        goal = self._goal_pose(plan, priv)[:3]
+        top = float(goal[2] + priv.get("goal_half_height", np.array(0.003)))
+        held = tcp[:2] - np.asarray(priv["object_pose"][:2], float)
+        x, y = goal[:2] + held
+        release = top + RELEASE_HEIGHT
+        plan.waypoints = [
+            (np.array([x, y, tcp[2]]), GRIPPER_CLOSED, 0),
+            (np.array([x, y, release]), GRIPPER_CLOSED, 0),
+            (np.array([x, y, release]), GRIPPER_OPEN, GRIP_STEPS),
+            (np.array([x, y, tcp[2]]), GRIPPER_OPEN, 0),
         ]
 
     def _aim_drop(self, plan: _Plan, priv: dict) -> None:

@@ -5,6 +5,9 @@
 from ``(seed, EpisodeSpec.seed)``, so an episode's actions do not depend on the other slots or on
 how many workers run.
 
+``always-left``: the oracle aimed at the leftmost board whatever the instruction says; in answer
+mode it shows 50% correct and a position bias of 1 (a policy that ignores the instruction).
+
 ``oracle``: a scripted policy on privileged simulator state, in :mod:`vlthink.policies.oracle`;
 its policy-file keys are the fields of :class:`~vlthink.policies.oracle.OracleConfig`.
 """
@@ -82,3 +85,11 @@ def make_oracle(cfg: Any, *, name: str, source: str):
     from vlthink.policies.oracle import OraclePolicy
 
     return OraclePolicy(target=cfg.target, max_step=cfg.max_step, name=name)
+
+
+def always_left(max_step: float | None = None):
+    """The ``always-left`` reference (``policies/always-left.toml``): the oracle's motions, always
+    to the leftmost board."""
+    from vlthink.policies.oracle import MAX_STEP, OraclePolicy
+
+    return OraclePolicy(target="left", max_step=MAX_STEP if max_step is None else max_step)

@@ -1,0 +1,162 @@
+"""Answer-mode numbers (suite ``vl-think-answer``, docs/answer-mode.md), per domain.
+
+Every rate is read at the episode's final step and comes with its 95% Wilson interval
+(:func:`vlthink.harness.stats.wilson`, episodes or pairs pooled):
+
+* ``answered``: the carrot rests on some board (``placed_on`` is ``target`` or ``distractor``);
+* ``correct``: it rests on the target (``success_at_end``);
+* ``correct_given_answered``: ``correct`` among the answered episodes;
+* ``consistent``: of the pairs whose two orientations (episodes ``2k`` and ``2k + 1``) both
+  have rows, the share correct in both; an instruction-blind policy scores 0 here whatever its
+  ``correct``;
+* ``position_bias``: ``correct`` when the target is left minus when it is right, with Newcombe's
+  hybrid score interval (from the two Wilson intervals): +1 always left, -1 always right, 0 none.
+
+Rows that carry an error count as neither answered nor correct (as in the main summary).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from vlthink.harness import stats
+
+SUITE = "vl-think-answer"
+ANSWERS = ("target", "distractor")
+RATES = ("answered", "correct", "correct_given_answered", "consistent")
+COLUMNS = [
+    "policy",
+    "domain",
+    "episodes",
+    "pairs",
+    "errors",
+    *[f"{r}{s}" for r in RATES for s in ("", "_ci_low", "_ci_high")],
+    "correct_left",
+    "correct_right",
+    "position_bias",
+    "position_bias_ci_low",
+    "position_bias_ci_high",
+]
+
+
+def _rate(name: str, k: int, n: int) -> dict[str, float]:
+    lo, hi = stats.wilson(k, n) if n else (math.nan, math.nan)
+    return {name: k / n if n else math.nan, f"{name}_ci_low": lo, f"{name}_ci_high": hi}
+
+
+def _bias(left: pd.Series, right: pd.Series) -> dict[str, float]:
+    """Difference of two proportions with Newcombe's hybrid score interval."""
+    if not len(left) or not len(right):
+        return dict.fromkeys(("position_bias", "position_bias_ci_low", "position_bias_ci_high"))
+    (k1, n1), (k2, n2) = (int(left.sum()), len(left)), (int(right.sum()), len(right))
+    p1, p2 = k1 / n1, k2 / n2
+    (l1, u1), (l2, u2) = stats.wilson(k1, n1), stats.wilson(k2, n2)
+    return {
+        "position_bias": p1 - p2,
+        "position_bias_ci_low": p1 - p2 - math.hypot(p1 - l1, u2 - p2),
+        "position_bias_ci_high": p1 - p2 + math.hypot(u1 - p1, p2 - l2),
+    }
+
+
+def _target_side(task: Any) -> str | None:
+    return task.get("target_position") if isinstance(task, dict) else None
+
+
+def domain_block(df: pd.DataFrame) -> dict[str, Any]:
+    """The answer-mode numbers of one domain's rows (columns of :func:`rows_frame` rows)."""
+    ok = df["error"].isna()
+    correct = df["success_at_end"].astype(bool) & ok
+    answered = df["placed_on"].isin(ANSWERS) & ok
+    per_pair = correct.groupby([df["env"], df["seed"], df["episode"] // 2]).agg(["all", "size"])
+    whole = per_pair[per_pair["size"] == 2]
+    side = df["task"].map(_target_side) if "task" in df else pd.Series([None] * len(df))
+    out: dict[str, Any] = {
+        "episodes": len(df),
+        "pairs": len(whole),
+        "errors": int((~ok).sum()),
+        **_rate("answered", int(answered.sum()), len(df)),
+        **_rate("correct", int(correct.sum()), len(df)),
+        **_rate("correct_given_answered", int(correct[answered].sum()), int(answered.sum())),
+        **_rate("consistent", int(whole["all"].sum()), len(whole)),
+        "correct_left": correct[side == "left"].mean() if (side == "left").any() else math.nan,
+        "correct_right": correct[side == "right"].mean() if (side == "right").any() else math.nan,
+    }
+    return out | _bias(correct[side == "left"], correct[side == "right"])
+
+
+def answer_table(df: pd.DataFrame, policy: str = "?") -> pd.DataFrame:
+    """One row per answer-mode domain of a run's rows (empty when the run has none)."""
+    sub = df[df["suite"] == SUITE] if "suite" in df else df.iloc[:0]
+    recs = [
+        {"policy": policy, "domain": group, **domain_block(gdf)}
+        for group, gdf in sub.groupby("group", sort=True)
+    ]
+    return pd.DataFrame(recs, columns=COLUMNS)
+
+
+def answer_records(df: pd.DataFrame, policy: str = "?") -> list[dict[str, Any]]:
+    """:func:`answer_table` as plain records: what the summary table carries in its ``attrs``
+    (pandas compares attrs when it concatenates frames, which a DataFrame there cannot bear)."""
+    return answer_table(df, policy).to_dict("records")
+
+
+def _ci(r: pd.Series, name: str, fmt: str = "{:.2f}") -> str:
+    if pd.isna(r[name]):
+        return "—"
+    lo, hi = r[f"{name}_ci_low"], r[f"{name}_ci_high"]
+    return f"{fmt.format(r[name])} [{fmt.format(lo)}, {fmt.format(hi)}]"
+
+
+def format_answers(records: list[dict[str, Any]] | None) -> str:
+    """The answer-mode section of the printed summary ("" when the run has no answer mode)."""
+    if not records:
+        return ""
+    table = pd.DataFrame(records, columns=COLUMNS)
+    lines = [
+        {
+            "domain": r["domain"],
+            "n (pairs)": f"{r['episodes']} ({r['pairs']})",
+            "answered": _ci(r, "answered"),
+            "correct": _ci(r, "correct"),
+            "correct|answered": _ci(r, "correct_given_answered"),
+            "consistent": _ci(r, "consistent"),
+            "bias L-R": _ci(r, "position_bias", "{:+.2f}"),
+        }
+        for _, r in table.iterrows()
+    ]
+    return (
+        "\n\nanswer mode (read at the final step; [95% interval]):\n"
+        + pd.DataFrame(lines).to_string(index=False, justify="left")
+        + "\nnote: consistent = correct in both orientations of a pair; bias L-R = correct "
+        "when the target is left minus when it is right (Newcombe interval)."
+    )
+
+
+def leaderboard_rows(run_dir: Path) -> pd.DataFrame:
+    """The answer-mode table of a finished run directory, with the command that made it."""
+    from vlthink.harness import rundir, summary
+
+    manifest, rows = rundir.load_run(Path(run_dir))
+    df = summary.rows_frame(rows, manifest)
+    table = answer_table(df, manifest.get("policy", {}).get("name", "?"))
+    table["protocol_version"] = manifest.get("protocol_version")
+    table["command"] = manifest.get("command", "")
+    return table
+
+
+def write_leaderboard(path: Path, run_dirs: list[Path]) -> pd.DataFrame:
+    """``leaderboards/vl-think-answer.csv``: the answer-mode tables of these runs, one row per
+    (policy, domain)."""
+    board = pd.concat([leaderboard_rows(d) for d in run_dirs], ignore_index=True)
+    board.to_csv(path, index=False, float_format="%.6g")
+    return board
+
+
+if __name__ == "__main__":  # python -m vlthink.harness.answer OUT.csv RUN_DIR...
+    import sys
+
+    write_leaderboard(Path(sys.argv[1]), [Path(a) for a in sys.argv[2:]])
