@@ -52,13 +52,13 @@ def test_import_registers_the_ids_without_importing_the_envs():
 def test_the_id_list_and_the_task_tables_must_agree(monkeypatch):
     from vlthink.envs import ids
 
-    registry._check_ids()  # as shipped
+    registry.check_ids()  # as shipped
     wrong_axis = {**ids.GROUPS, "VLThink-OOD-PosChangeTo-v0": ("ood", "Vision")}
     missing = dict(list(ids.GROUPS.items())[:-1])
     for groups in (wrong_axis, missing):
         monkeypatch.setattr(ids, "GROUPS", groups)
         try:
-            registry._check_ids()
+            registry.check_ids()
         except RuntimeError as exc:
             assert "VLThink-OOD-PosChangeTo-v0" in str(exc) and "vlthink.envs.ids" in str(exc)
         else:

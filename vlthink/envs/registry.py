@@ -60,9 +60,9 @@ ALL_TASKS: dict[str, TaskInfo] = {}
 def register_all() -> None:
     """Register every task id with ManiSkill (idempotent); Gymnasium has them from ``ids``."""
     ids.register_gym_ids()
-    ALL_TASKS.update(VL_THINK_TASKS)
-    ALL_TASKS.update(OOD_TASKS)
+    ALL_TASKS.update(VL_THINK_TASKS)  # in the order of ids.ENV_IDS
     ALL_TASKS.update(ANSWER_TASKS)
+    ALL_TASKS.update(OOD_TASKS)
     for info in ALL_TASKS.values():
         if info.env_id not in REGISTERED_ENVS:
             steps = (

@@ -171,17 +171,17 @@ class VLThinkAnswerEnv(VLThinkEnv):
                 self.scene._gpu_fetch_all()
 
     # ---- what policies and the harness see -------------------------------------------------------
-    def task_info(self) -> list[dict]:
+    def _task_info(self) -> list[dict]:
         """VL-Think's facts, and which pair and orientation this episode is."""
-        out = super().task_info()
+        out = super()._task_info()
         for facts, ep in zip(out, self.episodes):
             facts.update(pair=ep.pair, orientation=ep.orientation)
         return out
 
-    def privileged_state(self) -> dict:
+    def _privileged_state(self) -> dict:
         """VL-Think's, and that the object starts in the gripper (the oracle skips the grasp)."""
         held = torch.ones(self.num_envs, dtype=torch.bool, device=self.device)
-        return {**super().privileged_state(), "object_in_hand": held}
+        return {**super()._privileged_state(), "object_in_hand": held}
 
 
 def _domain_env(domain: str) -> type[VLThinkAnswerEnv]:

@@ -18,7 +18,6 @@ Rows that carry an error count as neither answered nor correct (as in the main s
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -134,29 +133,3 @@ def format_answers(records: list[dict[str, Any]] | None) -> str:
         + "\nnote: consistent = correct in both orientations of a pair; bias L-R = correct "
         "when the target is left minus when it is right (Newcombe interval)."
     )
-
-
-def leaderboard_rows(run_dir: Path) -> pd.DataFrame:
-    """The answer-mode table of a finished run directory, with the command that made it."""
-    from vlthink.harness import rundir, summary
-
-    manifest, rows = rundir.load_run(Path(run_dir))
-    df = summary.rows_frame(rows, manifest)
-    table = answer_table(df, manifest.get("policy", {}).get("name", "?"))
-    table["protocol_version"] = manifest.get("protocol_version")
-    table["command"] = manifest.get("command", "")
-    return table
-
-
-def write_leaderboard(path: Path, run_dirs: list[Path]) -> pd.DataFrame:
-    """``leaderboards/vl-think-answer.csv``: the answer-mode tables of these runs, one row per
-    (policy, domain)."""
-    board = pd.concat([leaderboard_rows(d) for d in run_dirs], ignore_index=True)
-    board.to_csv(path, index=False, float_format="%.6g")
-    return board
-
-
-if __name__ == "__main__":  # python -m vlthink.harness.answer OUT.csv RUN_DIR...
-    import sys
-
-    write_leaderboard(Path(sys.argv[1]), [Path(a) for a in sys.argv[2:]])
