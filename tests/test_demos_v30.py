@@ -165,6 +165,19 @@ def test_a_damaged_v30_file_is_one_line_naming_the_fix(recorded, tmp_path, capsy
     assert (ds / "data/chunk-000/file-000.parquet").exists()  # nothing deleted
 
 
+def test_demos_verify_checks_a_v30_dataset_and_names_a_damaged_shared_file(
+    recorded, tmp_path, capsys
+):
+    code, out, _ = cli(["demos", "verify", str(recorded["out"])], capsys)
+    assert code == 0 and "every file present and whole" in out
+    ds = _copy(recorded, tmp_path)
+    video = ds / f"videos/{KEY}/chunk-000/file-000.mp4"
+    video.write_bytes(video.read_bytes()[: video.stat().st_size // 2])
+    code, _, err = cli(["demos", "verify", str(ds)], capsys)
+    lines = [ln for ln in err.splitlines() if "file-000.mp4" in ln]
+    assert code == 2 and lines and "--rerecord-from" in lines[0]
+
+
 def test_a_directory_of_the_other_version_is_refused(recorded, tmp_path, capsys):
     ds = _copy(recorded, tmp_path)
     before = (ds / "meta/info.json").read_bytes()

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from vlthink.demos import layout
+from vlthink.demos import layout, layout30
 from vlthink.demos.store import DatasetError
 
 #: The keys of info.json that readers rely on, and their JSON types.
@@ -194,6 +195,8 @@ def verify(root: Path) -> list[Problem]:
     info = v.info()
     if info is None:
         return v.problems
+    if info.get("codebase_version") == layout30.CODEBASE_VERSION:
+        return _verify_v30(v, info)
     episodes = v.lines(layout.EPISODES_FILE, EPISODE_TYPES, "episode_index")
     tasks = v.lines(layout.TASKS_FILE, TASK_TYPES, "task_index")
     if v.problems:
@@ -210,6 +213,49 @@ def verify(root: Path) -> list[Problem]:
     for e in episodes:
         v.episode(e["episode_index"], e["length"])
     return v.problems
+
+
+def _verify_v30(v: _Verifier, info: dict) -> list[Problem]:
+    """A v3.0 dataset: its episode table readable and agreeing with info.json, and every episode's
+    rows and frames readable from its shared files, as many as its length."""
+    from vlthink.demos import reader
+
+    try:
+        _, episodes = reader.open_dataset(v.root)
+    except DatasetError as exc:
+        v.add(v.root / layout30.EPISODES_FILE, f"unreadable ({exc})", v.meta_fix())
+        return v.problems
+    v.count(layout30.EPISODES_FILE, len(episodes), info["total_episodes"], "total_episodes")
+    for e in episodes:
+        i, length = int(e["episode_index"]), int(e["length"])
+        data, video, _ = reader.where(v.root, i)
+        counts = (
+            (data, "parquet", partial(_v30_rows, v.root, i)),
+            (video, "MP4", partial(_v30_frames, v.root, i, length)),
+        )
+        for path, kind, count in counts:
+            try:
+                got = count()
+            except Exception as exc:  # any reader's failure: the file is damaged
+                what = f"episode {i}: not a readable {kind} ({type(exc).__name__})"
+                v.add(path, what, v.rerecord_fix(i))
+                continue
+            if got != length:
+                what = f"episode {i}: {got} {kind} frames where it has {length}"
+                v.add(path, what, v.rerecord_fix(i))
+    return v.problems
+
+
+def _v30_rows(root: Path, i: int) -> int:
+    from vlthink.demos import reader
+
+    return len(reader.parquet_columns(root, i, ["frame_index"])["frame_index"])
+
+
+def _v30_frames(root: Path, i: int, length: int) -> int:
+    from vlthink.demos import reader
+
+    return len(reader.episode_frames(root, i, length))
 
 
 def check_dataset(root: Path) -> str:
