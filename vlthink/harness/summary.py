@@ -52,6 +52,19 @@ from vlthink.harness.results import HarnessError
 POSITIONS = ("left", "center", "right")
 BY_POSITION = [f"success_{p}" for p in POSITIONS]
 PROBE_COLUMNS = ["said_yes", "position_accuracy", "absent_correct"]
+#: What a leaderboard row carries of a baseline comparison beyond p_value / p_n (appended there).
+COMPARISON_COLUMNS = [
+    "mcnemar_p",
+    "mcnemar_n",
+    # appended after the columns above so older readers and files keep their layout
+    "p_adjusted",
+    "mcnemar_p_adjusted",
+    "adjust_family",
+    "diff",
+    "diff_low",
+    "diff_high",
+    "diff_method",
+]
 COLUMNS = [
     "level",
     "suite",
@@ -76,28 +89,7 @@ COLUMNS = [
     "p_value",
     "p_n",
     "p_method",
-    "mcnemar_p",
-    "mcnemar_n",
-    # appended after the columns above so older readers and files keep their layout
-    "p_adjusted",
-    "mcnemar_p_adjusted",
-    "adjust_family",
-    "diff",
-    "diff_low",
-    "diff_high",
-    "diff_method",
-]
-#: What a leaderboard row carries of a baseline comparison beyond p_value / p_n (appended there).
-COMPARISON_COLUMNS = [
-    "mcnemar_p",
-    "mcnemar_n",
-    "p_adjusted",
-    "mcnemar_p_adjusted",
-    "adjust_family",
-    "diff",
-    "diff_low",
-    "diff_high",
-    "diff_method",
+    *COMPARISON_COLUMNS,
 ]
 COMPARISON_NUMERIC = [c for c in COMPARISON_COLUMNS if not c.endswith(("_family", "_method"))]
 LEVELS = ("env", "group", "suite")
