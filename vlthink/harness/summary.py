@@ -529,6 +529,10 @@ def _family_note(table: pd.DataFrame) -> str:
 
 
 def write_csv(table: pd.DataFrame, path) -> None:
+    """The summary as CSV: to a file path (replaced atomically) or an open text buffer."""
+    if hasattr(path, "write"):
+        table.to_csv(path, index=False, float_format="%.6g")
+        return
     with store.atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
 
