@@ -13,7 +13,6 @@ whose baseline has not reached the look yet waits for the next one.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from vlthink.harness.sequential import (
     decide_rows,
     decisions_table,
 )
+from vlthink.store import atomic_write
 
 DECISIONS_FILE = "sequential.csv"
 
@@ -104,8 +104,6 @@ def print_decisions(stopping: Stopping, out: Path) -> None:
     table = pd.DataFrame(stopping.table())
     if table.empty:
         return
-    from vlthink.store import atomic_write
-
     atomic_write(Path(out) / DECISIONS_FILE, table.to_csv(index=False))
     print(
         f"\nsequential comparison (alpha {stopping.plan.alpha}, looks every "
@@ -116,4 +114,4 @@ def print_decisions(stopping: Stopping, out: Path) -> None:
             f"  {r['env']}: {r['decision']} after {r['episodes_used']} episodes "
             f"({r['episodes_saved']} saved): {r['reason']}"
         )
-    print(f"  {stopping.saved()} episodes saved in all", file=sys.stdout)
+    print(f"  {stopping.saved()} episodes saved in all")
