@@ -764,15 +764,7 @@ def _craft_llava_visual(model) -> None:
         lm.embed_tokens.weight.zero_()
         lm.embed_tokens.weight[:, 0] = 1.0
         _freeze_residual(lm.layers)
-        for layer in lm.layers:
-            att = layer.self_attn
-            hd = att.head_dim
-            att.q_proj.weight.zero_()
-            att.k_proj.weight.zero_()
-            for h in range(att.q_proj.weight.shape[0] // hd):
-                att.q_proj.weight[h * hd + hd - 1, 0] = REDNESS_GAIN
-            for h in range(att.k_proj.weight.shape[0] // hd):
-                att.k_proj.weight[h * hd + hd - 1, 1] = REDNESS_GAIN
+        _query_key(lm.layers)
 
 
 def _craft_llava_target(model) -> None:
