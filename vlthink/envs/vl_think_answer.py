@@ -103,6 +103,15 @@ class VLThinkAnswerEnv(VLThinkEnv):
 
     episodes: list[AnswerEpisode | None]
 
+    def __init__(self, *args, **kwargs):
+        # A new physics scene at every reset (ManiSkill's reconfiguration): CPU PhysX carries
+        # state from one episode into the next that no reset call clears (contact caches, sleep
+        # records, and the solver's response to the grasp's first contact differed after some
+        # episodes even with those cleared), and the grasp built during the settle amplifies
+        # the smallest difference; a fresh scene replays a seed bit for bit.
+        kwargs.setdefault("reconfiguration_freq", 1)
+        super().__init__(*args, **kwargs)
+
     @property
     def domain_task(self) -> DomainTask:
         """The domain's VL-Think row with two positions (VL-Think's own row is ``vl_think_task``)."""
