@@ -12,7 +12,7 @@ import vlthink  # noqa: F401  (registers the ids)
 from vlthink.envs import ids
 from vlthink.envs.vl_think import TASKS
 from vlthink.envs.vl_think_answer import answer_env_id, draw_episode, mirror
-from vlthink.harness import answer
+from vlthink.harness import answer, rundir
 from vlthink.harness.api import evaluate
 from vlthink.harness.episodes import episode_seed
 from vlthink.harness.summary import format_table, rows_frame, summarize
@@ -197,6 +197,21 @@ def test_the_summary_prints_an_answer_mode_section(always_left_run):
     assert "answer mode" in text and "+1.00" in text
     both = pd.concat([table, summarize(manifest, always_left_run.rows[:2])])  # as reports do
     assert len(both) > len(table)
+
+
+def test_against_a_baseline_the_paired_tests_count_pairs_not_episodes(always_left_run, tmp_path):
+    oracle = evaluate("oracle", "VLThink-Arrow-Answer-v0", episodes=4, out=tmp_path / "oracle",
+                      progress=False, obs_mode="state_dict")  # fmt: skip
+    manifest, rows = rundir.load_run(oracle.out)
+    baseline = rundir.load_run(always_left_run.out)
+    table = summarize(manifest, rows, baseline=baseline)
+    (rec,) = table.attrs["answer"]
+    # 4 episodes are 2 pairs: the oracle is consistent in both, always-left in neither
+    assert (rec["pairs_matched"], rec["pair_score"], rec["pair_score_base"]) == (2, 1.0, 0.5)
+    assert (rec["pair_p_n"], rec["consistent_p_n"]) == (2, 2)
+    assert rec["consistent_p"] == pytest.approx(0.25) and rec["pair_p"] == pytest.approx(0.25)
+    text = format_table(table)
+    assert "against always-left, pairs as the unit" in text and "1.00 vs 0.50" in text
 
 
 @pytest.mark.slow  # a rendered harness run (minutes on a loaded 2-core machine)
