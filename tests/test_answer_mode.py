@@ -199,10 +199,15 @@ def test_the_summary_prints_an_answer_mode_section(always_left_run):
     assert len(both) > len(table)
 
 
-def test_against_a_baseline_the_paired_tests_count_pairs_not_episodes(always_left_run, tmp_path):
-    oracle = evaluate("oracle", "VLThink-Arrow-Answer-v0", episodes=4, out=tmp_path / "oracle",
-                      progress=False, obs_mode="state_dict")  # fmt: skip
-    manifest, rows = rundir.load_run(oracle.out)
+@pytest.fixture(scope="module")
+def oracle_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "oracle"
+    return evaluate("oracle", "VLThink-Arrow-Answer-v0", episodes=4, out=out, progress=False,
+                    obs_mode="state_dict")  # fmt: skip
+
+
+def test_against_a_baseline_the_paired_tests_count_pairs_not_episodes(always_left_run, oracle_run):
+    manifest, rows = rundir.load_run(oracle_run.out)
     baseline = rundir.load_run(always_left_run.out)
     table = summarize(manifest, rows, baseline=baseline)
     (rec,) = table.attrs["answer"]
@@ -212,6 +217,21 @@ def test_against_a_baseline_the_paired_tests_count_pairs_not_episodes(always_lef
     assert rec["consistent_p"] == pytest.approx(0.25) and rec["pair_p"] == pytest.approx(0.25)
     text = format_table(table)
     assert "against always-left, pairs as the unit" in text and "1.00 vs 0.50" in text
+
+
+def test_the_report_has_an_answer_mode_section_with_the_pair_tests(
+    always_left_run, oracle_run, tmp_path
+):
+    from vlthink.report.report import build_report
+
+    page = build_report([oracle_run.out], tmp_path / "r.html", baseline=always_left_run.out)
+    html = page.read_text()
+    section = html[html.index('<section id="vl-think-answer">') :]
+    assert "<h2>Answer mode</h2>" in section and "answer mode correct" in section
+    # the oracle's row (correct 4/4) and the baseline's (2/4, always left: bias +1)
+    assert "<td>Arrow</td><td>4 (2)</td>" in section and "1.00 [0.51, 1.00]" in section
+    assert "0.50 [0.15, 0.85]" in section and "+1.00 [" in section
+    assert "1.00 vs 0.50" in section and "pairs as the unit" in section
 
 
 @pytest.mark.slow  # a rendered harness run (minutes on a loaded 2-core machine)
