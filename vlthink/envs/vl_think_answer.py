@@ -15,9 +15,10 @@ Swapped pairs
     pair and orientation, so a row says which it is.
 
 Same seed, same episode
-    Every reset builds a new scene (ManiSkill's reconfiguration, ``reconfiguration_freq=1``)
-    before the grasp is made, so a seed's whole episode, first frame and state included, is the
-    same bit for bit whatever ran before (tests/test_answer_mode.py, tests/test_every_env.py).
+    Every reset of a one-env instance builds a new scene (ManiSkill's reconfiguration,
+    ``reconfiguration_freq=1``) before the grasp is made, so a seed's whole episode, first
+    frame and state included, is the same bit for bit whatever ran before
+    (tests/test_answer_mode.py, tests/test_every_env.py).
 
 Everything else is VL-Think's (:mod:`vlthink.envs.vl_think`): robot, camera, image pipeline,
 table looks, physics, the success rule. Success is read at the final step
@@ -115,8 +116,10 @@ class VLThinkAnswerEnv(VLThinkEnv):
         # state from one episode into the next that no reset call clears (contact caches, sleep
         # records, and the solver's response to the grasp's first contact differed after some
         # episodes even with those cleared), and the grasp built during the settle amplifies
-        # the smallest difference; a fresh scene replays a seed bit for bit.
-        kwargs.setdefault("reconfiguration_freq", 1)
+        # the smallest difference; a fresh scene replays a seed bit for bit. One env only:
+        # ManiSkill cannot rebuild a batched scene on a partial reset (untested on the GPU).
+        if kwargs.get("num_envs", 1) == 1:
+            kwargs.setdefault("reconfiguration_freq", 1)
         self._agent_loads = 0
         super().__init__(*args, **kwargs)
 
