@@ -202,8 +202,9 @@ def format_answers(records: list[dict[str, Any]] | None) -> str:
     )
 
 
-def _p(p: Any, n: Any) -> str:
-    return "—" if p is None or pd.isna(p) else f"{p:.3g} (n={int(n)})"
+def format_pair_p(p: Any, n: Any) -> str:
+    """A pair-level p-value and how many pairs differ ("—" without a test)."""
+    return f"— (n={int(n)})" if p is None or pd.isna(p) else f"{p:.3g} (n={int(n)})"
 
 
 def _format_paired(table: pd.DataFrame) -> str:
@@ -216,8 +217,8 @@ def _format_paired(table: pd.DataFrame) -> str:
             "domain": r["domain"],
             "pairs": int(r["pairs_matched"]),
             "pair score (run vs base)": f"{r['pair_score']:.2f} vs {r['pair_score_base']:.2f}",
-            "Wilcoxon p": _p(r["pair_p"], r["pair_p_n"]),
-            "McNemar consistent p": _p(r["consistent_p"], r["consistent_p_n"]),
+            "Wilcoxon p": format_pair_p(r["pair_p"], r["pair_p_n"]),
+            "McNemar consistent p": format_pair_p(r["consistent_p"], r["consistent_p_n"]),
         }
         for _, r in compared.iterrows()
     ]

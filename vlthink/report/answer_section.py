@@ -49,10 +49,6 @@ def _ci(r: dict[str, Any], name: str, fmt: str = "{:.2f}") -> str:
     )
 
 
-def _p(p: float | None, n: int) -> str:
-    return f"— (n={n})" if p is None or math.isnan(p) else f"{p:.3g} (n={n})"
-
-
 def _numbers(records: list[dict[str, Any]]) -> str:
     rows = [
         [
@@ -78,8 +74,8 @@ def _paired(records: list[dict[str, Any]]) -> str:
             r["domain"],
             r["pairs_matched"],
             f"{r['pair_score']:.2f} vs {r['pair_score_base']:.2f}",
-            _p(r["pair_p"], r["pair_p_n"]),
-            _p(r["consistent_p"], r["consistent_p_n"]),
+            answer.format_pair_p(r["pair_p"], r["pair_p_n"]),
+            answer.format_pair_p(r["consistent_p"], r["consistent_p_n"]),
         ]
         for r in compared
     ]
