@@ -12,7 +12,7 @@ import vlthink  # noqa: F401  (registers the ids)
 from vlthink.envs import ids
 from vlthink.envs.vl_think import TASKS
 from vlthink.envs.vl_think_answer import answer_env_id, draw_episode, mirror
-from vlthink.harness import answer
+from vlthink.harness import answer, rundir
 from vlthink.harness.api import evaluate
 from vlthink.harness.episodes import episode_seed
 from vlthink.harness.summary import format_table, rows_frame, summarize
@@ -113,6 +113,49 @@ def test_the_first_frame_of_a_seed_is_pixel_identical_whatever_ran_before():
     assert torch.equal(first, again)
 
 
+def _physical_state(env) -> dict[str, np.ndarray]:
+    """Every pose, velocity, joint position and velocity and the controller's target, and the
+    state observation: what the next step is computed from."""
+    u = env.unwrapped
+    flat: dict[str, np.ndarray] = {}
+
+    def walk(prefix: str, tree) -> None:
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                walk(f"{prefix}/{key}", value)
+            else:
+                flat[f"{prefix}/{key}"] = np.array(value.cpu() if torch.is_tensor(value) else value)
+
+    walk("state", u.get_state_dict())
+    walk("obs", u.get_obs())
+    return flat
+
+
+def _replay(env, seed: int, actions: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+    env.reset(seed=seed)
+    states = [_physical_state(env)]
+    for action in actions:
+        env.step(action)
+        states.append(_physical_state(env))
+    return states
+
+
+def test_a_seed_replays_bit_for_bit_after_an_episode_with_motion():
+    # Before every reset built a new physics scene, PhysX state left by an episode in which the
+    # gripper moved and let go changed the next grasp (step-0 joint velocities by ~5e-3).
+    env = _env("Color")
+    rng = np.random.default_rng(0)
+    low, high = env.unwrapped.single_action_space.low, env.unwrapped.single_action_space.high
+    actions = [rng.uniform(low, high).astype(np.float32) for _ in range(4)]
+    first = _replay(env, 3, actions)
+    _replay(env, 4, [rng.uniform(low, high).astype(np.float32) for _ in range(5)])
+    again = _replay(env, 3, actions)
+    differ = [(t, k) for t, (a, b) in enumerate(zip(first, again)) for k in a
+              if not np.array_equal(a[k], b[k])]  # fmt: skip
+    assert differ == []
+    assert not np.array_equal(first[0]["state/actors/carrot"], first[-1]["state/actors/carrot"])
+
+
 @pytest.fixture(scope="module")
 def always_left_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "always-left"
@@ -154,6 +197,41 @@ def test_the_summary_prints_an_answer_mode_section(always_left_run):
     assert "answer mode" in text and "+1.00" in text
     both = pd.concat([table, summarize(manifest, always_left_run.rows[:2])])  # as reports do
     assert len(both) > len(table)
+
+
+@pytest.fixture(scope="module")
+def oracle_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "oracle"
+    return evaluate("oracle", "VLThink-Arrow-Answer-v0", episodes=4, out=out, progress=False,
+                    obs_mode="state_dict")  # fmt: skip
+
+
+def test_against_a_baseline_the_paired_tests_count_pairs_not_episodes(always_left_run, oracle_run):
+    manifest, rows = rundir.load_run(oracle_run.out)
+    baseline = rundir.load_run(always_left_run.out)
+    table = summarize(manifest, rows, baseline=baseline)
+    (rec,) = table.attrs["answer"]
+    # 4 episodes are 2 pairs: the oracle is consistent in both, always-left in neither
+    assert (rec["pairs_matched"], rec["pair_score"], rec["pair_score_base"]) == (2, 1.0, 0.5)
+    assert (rec["pair_p_n"], rec["consistent_p_n"]) == (2, 2)
+    assert rec["consistent_p"] == pytest.approx(0.25) and rec["pair_p"] == pytest.approx(0.25)
+    text = format_table(table)
+    assert "against always-left, pairs as the unit" in text and "1.00 vs 0.50" in text
+
+
+def test_the_report_has_an_answer_mode_section_with_the_pair_tests(
+    always_left_run, oracle_run, tmp_path
+):
+    from vlthink.report.report import build_report
+
+    page = build_report([oracle_run.out], tmp_path / "r.html", baseline=always_left_run.out)
+    html = page.read_text()
+    section = html[html.index('<section id="vl-think-answer">') :]
+    assert "<h2>Answer mode</h2>" in section and "answer mode correct" in section
+    # the oracle's row (correct 4/4) and the baseline's (2/4, always left: bias +1)
+    assert "<td>Arrow</td><td>4 (2)</td>" in section and "1.00 [0.51, 1.00]" in section
+    assert "0.50 [0.15, 0.85]" in section and "+1.00 [" in section
+    assert "1.00 vs 0.50" in section and "pairs as the unit" in section
 
 
 @pytest.mark.slow  # a rendered harness run (minutes on a loaded 2-core machine)

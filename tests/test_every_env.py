@@ -43,16 +43,6 @@ CHECKER_KNOWN_LIMITS = {
     ),
 }
 
-# Ids whose state after the same seed differs once other episodes with motion ran in the same env
-# (a known limit of answer mode, docs/answer-mode.md: the reset does not yet put the held carrot,
-# the fingers and their contacts back exactly; first frames after plain resets are identical).
-ANSWER_REPLAY_LIMIT = (
-    "answer mode: after an episode with motion, the same seed's step-0 state differs (joint"
-    " velocities ~5e-3, the held carrot's pose) and the episodes diverge: the reset does not yet"
-    " restore the grasp exactly (docs/answer-mode.md, Known limit; issue #34)"
-)
-STATE_KNOWN_LIMITS = {i: ANSWER_REPLAY_LIMIT for i in ENV_IDS if i.endswith("-Answer-v0")}
-
 
 def _known_limit(request, env_id: str, limits: dict[str, str]) -> None:
     if env_id in limits:
@@ -146,13 +136,11 @@ def _check_same_seed_same_episode(env) -> None:
     assert _differences(first, again) == []
 
 
-def test_every_id_passes_gymnasiums_env_checker_without_images(state_env, request):
-    _known_limit(request, state_env.spec.id, STATE_KNOWN_LIMITS)
+def test_every_id_passes_gymnasiums_env_checker_without_images(state_env):
     _check(state_env)
 
 
-def test_every_id_replays_the_same_seed_identically_after_another_episode(state_env, request):
-    _known_limit(request, state_env.spec.id, STATE_KNOWN_LIMITS)
+def test_every_id_replays_the_same_seed_identically_after_another_episode(state_env):
     _check_same_seed_same_episode(state_env)
 
 
@@ -161,13 +149,12 @@ def test_every_id_passes_the_env_checker_and_renders_rgb_arrays_in_the_default_o
 ):
     from mani_skill.utils.wrappers.gymnasium import CPUGymWrapper
 
-    _known_limit(request, image_env.spec.id, {**CHECKER_KNOWN_LIMITS, **STATE_KNOWN_LIMITS})
+    _known_limit(request, image_env.spec.id, CHECKER_KNOWN_LIMITS)
     _check(image_env)
     wrapped = CPUGymWrapper(image_env.unwrapped)
     wrapped.reset(seed=SEED)
     env_render_passive_checker(wrapped)
 
 
-def test_every_id_replays_the_same_seed_pixel_for_pixel_after_another_episode(image_env, request):
-    _known_limit(request, image_env.spec.id, STATE_KNOWN_LIMITS)
+def test_every_id_replays_the_same_seed_pixel_for_pixel_after_another_episode(image_env):
     _check_same_seed_same_episode(image_env)

@@ -14,6 +14,12 @@ Swapped pairs
     of one pair (:func:`vlthink.harness.episodes.episode_seed`), and ``task_info`` names the
     pair and orientation, so a row says which it is.
 
+Same seed, same episode
+    Every reset of a one-env instance builds a new scene (ManiSkill's reconfiguration,
+    ``reconfiguration_freq=1``) before the grasp is made, so a seed's whole episode, first
+    frame and state included, is the same bit for bit whatever ran before
+    (tests/test_answer_mode.py, tests/test_every_env.py).
+
 Everything else is VL-Think's (:mod:`vlthink.envs.vl_think`): robot, camera, image pipeline,
 table looks, physics, the success rule. Success is read at the final step
 (``success_at_end``); the horizon is :data:`vlthink.envs.ids.ANSWER_MAX_EPISODE_STEPS`.
@@ -21,10 +27,12 @@ table looks, physics, the success rule. Success is read at the final step
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+from mani_skill.utils.logging_utils import logger as maniskill_logger
 from mani_skill.utils.structs.pose import Pose
 
 from vlthink.boards import catalogue
@@ -103,6 +111,30 @@ class VLThinkAnswerEnv(VLThinkEnv):
 
     episodes: list[AnswerEpisode | None]
 
+    def __init__(self, *args, **kwargs):
+        # A new physics scene at every reset (ManiSkill's reconfiguration): CPU PhysX carries
+        # state from one episode into the next that no reset call clears (contact caches, sleep
+        # records, and the solver's response to the grasp's first contact differed after some
+        # episodes even with those cleared), and the grasp built during the settle amplifies
+        # the smallest difference; a fresh scene replays a seed bit for bit. One env only:
+        # ManiSkill cannot rebuild a batched scene on a partial reset (untested on the GPU).
+        if kwargs.get("num_envs", 1) == 1:
+            kwargs.setdefault("reconfiguration_freq", 1)
+        self._agent_loads = 0
+        super().__init__(*args, **kwargs)
+
+    def _load_agent(self, options: dict):
+        """VL-Think's agent. ManiSkill warns about the gripper's mimic joints each time it loads
+        the agent, which is every reset here: the first load's warning is the one shown."""
+        level = maniskill_logger.level
+        if self._agent_loads:
+            maniskill_logger.setLevel(logging.ERROR)
+        try:
+            super()._load_agent(options)
+        finally:
+            maniskill_logger.setLevel(level)
+        self._agent_loads += 1
+
     @property
     def domain_task(self) -> DomainTask:
         """The domain's VL-Think row with two positions (VL-Think's own row is ``vl_think_task``)."""
@@ -142,8 +174,7 @@ class VLThinkAnswerEnv(VLThinkEnv):
     def _hold_carrot(self, env_idx: torch.Tensor) -> None:
         """The arm at its start pose with the carrot between open fingers, then the gripper closed
         on it while the scene settles, as a control step does it (the controller's targets, the
-        arm's gravity compensation, SETTLE_SECONDS of physics). Every state it starts from is
-        set here, so the first frame depends on the seed alone."""
+        arm's gravity compensation, SETTLE_SECONDS of physics), in the reset's new scene."""
         n = len(env_idx)
         qpos = torch.tensor([*HOLD_ARM_QPOS, *ROBOT_INIT_QPOS[6:]], dtype=torch.float32)
         self.agent.robot.set_pose(

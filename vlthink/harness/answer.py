@@ -12,6 +12,13 @@ Every rate is read at the episode's final step and comes with its 95% Wilson int
 * ``position_bias``: ``correct`` when the target is left minus when it is right, with Newcombe's
   hybrid score interval (from the two Wilson intervals): +1 always left, -1 always right, 0 none.
 
+Against a baseline run (``vlthink-eval summary RUN --baseline BASE``, or a run's ``--baseline``)
+the unit is the pair: a pair's score is its share correct (0, 1/2 or 1), and per domain, over
+the pairs whole in both runs, ``pair_p`` is the paired Wilcoxon signed-rank test of the pair
+scores and ``consistent_p`` McNemar's exact test of the pairs' consistency (H1 as the run's
+``--alternative``). The baseline may be a ``vlm-probe`` run on the same ids: its rows are its
+answers on the first frame, so a VLM and its VLA are compared on identical scenes, pair by pair.
+
 Rows that carry an error count as neither answered nor correct (as in the main summary).
 """
 
@@ -40,6 +47,18 @@ COLUMNS = [
     "position_bias_ci_low",
     "position_bias_ci_high",
 ]
+#: Added to a domain's record when the run is compared with a baseline (pairs as the unit).
+PAIRED_COLUMNS = [
+    "baseline",
+    "pairs_matched",
+    "pair_score",
+    "pair_score_base",
+    "pair_p",
+    "pair_p_n",
+    "consistent_p",
+    "consistent_p_n",
+]
+PAIR_KEYS = ["env", "seed", "pair"]
 
 
 def _rate(name: str, k: int, n: int) -> dict[str, float]:
@@ -87,9 +106,37 @@ def domain_block(df: pd.DataFrame) -> dict[str, Any]:
     return out | _bias(correct[side == "left"], correct[side == "right"])
 
 
+def pair_scores(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per whole pair (both orientations have rows) of answer-mode rows: its domain
+    (``group``), ``score`` (share of its two episodes correct) and ``consistent`` (both)."""
+    correct = (df["success_at_end"].astype(bool) & df["error"].isna()).astype(float)
+    keyed = df.assign(pair=df["episode"] // 2, correct=correct)
+    pairs = keyed.groupby(PAIR_KEYS).agg(
+        group=("group", "first"), score=("correct", "mean"), size=("correct", "size")
+    )
+    whole = pairs[pairs["size"] == 2].drop(columns="size")
+    return whole.assign(consistent=whole["score"] == 1.0).reset_index()
+
+
+def paired_block(run: pd.DataFrame, base: pd.DataFrame, alternative: str) -> dict[str, Any]:
+    """The pair-level tests of one domain: ``run`` and ``base`` are :func:`pair_scores` rows."""
+    m = run.merge(base, on=PAIR_KEYS, suffixes=("", "_base"))
+    w = stats.wilcoxon_paired(m["score"].tolist(), m["score_base"].tolist(), alternative)
+    mc = stats.mcnemar_exact(m["consistent"].tolist(), m["consistent_base"].tolist(), alternative)
+    return {
+        "pairs_matched": len(m),
+        "pair_score": m["score"].mean() if len(m) else math.nan,
+        "pair_score_base": m["score_base"].mean() if len(m) else math.nan,
+        "pair_p": w.p,
+        "pair_p_n": w.n,
+        "consistent_p": mc.p,
+        "consistent_p_n": mc.n,
+    }
+
+
 def answer_table(df: pd.DataFrame, policy: str = "?") -> pd.DataFrame:
     """One row per answer-mode domain of a run's rows (empty when the run has none)."""
-    sub = df[df["suite"] == SUITE] if "suite" in df else df.iloc[:0]
+    sub = _answer_rows(df)
     recs = [
         {"policy": policy, "domain": group, **domain_block(gdf)}
         for group, gdf in sub.groupby("group", sort=True)
@@ -97,10 +144,29 @@ def answer_table(df: pd.DataFrame, policy: str = "?") -> pd.DataFrame:
     return pd.DataFrame(recs, columns=COLUMNS)
 
 
-def answer_records(df: pd.DataFrame, policy: str = "?") -> list[dict[str, Any]]:
+def answer_records(
+    df: pd.DataFrame,
+    policy: str = "?",
+    base: pd.DataFrame | None = None,
+    baseline: str = "?",
+    alternative: str = "greater",
+) -> list[dict[str, Any]]:
     """:func:`answer_table` as plain records: what the summary table carries in its ``attrs``
-    (pandas compares attrs when it concatenates frames, which a DataFrame there cannot bear)."""
-    return answer_table(df, policy).to_dict("records")
+    (pandas compares attrs when it concatenates frames, which a DataFrame there cannot bear);
+    with the baseline's rows ``base``, each domain's pair-level tests against it."""
+    records = answer_table(df, policy).to_dict("records")
+    if base is None or not records:
+        return records
+    mine, theirs = pair_scores(_answer_rows(df)), pair_scores(_answer_rows(base))
+    for rec in records:
+        at = mine["group"] == rec["domain"]
+        rec.update(baseline=baseline)
+        rec.update(paired_block(mine[at], theirs[theirs["group"] == rec["domain"]], alternative))
+    return records
+
+
+def _answer_rows(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["suite"] == SUITE] if "suite" in df else df.iloc[:0]
 
 
 def _ci(r: pd.Series, name: str, fmt: str = "{:.2f}") -> str:
@@ -114,7 +180,7 @@ def format_answers(records: list[dict[str, Any]] | None) -> str:
     """The answer-mode section of the printed summary ("" when the run has no answer mode)."""
     if not records:
         return ""
-    table = pd.DataFrame(records, columns=COLUMNS)
+    table = pd.DataFrame(records, columns=COLUMNS + PAIRED_COLUMNS)
     lines = [
         {
             "domain": r["domain"],
@@ -132,4 +198,32 @@ def format_answers(records: list[dict[str, Any]] | None) -> str:
         + pd.DataFrame(lines).to_string(index=False, justify="left")
         + "\nnote: consistent = correct in both orientations of a pair; bias L-R = correct "
         "when the target is left minus when it is right (Newcombe interval)."
+        + _format_paired(table)
+    )
+
+
+def format_pair_p(p: Any, n: Any) -> str:
+    """A pair-level p-value and how many pairs differ ("—" without a test)."""
+    return f"— (n={int(n)})" if p is None or pd.isna(p) else f"{p:.3g} (n={int(n)})"
+
+
+def _format_paired(table: pd.DataFrame) -> str:
+    """The pair-level tests against a baseline ("" without one)."""
+    compared = table[table["pairs_matched"].notna()]
+    if compared.empty:
+        return ""
+    lines = [
+        {
+            "domain": r["domain"],
+            "pairs": int(r["pairs_matched"]),
+            "pair score (run vs base)": f"{r['pair_score']:.2f} vs {r['pair_score_base']:.2f}",
+            "Wilcoxon p": format_pair_p(r["pair_p"], r["pair_p_n"]),
+            "McNemar consistent p": format_pair_p(r["consistent_p"], r["consistent_p_n"]),
+        }
+        for _, r in compared.iterrows()
+    ]
+    return (
+        f"\n\nanswer mode against {compared['baseline'].iloc[0]}, pairs as the unit:\n"
+        + pd.DataFrame(lines).to_string(index=False, justify="left")
+        + "\nnote: a pair's score is its share correct (0, 1/2, 1); n = pairs that differ."
     )

@@ -313,13 +313,14 @@ def summarize(
     df = rows_frame(rows, manifest)
     policy = manifest.get("policy", {}).get("name", "?")
     kind = policy_kind(manifest, rows)
-    matched = None
+    matched = base_df = None
     base_name = None
     if baseline is not None:
         bman, brows = baseline
         check_pairable(manifest, bman, baseline_dir)
         base_name = bman.get("policy", {}).get("name", "?")
-        matched = _matched(df, rows_frame(brows, bman), baseline_dir)
+        base_df = rows_frame(brows, bman)
+        matched = _matched(df, base_df, baseline_dir)
     out: list[dict[str, Any]] = []
     if df.empty:
         return pd.DataFrame(columns=COLUMNS)
@@ -356,7 +357,8 @@ def summarize(
     if matched is not None:
         _adjust(table, adjustment)
     table = table[COLUMNS].copy()
-    table.attrs["answer"] = answer.answer_records(df, policy)  # answer mode's own section
+    # answer mode's own section, pairs as the unit against a baseline
+    table.attrs["answer"] = answer.answer_records(df, policy, base_df, base_name, alternative)
     return table
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vlthink import store
-from vlthink.report import effects, gallery, leaderboard, numbers, provenance
+from vlthink.report import answer_section, effects, gallery, leaderboard, numbers, provenance
 from vlthink.report.html import page
 from vlthink.report.media import MediaSink
 from vlthink.report.runs import ReportError, load_runs
@@ -45,6 +45,7 @@ def build_report(
             numbers.failure_section(runset, sink),
             numbers.position_section(runset, sink),
             numbers.probe_section(runset, sink),
+            answer_section.answer_section(runset, sink),
             gallery.gallery_section(runset, sink, gallery_per_env),
             provenance.provenance_section(runset),
         ]
