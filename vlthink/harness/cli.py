@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vlthink.assets.sets import ASSET_SETS, DEFAULT_ASSETS
 from vlthink.errors import VLThinkError
 from vlthink.harness import pipeline, rundir
 from vlthink.harness.config import (
@@ -193,6 +194,17 @@ OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
             "or force one (benchmarks); results do not depend on it",
         ),
     ),
+    (
+        "what to run",
+        "--assets",
+        dict(
+            choices=ASSET_SETS,
+            default=DEFAULT_ASSETS,
+            help="what the scenes are drawn with: vlthink (our own art, the default) or original "
+            "(the paper's asset pack; `vlthink assets fetch original` installs it). Same envs, "
+            "rules and seeds; runs on different sets are never paired or published together",
+        ),
+    ),
     ("how to run", "--stop-after", dict(type=int, default=None, help=argparse.SUPPRESS)),
     (
         "output",
@@ -315,6 +327,7 @@ def config_from_args(args: argparse.Namespace, argv: Sequence[str] = ()) -> Eval
         max_policy_failures=args.max_policy_failures,
         retry_errors=args.retry_errors,
         obs_mode=args.obs_mode,
+        assets=args.assets,
         stop_after=args.stop_after,
         out=args.out,
         baseline=args.baseline,
