@@ -1,9 +1,10 @@
-"""The provenance section: what each run is (command, versions, render device, protocol)."""
+"""The provenance section: what each run is (command, versions, render device, protocol,
+asset set)."""
 
 from __future__ import annotations
 
 from vlthink.report.html import esc, table, tag
-from vlthink.report.runs import Run, RunSet
+from vlthink.report.runs import Run, RunSet, asset_label
 
 # (label, how to read it from a run) in the order the table shows them.
 FIELDS = (
@@ -13,6 +14,7 @@ FIELDS = (
     ("episodes", lambda r: f"{r.finished} finished of {r.planned} planned"),
     ("seeds", lambda r: " ".join(map(str, (r.manifest.get("plan") or {}).get("seeds", [])))),
     ("scene protocol", lambda r: r.manifest.get("protocol_version")),
+    ("asset set", lambda r: asset_label(r.manifest)),
     ("harness protocol", lambda r: r.manifest.get("harness_protocol")),
     ("sim backend", lambda r: (r.manifest.get("plan") or {}).get("sim_backend")),
     ("render device", lambda r: r.manifest.get("render_device")),
