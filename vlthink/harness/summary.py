@@ -497,6 +497,10 @@ def format_table(table: pd.DataFrame) -> str:
 
 def _notes(table: pd.DataFrame, probe: bool, show_pos: bool, has_base: bool) -> list[str]:
     notes = []
+    drawn = table["assets"].dropna() if "assets" in table else pd.Series(dtype=object)
+    if len(drawn) and drawn.iloc[0] != rundir.DEFAULT_ASSETS:
+        hash_ = str(table["assets_hash"].dropna().iloc[0])[:12]
+        notes.append(f"drawn with the {drawn.iloc[0]} asset set ({hash_}), not vlthink's own art.")
     if (table["seeds"] < 2).any():
         notes.append("SD is blank where a row has one seed (SD over seeds is undefined).")
     if probe:
