@@ -226,3 +226,32 @@ def test_a_dataset_s_identity_holds_its_asset_set_and_an_old_one_reads_as_vlthin
     assert identity(old)["assets_hash"] == "vlthink-2.0"
     drawn = {"assets": "original", "assets_hash": "ab" * 32}
     assert identity({**old, **drawn})["assets_hash"] == "ab" * 32
+
+
+@pytest.mark.timeout(600)
+def test_a_dataset_recorded_on_the_pack_names_it_resumes_only_on_it_and_replays_on_it(
+    pack_dir, tmp_path, capsys
+):
+    from vlthink.cli import main
+    from vlthink.demos import layout
+    from vlthink.demos.replay import replay
+
+    out = tmp_path / "ds"
+    args = ["demos", "--suite", ENV, "--episodes", "1", "--out", str(out), "--no-progress"]
+    assert main([*args, "--assets", "original"]) == 0
+    verified = pack.list_hash(pack.expected_files())
+    info = json.loads((out / layout.INFO_FILE).read_text())["vlthink"]
+    recording = json.loads((out / layout.RECORDING_FILE).read_text())
+    for facts in (info, recording):
+        assert (facts["assets"], facts["assets_hash"]) == ("original", verified)
+    capsys.readouterr()
+    assert main(args) == 2  # the same command on vlthink's art would mix two looks
+    lines = _error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "different assets" in lines[0]
+    envs: dict = {}
+    try:
+        rep = replay(out, 0, envs)
+    finally:
+        for env in envs.values():
+            env.close()
+    assert rep.ok and rep.psnr_min > 30  # drawn again with the pack, frame for frame
