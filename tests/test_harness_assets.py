@@ -136,13 +136,17 @@ def test_the_config_names_the_set_in_its_command_and_default_folder_and_refuses_
 
 
 def test_a_manifest_from_before_asset_sets_reads_as_vlthink_art_and_resumes():
+    from vlthink.assets.original import asset_set_id
+
     plan = rundir.RunPlan((ENV,), 2, (0,))
-    new = rundir.Manifest(plan, {"name": "oracle"}, {}, "cmd", assets="vlthink")
-    new.assets_hash = f"vlthink-{ASSET_VERSION}"
+    new = rundir.Manifest(plan, {"name": "oracle"}, {}, "cmd", **asset_set_id("vlthink"))
     old_json = {k: v for k, v in new.to_json().items() if not k.startswith("assets")}
     old = rundir.Manifest.from_json({**old_json, "versions": {"ood_assets": ASSET_VERSION}})
     assert (old.assets, old.assets_hash) == ("vlthink", f"vlthink-{ASSET_VERSION}")
     rundir.check_same_run(old, new, Path("runs/x"))  # no refusal: the same art
+    # a manifest made without naming its set (the vla-eval importer's) is the same run again
+    unnamed = rundir.Manifest(plan, {"name": "oracle"}, {}, "cmd")
+    rundir.check_same_run(rundir.Manifest.from_json(unnamed.to_json()), unnamed, Path("x"))
     assert rundir.asset_set_of({"versions": {"ood_assets": "1.0"}})["assets_hash"] == "vlthink-1.0"
 
 

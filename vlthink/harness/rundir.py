@@ -181,6 +181,11 @@ class Manifest:
     sessions: list[dict[str, Any]] = field(default_factory=list)
     merged_from: list[str] | None = None
 
+    def __post_init__(self) -> None:
+        if not self.assets_hash:  # made without one: read as a manifest without it is
+            facts = {"assets": self.assets, "versions": self.provenance.get("versions")}
+            self.assets_hash = asset_set_of(facts)["assets_hash"]
+
     def to_json(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if k not in ("plan", "provenance")}
         out.update(
