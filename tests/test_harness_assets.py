@@ -110,6 +110,17 @@ def test_a_missing_pack_is_one_line_naming_the_fix_exit_2_before_anything_is_wri
     assert not (tmp_path / "run").exists()
 
 
+def test_evaluate_takes_the_asset_set_and_refuses_a_missing_pack_the_same_way(
+    pack_dir, tmp_path, monkeypatch
+):
+    import vlthink
+
+    monkeypatch.setenv(pack.ENV_VAR, str(tmp_path / "no-pack"))
+    with pytest.raises(HarnessError, match="--assets original: no original asset pack"):
+        vlthink.evaluate("oracle", suite=ENV, episodes=1, out=tmp_path / "run", assets="original")
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_pack_that_fails_verification_is_refused_the_same_way(
     pack_dir, tmp_path, monkeypatch, capsys
 ):
