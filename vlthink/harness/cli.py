@@ -3,14 +3,15 @@
     vlthink-eval --policy openvla-align --suite vl-think [--episodes 128] [--seed 0 1 2]
                  [--workers K] [--out DIR] [--baseline RUN_DIR] [--record-video]
                  [--sim-backend cpu|gpu] [--num-envs N] [--shard I/N] [--executor local|ray]
+                 [--assets vlthink|original]
     vlthink-eval summary RUN_DIR [--baseline RUN_DIR]
     vlthink-eval merge OUT SHARD_DIR [SHARD_DIR ...]
 
 ``--suite`` takes ``vl-think``, ``ood``, ``all`` or env ids (several may be given).  The default
 ``--out`` is ``runs/<policy>/<suite>-seed<seeds>``, so rerunning the same command resumes the same
 run: finished episodes are skipped, a truncated last line is repaired.  A run directory belongs to
-one configuration (policy + settings, envs, episodes, seeds, backend, protocol); a command that
-differs is refused rather than mixed into it.
+one configuration (policy + settings, envs, episodes, seeds, backend, protocol, asset set); a
+command that differs is refused rather than mixed into it.
 
 A row is an episode's own outcome. User errors (unknown env id or policy, bad policy file,
 corrupt results, mismatched baseline) print one ``vlthink-eval: error: ...`` line naming the
