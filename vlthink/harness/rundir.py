@@ -71,6 +71,15 @@ def asset_set_of(manifest: dict[str, Any]) -> dict[str, str]:
     return {"assets": name, "assets_hash": f"vlthink-{version}" if name == DEFAULT_ASSETS else ""}
 
 
+def asset_label(manifest: dict[str, Any]) -> str:
+    """A run's asset set in one phrase: ``original (c7f26c17a70e)`` (a contents hash, short),
+    ``vlthink (vlthink-2.2.0)``."""
+    drawn = asset_set_of(manifest)
+    hash_ = drawn["assets_hash"]
+    short = hash_[:12] if len(hash_) == 64 else hash_
+    return f"{drawn['assets']} ({short})"
+
+
 @dataclass(frozen=True)
 class RunPlan:
     """Which episodes a run is made of."""

@@ -242,15 +242,11 @@ def check_same_assets(
         return
     what = "asset set" if a["assets"] != b["assets"] else f"{a['assets']} asset pack"
     raise PairingError(
-        f"cannot pair with {base_dir}: it ran on the {_asset_label(b)} {what}, this run on "
-        f"{_asset_label(a)}; the scenes look different, so no episode is comparable. Fix: "
+        f"cannot pair with {base_dir}: it ran on the {rundir.asset_label(b)} {what}, this run "
+        f"on {rundir.asset_label(a)}; the scenes look different, so no episode is comparable. Fix: "
         f"rerun the baseline policy with --assets {a['assets']} (same --seed) and pass that run "
         "as --baseline."
     )
-
-
-def _asset_label(asset_set: dict[str, str]) -> str:
-    return f"{asset_set['assets']} ({asset_set['assets_hash'][:12]})"
 
 
 def _matched(df: pd.DataFrame, base: pd.DataFrame, base_dir: str) -> pd.DataFrame:
@@ -497,10 +493,10 @@ def format_table(table: pd.DataFrame) -> str:
 
 def _notes(table: pd.DataFrame, probe: bool, show_pos: bool, has_base: bool) -> list[str]:
     notes = []
-    drawn = table["assets"].dropna() if "assets" in table else pd.Series(dtype=object)
-    if len(drawn) and drawn.iloc[0] != rundir.DEFAULT_ASSETS:
-        hash_ = str(table["assets_hash"].dropna().iloc[0])[:12]
-        notes.append(f"drawn with the {drawn.iloc[0]} asset set ({hash_}), not vlthink's own art.")
+    drawn = table[ASSET_COLUMNS].dropna().to_dict("records") if "assets" in table else []
+    if drawn and drawn[0]["assets"] != rundir.DEFAULT_ASSETS:
+        label = rundir.asset_label(drawn[0])
+        notes.append(f"drawn with the asset set {label}, not vlthink's own art.")
     if (table["seeds"] < 2).any():
         notes.append("SD is blank where a row has one seed (SD over seeds is undefined).")
     if probe:

@@ -3,8 +3,9 @@ asset set)."""
 
 from __future__ import annotations
 
+from vlthink.harness.rundir import asset_label
 from vlthink.report.html import esc, table, tag
-from vlthink.report.runs import Run, RunSet, asset_label
+from vlthink.report.runs import Run, RunSet
 
 # (label, how to read it from a run) in the order the table shows them.
 FIELDS = (

@@ -24,7 +24,7 @@ PROTOCOL_FIELDS = {
 }
 # Provenance that should agree; a difference is shown as a warning beside the numbers.
 PROVENANCE_FIELDS = {
-    "asset set": lambda m: asset_label(m),
+    "asset set": rundir.asset_label,
     "render device": lambda m: m.get("render_device"),
     "sim backend": lambda m: (m.get("plan") or {}).get("sim_backend"),
     **{
@@ -32,12 +32,6 @@ PROVENANCE_FIELDS = {
         for k in ("vlthink", "sapien", "mani_skill", "mesa", "torch")
     },
 }
-
-
-def asset_label(manifest: dict[str, Any]) -> str:
-    """The asset set a run was drawn with, as the report names it: ``original (1a2b3c4d5e6f)``."""
-    drawn = rundir.asset_set_of(manifest)
-    return f"{drawn['assets']} ({drawn['assets_hash'][:12]})"
 
 
 class ReportError(HarnessError):
