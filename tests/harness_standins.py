@@ -117,7 +117,7 @@ class ScriptedEpisodes:
 def workers(k: int, faults: Faults | None = None) -> list[InProcessWorker]:
     faults = faults or Faults()
     return [
-        InProcessWorker(lambda env_id, _obs_mode: ScriptedEpisodes(env_id, 1, faults))
+        InProcessWorker(lambda env_id, _obs_mode, _assets: ScriptedEpisodes(env_id, 1, faults))
         for _ in range(k)
     ]
 

@@ -393,7 +393,7 @@ def test_a_played_episode_sends_images_back_only_when_kept():
     from vlthink.harness.worker import Play, Played, RequestLoop, Reset
     from vlthink.policies.base import EpisodeSpec
 
-    loop = RequestLoop(lambda env_id, _obs_mode: ScriptedEpisodes(env_id))
+    loop = RequestLoop(lambda env_id, _obs_mode, _assets: ScriptedEpisodes(env_id))
     for keep in (False, True):
         spec = EpisodeSpec("Fake-A-v0", 0, 0)
         played = loop.handle(Play(Reset("Fake-A-v0", 11, "rgb"), spec, WorkerSeedPolicy(), keep))

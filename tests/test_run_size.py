@@ -44,7 +44,7 @@ def test_the_manifest_and_leaderboard_columns_record_the_size():
     assert manifest.to_json()["paper_size"] is True
     assert rundir.Manifest.from_json(manifest.to_json()).provenance.get("paper_size") is None
     # paper_size was appended after the first release's columns; only the comparison's
-    # adjusted p-values and paired differences were appended after it
+    # adjusted p-values and paired differences were appended after it, then the asset set
     at = leaderboard.COLUMNS.index("paper_size")
     assert leaderboard.COLUMNS[at - 1] == leaderboard.NEW_RATES[-1]
-    assert leaderboard.COLUMNS[at + 1 :] == summary.COMPARISON_COLUMNS
+    assert leaderboard.COLUMNS[at + 1 :] == [*summary.COMPARISON_COLUMNS, *summary.ASSET_COLUMNS]

@@ -1,6 +1,6 @@
 """``vlthink demos``: record, ``replay`` and ``info`` (parsers and dispatch).
 
-vlthink demos --suite VLThink-OOD-Train-v0 --episodes 1400 --out data/ood-train
+vlthink demos --suite VLThink-OOD-Train-v0 --episodes 1400 --out data/ood-train [--assets original]
 vlthink demos replay DATASET --episode K [--all]
 vlthink demos info DATASET [--sheet PNG]
 vlthink demos verify DATASET
@@ -13,6 +13,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from vlthink.assets.sets import ASSET_SETS, DEFAULT_ASSETS
 
 EXIT_HELP = (
     "exit codes: 0 complete; 2 bad input (nothing recorded); 3 incomplete (rerun the "
@@ -109,6 +111,13 @@ def record_parser() -> argparse.ArgumentParser:
         default="v2.1",
         help="LeRobot dataset version: v2.1 (openpi; default) or v3.0 (lerobot >= 0.4)",
     )
+    p.add_argument(
+        "--assets",
+        choices=ASSET_SETS,
+        default=DEFAULT_ASSETS,
+        help="what the scenes are drawn with: vlthink (default) or original (the paper's pack, "
+        "`vlthink assets fetch original`); recorded in the dataset's metadata",
+    )
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -148,6 +157,7 @@ def cmd_record(argv: Sequence[str]) -> int:
         rerecord_from=a.rerecord_from,
         argv=["vlthink", "demos", *argv],
         format=a.format,
+        assets=a.assets,
     )
     return record(cfg, policy, list(a.suite))
 

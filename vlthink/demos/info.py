@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from vlthink.demos import layout, reader
+from vlthink.harness.rundir import asset_label
 
 THUMB = (160, 120)  # px, width x height of one first frame on the sheet (a quarter of 640x480)
 SHEET_COLUMNS = 10
@@ -49,6 +50,7 @@ def summary(root: Path) -> tuple[list[str], list[dict]]:
         f"robot {info['robot_type']}",
         f"recorded by: {vl.get('command', '?')}",
         f"processing: {vl.get('processing')}",
+        f"asset set: {asset_label(vl)}",
         f"episodes {info['total_episodes']}, frames {info['total_frames']} (per episode min "
         f"{min(lengths, default=0)}, mean {np.mean(lengths) if lengths else 0:.1f}, max "
         f"{max(lengths, default=0)}), tasks {info['total_tasks']}",

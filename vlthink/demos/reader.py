@@ -46,6 +46,16 @@ def _episodes(root: Path, version: str) -> list[dict]:
     return read_jsonl(root / layout.EPISODES_FILE)
 
 
+def recorded_assets(root: Path) -> str:
+    """The asset set a dataset's scenes were drawn with (vlthink's own art for a dataset
+    recorded before datasets named it, or one without vlthink's recording file)."""
+    from vlthink.harness.rundir import asset_set_of
+
+    recording = Path(root) / layout.RECORDING_FILE
+    facts = json.loads(recording.read_text()) if recording.exists() else {}
+    return asset_set_of(facts)["assets"]
+
+
 def sidecar(root: Path, index: int) -> dict:
     path = layout.sidecar_path(root, index)
     if not path.exists():

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vlthink.assets.sets import DEFAULT_ASSETS
 from vlthink.demos import formats, layout
 from vlthink.demos.episode import stage
 from vlthink.demos.processing import Processing
@@ -48,6 +49,7 @@ class RecordConfig:
     rerecord_from: int | None = None
     argv: list[str] = field(default_factory=list)
     format: str = formats.DEFAULT  # LeRobot codebase version written
+    assets: str = DEFAULT_ASSETS  # the asset set the scenes are drawn with
 
     def quotas(self) -> dict[str, int]:
         q, r = divmod(self.episodes, len(self.envs))
@@ -77,11 +79,15 @@ class RecordConfig:
         parts += [] if p.drop_idle_actions else ["--keep-idle-actions"]
         parts += [] if p.successes_only else ["--all-attempts"]
         parts += [] if self.format == formats.DEFAULT else ["--format", self.format]
+        parts += [] if self.assets == DEFAULT_ASSETS else ["--assets", self.assets]
         return shlex.join(parts)
 
 
 def recording_facts(cfg: RecordConfig, policy: Any, suite_specs: list[str]) -> dict[str, Any]:
+    """What a dataset records about its recording (part of it is its identity); a pack that is
+    not installed or does not verify is refused here, before anything is recorded."""
     from vlthink.envs import PROTOCOL_VERSION
+    from vlthink.harness.pipeline import asset_set
     from vlthink.provenance import environment_info
 
     config = {k: v for k, v in (getattr(policy, "config", None) or {}).items() if k != "source"}
@@ -100,6 +106,7 @@ def recording_facts(cfg: RecordConfig, policy: Any, suite_specs: list[str]) -> d
         "video_info": video_info(cfg.video, layout.FPS, layout.IMAGE_SHAPE),
         "protocol_version": str(PROTOCOL_VERSION),
         "harness_protocol": HARNESS_PROTOCOL,
+        **asset_set(cfg.assets),
         "command": cfg.command(suite_specs),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "provenance": environment_info(),
@@ -189,6 +196,7 @@ class Recorder:
             opts = RunOptions(
                 workers=min(self.cfg.workers, len(keys)),
                 obs_mode="rgb",
+                assets=self.cfg.assets,
                 keep_trace=True,
                 on_finish=self.on_finish,
                 episode_timeout=self.cfg.episode_timeout,

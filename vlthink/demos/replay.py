@@ -52,7 +52,8 @@ def replay(root: Path, index: int, envs: dict | None = None) -> ReplayReport:
     side = reader.sidecar(root, index)
     envs = {} if envs is None else envs
     if side["env_id"] not in envs:
-        envs[side["env_id"]] = ManiSkillEpisodes(side["env_id"], obs_mode="rgb")
+        assets = reader.recorded_assets(root)  # drawn as when it was recorded
+        envs[side["env_id"]] = ManiSkillEpisodes(side["env_id"], obs_mode="rgb", assets=assets)
     env = envs[side["env_id"]]
     obs = env.reset([int(side["episode_seed"])])[0].observation
     kept = set(side["kept_steps"])

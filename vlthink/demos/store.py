@@ -45,6 +45,7 @@ from vlthink.demos.files import (
 )
 from vlthink.harness import results
 from vlthink.harness.results import HarnessError
+from vlthink.harness.rundir import asset_set_of
 
 RECORDING_FORMAT = "vlthink-demos/1"
 #: What must agree for a rerun to resume a dataset rather than be refused.
@@ -60,7 +61,17 @@ IDENTITY_KEYS = (
     "state",
     "protocol_version",
     "harness_protocol",
+    "assets",
+    "assets_hash",
 )
+
+
+def identity(recording: dict) -> dict:
+    """A recording's identity (IDENTITY_KEYS); one made before datasets recorded their asset
+    set was drawn with vlthink's own art (:func:`vlthink.harness.rundir.asset_set_of`)."""
+    versions = (recording.get("provenance") or {}).get("versions")
+    drawn = asset_set_of({**recording, "versions": versions})
+    return {k: recording.get(k) for k in IDENTITY_KEYS} | drawn
 
 
 class DatasetError(HarnessError, store.StoreError):
@@ -150,12 +161,13 @@ class DemoStore:
                 )
             folder.write_manifest(self.recording, allow_nan=False)
             return []
-        diff = [k for k in IDENTITY_KEYS if old.get(k) != self.recording.get(k)]
+        there, now = identity(old), identity(self.recording)
+        diff = [k for k in IDENTITY_KEYS if there[k] != now[k]]
         if diff:
             k = diff[0]
             raise DatasetError(
-                f"{self.root} holds a dataset recorded with a different {k} ({old.get(k)!r} "
-                f"there, {self.recording.get(k)!r} now). Fix: use another --out, or repeat "
+                f"{self.root} holds a dataset recorded with a different {k} ({there[k]!r} "
+                f"there, {now[k]!r} now). Fix: use another --out, or repeat "
                 f"its command: {old.get('command')}"
             )
         self.recording["created"] = old.get("created", self.recording.get("created"))
@@ -375,7 +387,10 @@ class DemoStore:
                 "processing",
                 "video",
                 "protocol_version",
+                "assets",
+                "assets_hash",
             )
+            if k in self.recording
         }
         info = layout.info_json(
             self.n_episodes, self.done.frames, len(self.done.tasks), self._video_info, vl

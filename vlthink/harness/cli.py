@@ -3,14 +3,15 @@
     vlthink-eval --policy openvla-align --suite vl-think [--episodes 128] [--seed 0 1 2]
                  [--workers K] [--out DIR] [--baseline RUN_DIR] [--record-video]
                  [--sim-backend cpu|gpu] [--num-envs N] [--shard I/N] [--executor local|ray]
+                 [--assets vlthink|original]
     vlthink-eval summary RUN_DIR [--baseline RUN_DIR]
     vlthink-eval merge OUT SHARD_DIR [SHARD_DIR ...]
 
 ``--suite`` takes ``vl-think``, ``ood``, ``all`` or env ids (several may be given).  The default
 ``--out`` is ``runs/<policy>/<suite>-seed<seeds>``, so rerunning the same command resumes the same
 run: finished episodes are skipped, a truncated last line is repaired.  A run directory belongs to
-one configuration (policy + settings, envs, episodes, seeds, backend, protocol); a command that
-differs is refused rather than mixed into it.
+one configuration (policy + settings, envs, episodes, seeds, backend, protocol, asset set); a
+command that differs is refused rather than mixed into it.
 
 A row is an episode's own outcome. User errors (unknown env id or policy, bad policy file,
 corrupt results, mismatched baseline) print one ``vlthink-eval: error: ...`` line naming the
@@ -29,6 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vlthink.assets.sets import ASSET_SETS, DEFAULT_ASSETS
 from vlthink.errors import VLThinkError
 from vlthink.harness import pipeline, rundir
 from vlthink.harness.config import (
@@ -193,6 +195,17 @@ OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
             "or force one (benchmarks); results do not depend on it",
         ),
     ),
+    (
+        "what to run",
+        "--assets",
+        dict(
+            choices=ASSET_SETS,
+            default=DEFAULT_ASSETS,
+            help="what the scenes are drawn with: vlthink (our own art, the default) or original "
+            "(the paper's asset pack; `vlthink assets fetch original` installs it). Same envs, "
+            "rules and seeds; runs on different sets are never paired or published together",
+        ),
+    ),
     ("how to run", "--stop-after", dict(type=int, default=None, help=argparse.SUPPRESS)),
     (
         "output",
@@ -315,6 +328,7 @@ def config_from_args(args: argparse.Namespace, argv: Sequence[str] = ()) -> Eval
         max_policy_failures=args.max_policy_failures,
         retry_errors=args.retry_errors,
         obs_mode=args.obs_mode,
+        assets=args.assets,
         stop_after=args.stop_after,
         out=args.out,
         baseline=args.baseline,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vlthink.assets.sets import ASSET_SETS, DEFAULT_ASSETS
 from vlthink.harness import episodes
 from vlthink.harness.results import HarnessError
 from vlthink.harness.rundir import PAPER_EPISODES, PAPER_SEEDS, RunPlan
@@ -60,6 +61,7 @@ class EvalConfig:
     max_policy_failures: int = 3
     retry_errors: bool = False
     obs_mode: str = "auto"  # as asked; the pipeline resolves "auto" against the policy
+    assets: str = DEFAULT_ASSETS  # the asset set the scenes are drawn with (vlthink.assets.sets)
     stop_after: int | None = None
     out: Path | None = None
     baseline: Path | None = None
@@ -80,6 +82,16 @@ class EvalConfig:
         return RunPlan(
             self.env_ids, self.episodes, self.seeds, self.sim_backend, num_envs, self.shard
         )
+
+    def command(self) -> str:
+        """The command that reproduces this run (identity options only)."""
+        command = self.plan.command(self.policy_spec, self.suite)
+        return command + (f" --assets {self.assets}" if self.assets != DEFAULT_ASSETS else "")
+
+    def default_out(self, policy_name: str) -> Path:
+        """Where the run goes without ``--out`` (a run on another asset set goes elsewhere)."""
+        out = self.plan.default_out(policy_name, self.suite)
+        return out if self.assets == DEFAULT_ASSETS else out.with_name(f"{out.name}-{self.assets}")
 
     @classmethod
     def build(
@@ -124,6 +136,7 @@ _OPTION_NAMES = {
 #: option -> its allowed values (what argparse's ``choices`` says on the command line).
 _CHOICES = {
     "obs_mode": OBS_MODES,
+    "assets": ASSET_SETS,
     "sim_backend": SIM_BACKENDS,
     "executor": EXECUTORS,
     "alternative": ALTERNATIVES,

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from vlthink.assets.sets import DEFAULT_ASSETS
 from vlthink.harness.protocol import Ready, Stepped
 
 
@@ -34,9 +35,17 @@ def as_list(x: Any, n: int, cast: Callable = bool) -> list:
 
 
 class ManiSkillEpisodes:
-    """A vlthink env made with ``gym.make``, spoken to in the worker protocol's terms."""
+    """A vlthink env made with ``gym.make``, spoken to in the worker protocol's terms; its
+    first three arguments are a worker's ``make_env``'s (env id, observation mode, asset set)."""
 
-    def __init__(self, env_id: str, obs_mode: str, sim_backend: str = "cpu", num_envs: int = 1):
+    def __init__(
+        self,
+        env_id: str,
+        obs_mode: str,
+        assets: str = DEFAULT_ASSETS,
+        sim_backend: str = "cpu",
+        num_envs: int = 1,
+    ):
         import gymnasium as gym
 
         from vlthink.envs.ids import register_gym_ids
@@ -44,7 +53,9 @@ class ManiSkillEpisodes:
         register_gym_ids()  # idempotent; the ids may be made in a process that never imported them
 
         self.num_envs = num_envs
-        self.env = gym.make(env_id, obs_mode=obs_mode, sim_backend=sim_backend, num_envs=num_envs)
+        self.env = gym.make(
+            env_id, obs_mode=obs_mode, sim_backend=sim_backend, num_envs=num_envs, assets=assets
+        )
 
     def reset(self, episode_seeds: list[int]) -> list[Ready]:
         from vlthink.harness.bridge import episode_tasks, policy_observations

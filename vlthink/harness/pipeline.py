@@ -157,11 +157,11 @@ def stopping_for(setup: RunSetup) -> Stopping:
 
 def prepare(config: EvalConfig, policy: Any) -> RunSetup:
     """Resolve what needs the policy and check everything a run needs before anything is built
-    or written: traits, observation mode, model files, a pairable baseline, the encoder, the
-    robot asset."""
+    or written: traits, observation mode, the asset set, model files, a pairable baseline, the
+    encoder, the robot asset."""
     traits = policy_traits(policy)
     out = Path(config.out) if config.out is not None else None
-    out = out or config.plan.default_out(policy.name, config.suite)
+    out = out or config.default_out(policy.name)
     opts = RunOptions(
         workers=config.workers,
         sim_backend=config.sim_backend,
@@ -174,10 +174,11 @@ def prepare(config: EvalConfig, policy: Any) -> RunSetup:
         max_policy_failures=config.max_policy_failures,
         stop_after=config.stop_after,
         obs_mode=None if config.obs_mode == "auto" else config.obs_mode,
+        assets=config.assets,
         traits=traits,
     )
     opts.obs_mode = obs_mode_for(policy, opts)  # resolved: the executors take it as it is
-    manifest = new_manifest(config, policy, traits)
+    manifest = new_manifest(config, policy, traits, asset_set(config.assets))
     if config.baseline is not None:  # refuse before hours of work
         from vlthink.harness import summary  # pandas: paid only where a table is made
 
@@ -236,7 +237,20 @@ def _local_path(value: str) -> bool:
     return value.startswith(("/", ".", "~")) or value.count("/") >= 2 or "\\" in value
 
 
-def new_manifest(config: EvalConfig, policy: Any, traits: PolicyTraits) -> rundir.Manifest:
+def asset_set(name: str) -> dict[str, str]:
+    """The run's asset set as its manifest records it (name, verified contents hash); a pack
+    that is not installed or does not verify is bad input, refused before anything runs."""
+    from vlthink.assets.original import PackError, asset_set_id
+
+    try:
+        return asset_set_id(name)
+    except PackError as exc:
+        raise HarnessError(f"--assets {name}: {exc}") from None
+
+
+def new_manifest(
+    config: EvalConfig, policy: Any, traits: PolicyTraits, assets: dict[str, str]
+) -> rundir.Manifest:
     from vlthink.envs import PROTOCOL_VERSION
     from vlthink.provenance import environment_info
 
@@ -250,9 +264,10 @@ def new_manifest(config: EvalConfig, policy: Any, traits: PolicyTraits) -> rundi
             "traits": asdict(traits),
             "config": dict(getattr(policy, "config", None) or {}),
         },
-        command=config.plan.command(config.policy_spec, config.suite),
+        command=config.command(),
         argv=["vlthink-eval", *config.argv],
         protocol_version=str(PROTOCOL_VERSION),
+        **assets,
         provenance=environment_info(),
     )
 

@@ -2,8 +2,9 @@
 
 Requests (executor → worker)::
 
-    Reset(env_id, episode_seed, obs_mode)   start an episode (builds the env first if the id
-                                            or the observation mode changed)
+    Reset(env_id, episode_seed, obs_mode, assets)   start an episode (builds the env first if
+                                            the id, the observation mode or the asset set
+                                            changed)
     Step(action)                  one control step of the current episode
     Play(reset, spec, policy, keep_images)   a whole episode, its actions from ``policy``
     Close()                       shut down
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from vlthink.assets.sets import DEFAULT_ASSETS
 from vlthink.policies.base import EpisodeSpec, Observation
 
 #: Why a request got no answer. ``env_build``: the env could not be made; ``env_reset`` /
@@ -45,6 +47,7 @@ class Reset:
     env_id: str
     episode_seed: int
     obs_mode: str  # ManiSkill observation mode ("rgb", "state_dict", ...)
+    assets: str = DEFAULT_ASSETS  # the asset set the env draws its scenes with
 
 
 @dataclass(frozen=True)

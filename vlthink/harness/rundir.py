@@ -5,8 +5,8 @@ A run directory (``--out``) holds one configuration's results (the JSONL store o
 
 * :class:`RunPlan` - envs, episodes per (env, seed) cell, seeds, backend, shard: the planned
   episode keys, the canonical command, the default ``--out``;
-* :class:`Manifest` - the plan plus policy, scene/harness protocols, provenance and sessions,
-  written as ``manifest.json``;
+* :class:`Manifest` - the plan plus policy, scene/harness protocols, the asset set (its name and
+  verified hash: :func:`asset_set_of`), provenance and sessions, written as ``manifest.json``;
 * :func:`open_run` - lock, identity check (a different configuration is refused rather than
   mixed in), repair of a truncated last line, ``--retry-errors``, a new session entry;
 * :func:`todo`, :func:`completeness`, :func:`merge_shards`.
@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vlthink.assets.sets import DEFAULT_ASSETS
 from vlthink.harness import results
 from vlthink.harness.episodes import (
     HARNESS_PROTOCOL,
@@ -54,6 +55,29 @@ def size_note(manifest: dict[str, Any]) -> str | None:
         f"not the paper's size: {plan.episodes} episodes x seeds {seeds}; the paper runs "
         f"{PAPER_EPISODES} x seeds {' '.join(map(str, PAPER_SEEDS))} per env (--protocol paper)."
     )
+
+
+def asset_set_of(manifest: dict[str, Any]) -> dict[str, str]:
+    """The asset set a run's scenes were drawn with: ``{"assets": name, "assets_hash": hash}``.
+    A manifest written before runs recorded it was drawn with vlthink's own art, of the version
+    its provenance names (``versions.ood_assets``; the current one where it names none)."""
+    name = manifest.get("assets") or DEFAULT_ASSETS
+    recorded = manifest.get("assets_hash")
+    if recorded:
+        return {"assets": name, "assets_hash": str(recorded)}
+    from vlthink.assets import ASSET_VERSION
+
+    version = (manifest.get("versions") or {}).get("ood_assets") or ASSET_VERSION
+    return {"assets": name, "assets_hash": f"vlthink-{version}" if name == DEFAULT_ASSETS else ""}
+
+
+def asset_label(manifest: dict[str, Any]) -> str:
+    """A run's asset set in one phrase: ``original (c7f26c17a70e)`` (a contents hash, short),
+    ``vlthink (vlthink-2.2.0)``."""
+    drawn = asset_set_of(manifest)
+    hash_ = drawn["assets_hash"]
+    short = hash_[:12] if len(hash_) == 64 else hash_
+    return f"{drawn['assets']} ({short})"
 
 
 @dataclass(frozen=True)
@@ -157,11 +181,19 @@ class Manifest:
     argv: list[str] = field(default_factory=list)
     protocol_version: str = ""
     harness_protocol: str = HARNESS_PROTOCOL
+    # what the scenes looked like: vlthink.assets.original.asset_set_id (name, contents hash)
+    assets: str = DEFAULT_ASSETS
+    assets_hash: str = ""
     provenance: dict[str, Any] = field(default_factory=dict)  # versions, render_device, ...
     created: str | None = None
     updated: str | None = None
     sessions: list[dict[str, Any]] = field(default_factory=list)
     merged_from: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.assets_hash:  # made without one: read as a manifest without it is
+            facts = {"assets": self.assets, "versions": self.provenance.get("versions")}
+            self.assets_hash = asset_set_of(facts)["assets_hash"]
 
     def to_json(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if k not in ("plan", "provenance")}
@@ -185,6 +217,8 @@ class Manifest:
             "argv",
             "protocol_version",
             "harness_protocol",
+            "assets",
+            "assets_hash",
             "created",
             "updated",
             "sessions",
@@ -200,6 +234,7 @@ class Manifest:
             argv=list(d.get("argv", [])),
             protocol_version=d.get("protocol_version", ""),
             harness_protocol=d.get("harness_protocol", ""),
+            **asset_set_of(d),
             provenance={k: v for k, v in d.items() if k not in known},
             created=d.get("created"),
             updated=d.get("updated"),
@@ -216,6 +251,7 @@ class Manifest:
         return {
             "protocol_version": self.protocol_version,
             "harness_protocol": self.harness_protocol,
+            "asset set": {"assets": self.assets, "assets_hash": self.assets_hash},
             "policy": self.policy.get("name"),
             "policy config": config,
             "plan": plan,

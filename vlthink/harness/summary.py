@@ -36,6 +36,9 @@ Definitions (every number in the table is one of these):
   difference (this run minus the baseline) with its 95% interval ``diff_low``/``diff_high`` and
   ``diff_method``: per env Newcombe's hybrid score interval over matched episodes, per group and
   suite a bootstrap over seeds of the per-seed mean difference (see docs/statistics.md).
+* Last: ``assets`` / ``assets_hash``, the asset set the run's scenes were drawn with and its
+  verified contents hash (:func:`vlthink.harness.rundir.asset_set_of`). Runs on different sets
+  (or different packs of one set) are never paired (:func:`check_same_assets`).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from typing import Any
 import pandas as pd
 
 from vlthink import store
-from vlthink.harness import answer, stats
+from vlthink.harness import answer, rundir, stats
 from vlthink.harness.results import HarnessError
 
 POSITIONS = ("left", "center", "right")
@@ -65,6 +68,8 @@ COMPARISON_COLUMNS = [
     "diff_high",
     "diff_method",
 ]
+#: The asset set a run was drawn with (vlthink.harness.rundir.asset_set_of), last of every row.
+ASSET_COLUMNS = ["assets", "assets_hash"]
 COLUMNS = [
     "level",
     "suite",
@@ -90,6 +95,7 @@ COLUMNS = [
     "p_n",
     "p_method",
     *COMPARISON_COLUMNS,
+    *ASSET_COLUMNS,
 ]
 COMPARISON_NUMERIC = [c for c in COMPARISON_COLUMNS if not c.endswith(("_family", "_method"))]
 LEVELS = ("env", "group", "suite")
@@ -216,6 +222,7 @@ def check_pairable(
                 "scenes differ, so no episode is comparable. Fix: rerun the baseline policy with "
                 "this package version (same --seed) and pass that run as --baseline."
             )
+    check_same_assets(manifest, base_manifest, base_dir)
     a = manifest.get("plan", {}).get("sim_backend")
     b = base_manifest.get("plan", {}).get("sim_backend")
     if a != b:
@@ -224,6 +231,22 @@ def check_pairable(
             f"{a!r}; physics differ between backends. Fix: rerun one of them with "
             f"--sim-backend {a}."
         )
+
+
+def check_same_assets(
+    manifest: dict[str, Any], base_manifest: dict[str, Any], base_dir: str = "the baseline"
+) -> None:
+    """Refuse to pair runs whose scenes were drawn with different asset sets (or packs)."""
+    a, b = rundir.asset_set_of(manifest), rundir.asset_set_of(base_manifest)
+    if a == b:
+        return
+    what = "asset set" if a["assets"] != b["assets"] else f"{a['assets']} asset pack"
+    raise PairingError(
+        f"cannot pair with {base_dir}: it ran on the {rundir.asset_label(b)} {what}, this run "
+        f"on {rundir.asset_label(a)}; the scenes look different, so no episode is comparable. Fix: "
+        f"rerun the baseline policy with --assets {a['assets']} (same --seed) and pass that run "
+        "as --baseline."
+    )
 
 
 def _matched(df: pd.DataFrame, base: pd.DataFrame, base_dir: str) -> pd.DataFrame:
@@ -313,6 +336,7 @@ def summarize(
     df = rows_frame(rows, manifest)
     policy = manifest.get("policy", {}).get("name", "?")
     kind = policy_kind(manifest, rows)
+    drawn_with = rundir.asset_set_of(manifest)
     matched = base_df = None
     base_name = None
     if baseline is not None:
@@ -327,6 +351,7 @@ def summarize(
 
     def add(level: str, sub: pd.DataFrame, suite: str, group: str, env: str, msel) -> None:
         rec = {"level": level, "suite": suite, "group": group, "env": env, "policy": policy}
+        rec.update(drawn_with)
         rec.update(_block(sub, kind))
         if matched is not None:
             msub = matched[msel(matched)]
@@ -470,6 +495,10 @@ def format_table(table: pd.DataFrame) -> str:
 
 def _notes(table: pd.DataFrame, probe: bool, show_pos: bool, has_base: bool) -> list[str]:
     notes = []
+    drawn = table[ASSET_COLUMNS].dropna().to_dict("records") if "assets" in table else []
+    if drawn and drawn[0]["assets"] != rundir.DEFAULT_ASSETS:
+        label = rundir.asset_label(drawn[0])
+        notes.append(f"drawn with the asset set {label}, not vlthink's own art.")
     if (table["seeds"] < 2).any():
         notes.append("SD is blank where a row has one seed (SD over seeds is undefined).")
     if probe:
@@ -547,6 +576,7 @@ __all__ = [
     "format_diff",
     "write_csv",
     "check_pairable",
+    "check_same_assets",
     "PairingError",
     "policy_kind",
 ]

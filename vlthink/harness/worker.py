@@ -62,10 +62,10 @@ STARTUP_TIMEOUT = 600.0  # s; a worker's imports on a cold, busy machine can tak
 class RequestLoop:
     """A worker's side of the protocol, independent of how requests arrive."""
 
-    def __init__(self, make_env: Callable[[str, str], EpisodeEnv]):
-        self.make_env = make_env  # (env_id, obs_mode) -> env
+    def __init__(self, make_env: Callable[[str, str, str], EpisodeEnv]):
+        self.make_env = make_env  # (env_id, obs_mode, assets) -> env
         self.env: EpisodeEnv | None = None
-        self.built: tuple[str, str] | None = None  # (env_id, obs_mode) of self.env
+        self.built: tuple[str, str, str] | None = None  # (env_id, obs_mode, assets) of self.env
 
     def handle(self, request: Request) -> Reply:
         if isinstance(request, Reset):
@@ -110,7 +110,7 @@ class RequestLoop:
             observation = reply.observation
 
     def _reset(self, request: Reset) -> Reply:
-        wanted = (request.env_id, request.obs_mode)
+        wanted = (request.env_id, request.obs_mode, request.assets)
         if self.env is None or self.built != wanted:
             self.close()
             try:
@@ -361,7 +361,7 @@ class Unresponsive(BaseException):
 class InProcessWorker:
     """The worker protocol served in this process: same interface as :class:`ProcessWorker`."""
 
-    make_env: Callable[[str, str], EpisodeEnv]  # (env_id, obs_mode) -> env
+    make_env: Callable[[str, str, str], EpisodeEnv]  # (env_id, obs_mode, assets) -> env
     fail_start: str | None = None  # a worker_start failure to act out
     loop: RequestLoop = field(init=False)
     _reply: Reply | None = field(default=None, init=False)

@@ -9,7 +9,9 @@ ci_high, success_end_mean, wrong_board, baseline, p_value, p_n, protocol_version
 package_version, date, command, then kind (action / probe), success_left / success_center /
 success_right, and for probes said_yes, position_accuracy, absent_correct, then paper_size and,
 against a baseline, the multiplicity-adjusted p-values and the paired success difference with its
-interval (``COMPARISON_COLUMNS`` of the summary).  Their definitions
+interval (``COMPARISON_COLUMNS`` of the summary), then the asset set the run was drawn with
+and its verified contents hash (``assets``, ``assets_hash``; a measured row of a board written
+before rows named their set reads as ``vlthink``).  Their definitions
 are those of :mod:`vlthink.harness.summary`
 (mean ± SD over seeds, pooled 95% Wilson interval, one-sided paired Wilcoxon over (env, seed)
 cells against ``baseline``).
@@ -20,9 +22,10 @@ cells against ``baseline``).
 * a run with errored episodes (crash/timeout/policy error: its rate would be biased low),
 * runs of different protocol versions, or a run whose protocol differs from the measured rows
   already on the board,
-* two runs giving the same policy on the same env, and a baseline that cannot be paired,
+* two runs giving the same policy on the same env and asset set, and a baseline that cannot be
+  paired (one of another asset set included: a p-value is only computed within one set),
 * a run that would replace a measured row with one of fewer episodes or seeds, or of another
-  protocol version, unless ``--replace`` is given (then each old row and its new one are
+  protocol version or asset pack, unless ``--replace`` is given (then each old row and its new one are
   printed).
 
 The command line (``vlthink leaderboard publish RUN...``) is :mod:`vlthink.report.cli`'s.
@@ -39,6 +42,7 @@ from typing import Any
 import pandas as pd
 
 from vlthink import store
+from vlthink.assets.sets import DEFAULT_ASSETS
 from vlthink.harness import results, rundir, summary
 from vlthink.harness.results import HarnessError
 
@@ -67,6 +71,7 @@ COLUMNS = [
     *NEW_RATES,
     "paper_size",
     *summary.COMPARISON_COLUMNS,
+    *summary.ASSET_COLUMNS,
 ]
 FILES = {"vl-think": "vl-think.csv", "ood": "ood.csv"}
 
@@ -154,6 +159,7 @@ def rows_for_run(
                 "command": manifest.get("command"),
                 "paper_size": rundir.size_note(manifest) is None,
                 **{c: _val(r.get(c)) for c in summary.COMPARISON_COLUMNS},
+                **rundir.asset_set_of(manifest),
             }
         )
     return out
@@ -174,6 +180,10 @@ def read_board(path: Path) -> pd.DataFrame:
     for c in COLUMNS:
         if c not in df:
             df[c] = None
+    measured = df["source"] == MEASURED
+    unset = measured & df["assets"].isna()  # published before rows named their asset set
+    df["assets"] = df["assets"].astype(object)
+    df.loc[unset, "assets"] = DEFAULT_ASSETS
     return df
 
 
@@ -209,11 +219,12 @@ def publish(
     seen: dict[tuple[str, str], Path] = {}
     for d in run_dirs:
         for row in rows_for_run(d, baseline, date):
-            key = (row["policy"], row["env"])
+            key = (row["policy"], row["env"], row["assets"])
             if key in seen:
                 raise LeaderboardError(
-                    f"policy {key[0]!r} on {key[1]} is in both {seen[key]} and {d}. Fix: publish "
-                    "one of them (or merge them if they are shards of one run)."
+                    f"policy {key[0]!r} on {key[1]} ({key[2]} assets) is in both {seen[key]} "
+                    f"and {d}. Fix: publish one of them (or merge them if they are shards of one "
+                    "run)."
                 )
             seen[key] = d
             new.append(row)
@@ -237,7 +248,8 @@ def _describe(r: Any) -> str:
     rate = f"{rate:.4f}" if isinstance(rate, float) and not math.isnan(rate) else rate
     return (
         f"{r.get('episodes')} episodes x {r.get('seeds')} seeds, protocol "
-        f"{r.get('protocol_version')}, success {rate} ({r.get('date')})"
+        f"{r.get('protocol_version')}, {r.get('assets')} assets {str(r.get('assets_hash'))[:12]}, "
+        f"success {rate} ({r.get('date')})"
     )
 
 
@@ -250,6 +262,8 @@ def _why_not_replace(old: Any, new: dict[str, Any]) -> str | None:
         new["protocol_version"]
     ):
         return "another protocol version"
+    if pd.notna(old["assets_hash"]) and str(old["assets_hash"]) != str(new["assets_hash"]):
+        return "another asset pack"
     return None
 
 
@@ -264,6 +278,7 @@ def _replacements(
             (board["source"] == MEASURED)
             & (board["policy"].astype(str) == str(new["policy"]))
             & (board["env"].astype(str) == str(new["env"]))
+            & (board["assets"].astype(str) == str(new["assets"]))
         )
         for _, old in board[hit].iterrows():
             why = _why_not_replace(old, new)
@@ -305,7 +320,7 @@ def _update_board(
     frame = pd.concat([keep[COLUMNS], pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
     frame["_measured"] = frame["source"] != MEASURED  # measured rows first
     frame = frame.sort_values(
-        ["_measured", "source", "group", "env", "policy"], kind="stable"
+        ["_measured", "source", "group", "env", "policy", "assets"], kind="stable"
     ).drop(columns="_measured")
     write_board(frame, path)
 

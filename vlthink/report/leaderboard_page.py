@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from vlthink import store
+from vlthink.assets.sets import DEFAULT_ASSETS
 from vlthink.report import charts, leaderboard
 from vlthink.report.charts import Bar, Series
 from vlthink.report.html import esc, page, table, tag
@@ -23,7 +24,9 @@ def _boards(board_dir: Path) -> dict[str, pd.DataFrame]:
     for suite, name in leaderboard.FILES.items():
         path = Path(board_dir) / name
         if path.exists():
-            boards[suite] = leaderboard.read_board(path)
+            board = leaderboard.read_board(path)
+            board["_set"] = board["assets"].fillna("").astype(str)  # reported rows: none
+            boards[suite] = board
     if not boards:
         raise ReportError(
             f"{board_dir} holds no leaderboard CSV ({', '.join(leaderboard.FILES.values())}). "
@@ -33,12 +36,19 @@ def _boards(board_dir: Path) -> dict[str, pd.DataFrame]:
     return boards
 
 
-def _columns(board: pd.DataFrame) -> list[tuple[str, str]]:
-    """(policy, source) pairs: measured first, then the reported ones, each sorted."""
-    pairs = board[["policy", "source"]].drop_duplicates().astype(str)
+def _columns(board: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(policy, source, asset set) triples: measured first, then the reported ones, each
+    sorted; one policy measured on two asset sets is two columns."""
+    pairs = board[["policy", "source", "_set"]].drop_duplicates().astype(str)
     pairs["_rep"] = pairs["source"].str.startswith(REPORTED)
-    pairs = pairs.sort_values(["_rep", "policy", "source"])
-    return list(zip(pairs["policy"], pairs["source"]))
+    pairs = pairs.sort_values(["_rep", "policy", "_set", "source"])
+    return list(zip(pairs["policy"], pairs["source"], pairs["_set"]))
+
+
+def _label(policy: str, source: str, assets: str) -> str:
+    """A column's name: the policy, and its asset set where that is not vlthink's own art."""
+    drawn = f" [{assets} assets]" if assets not in ("", DEFAULT_ASSETS) else ""
+    return policy + drawn + (" (reported)" if source.startswith(REPORTED) else "")
 
 
 def _cell(r: pd.Series | None, md: bool) -> str:
@@ -58,12 +68,13 @@ def _one_env_groups(board: pd.DataFrame) -> bool:
 def _grid(board: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     cols = _columns(board)
     one = _one_env_groups(board)
-    header = ["group", *([] if one else ["env"])] + [
-        p + (" (reported)" if s.startswith(REPORTED) else "") for p, s in cols
-    ]
+    header = ["group", *([] if one else ["env"])] + [_label(*c) for c in cols]
     rows = []
     for (group, env), sub in board.groupby(["group", "env"], sort=True):
-        by = {(r["policy"], r["source"]): r for _, r in sub.astype({"policy": str}).iterrows()}
+        by = {
+            (r["policy"], r["source"], r["_set"]): r
+            for _, r in sub.astype({"policy": str}).iterrows()
+        }
         name = [] if one else [str(env).replace("VLThink-", "").replace("-v0", "")]
         rows.append([str(group), *name, *[_cell(by.get(c), True) for c in cols]])
     return header, rows
@@ -72,7 +83,8 @@ def _grid(board: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
 NOTE = (
     "Cells: success mean ± SD over seeds (episodes). Measured rows: this package, "
     "`vlthink leaderboard publish`. Columns marked (reported) are the paper's numbers "
-    "(arXiv 2510.25616 Table 1), copied, not measured here."
+    "(arXiv 2510.25616 Table 1), copied, not measured here. A [original assets] column "
+    "was measured on the paper's asset pack; the others on vlthink's own art."
 )
 
 
@@ -104,8 +116,12 @@ def markdown(board_dir: Path) -> str:
 
 def _series(board: pd.DataFrame, envs: list[str]) -> list[Series]:
     out = []
-    for policy, source in _columns(board):
-        sub = board[(board["policy"].astype(str) == policy) & (board["source"] == source)]
+    for policy, source, assets in _columns(board):
+        sub = board[
+            (board["policy"].astype(str) == policy)
+            & (board["source"] == source)
+            & (board["_set"] == assets)
+        ]
         by = {r["env"]: r for _, r in sub.iterrows()}
         reported = source.startswith(REPORTED)
         bars = []
@@ -117,7 +133,8 @@ def _series(board: pd.DataFrame, envs: list[str]) -> list[Series]:
             mean, sd = _nan(r["success_mean"]), _nan(r["success_sd"])
             lo, hi = (mean - sd, mean + sd) if reported else (_nan(r["ci_low"]), _nan(r["ci_high"]))
             bars.append(Bar(mean, lo, hi))
-        out.append(Series(policy, "reported" if reported else "measured", bars))
+        name = _label(policy, "", assets)
+        out.append(Series(name, "reported" if reported else "measured", bars))
     return out
 
 

@@ -1,7 +1,9 @@
-"""The provenance section: what each run is (command, versions, render device, protocol)."""
+"""The provenance section: what each run is (command, versions, render device, protocol,
+asset set)."""
 
 from __future__ import annotations
 
+from vlthink.harness.rundir import asset_label
 from vlthink.report.html import esc, table, tag
 from vlthink.report.runs import Run, RunSet
 
@@ -13,6 +15,7 @@ FIELDS = (
     ("episodes", lambda r: f"{r.finished} finished of {r.planned} planned"),
     ("seeds", lambda r: " ".join(map(str, (r.manifest.get("plan") or {}).get("seeds", [])))),
     ("scene protocol", lambda r: r.manifest.get("protocol_version")),
+    ("asset set", lambda r: asset_label(r.manifest)),
     ("harness protocol", lambda r: r.manifest.get("harness_protocol")),
     ("sim backend", lambda r: (r.manifest.get("plan") or {}).get("sim_backend")),
     ("render device", lambda r: r.manifest.get("render_device")),

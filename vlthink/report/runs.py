@@ -24,6 +24,7 @@ PROTOCOL_FIELDS = {
 }
 # Provenance that should agree; a difference is shown as a warning beside the numbers.
 PROVENANCE_FIELDS = {
+    "asset set": rundir.asset_label,
     "render device": lambda m: m.get("render_device"),
     "sim backend": lambda m: (m.get("plan") or {}).get("sim_backend"),
     **{
@@ -104,12 +105,15 @@ def _load(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return manifest, rows
 
 
-def _labels(paths: Sequence[Path], policies: Sequence[str]) -> list[str]:
-    """The policy name, made unique with the folder name where two runs share a policy."""
+def _labels(paths: Sequence[Path], policies: Sequence[str], asset_sets: Sequence[str]) -> list[str]:
+    """The policy name, with its asset set where the runs are not all on one set, made unique
+    with the folder name where two runs still share a label."""
+    mixed = len(set(asset_sets)) > 1
+    named = [f"{p} [{a}]" if mixed else p for p, a in zip(policies, asset_sets)]
     labels = []
-    for path, policy in zip(paths, policies):
-        same = sum(p == policy for p in policies) > 1
-        labels.append(f"{policy} ({Path(path).name})" if same else policy)
+    for path, name in zip(paths, named):
+        same = sum(n == name for n in named) > 1
+        labels.append(f"{name} ({Path(path).name})" if same else name)
     return labels
 
 
@@ -186,7 +190,11 @@ def load_runs(paths: Sequence[Path | str], baseline: Path | str | None = None) -
         base_run = _make_run(Path(baseline), "", *base, None)
         base_run.label = f"{base_run.policy} (baseline)"
         base_run.is_baseline = True
-    labels = _labels(paths, [str((m.get("policy") or {}).get("name", "?")) for m, _ in loaded])
+    labels = _labels(
+        paths,
+        [str((m.get("policy") or {}).get("name", "?")) for m, _ in loaded],
+        [rundir.asset_set_of(m)["assets"] for m, _ in loaded],
+    )
     runs = [_make_run(p, label, m, r, base_run) for p, label, (m, r) in zip(paths, labels, loaded)]
     runset = RunSet(runs, base_run)
     runset.warnings = provenance_warnings(runset.all_runs)

@@ -19,10 +19,10 @@ from vlthink.harness.executor.options import RunOptions, obs_mode_for
 from vlthink.harness.protocol import short_exc
 
 
-def _batched_env(obs_mode: str, env_id: str, n: int) -> EpisodeEnv:
+def _batched_env(obs_mode: str, assets: str, env_id: str, n: int) -> EpisodeEnv:
     from vlthink.harness.episode_env import ManiSkillEpisodes
 
-    return ManiSkillEpisodes(env_id, obs_mode, "gpu", n)
+    return ManiSkillEpisodes(env_id, obs_mode, assets, "gpu", n)
 
 
 class GpuExecutor(Executor):
@@ -37,7 +37,7 @@ class GpuExecutor(Executor):
     ):
         super().__init__(policy, opts, emit)
         self.n = max(1, opts.num_envs)
-        self.make_env = make_env or partial(_batched_env, obs_mode_for(policy, opts))
+        self.make_env = make_env or partial(_batched_env, obs_mode_for(policy, opts), opts.assets)
         self.env: EpisodeEnv | None = None
         self.env_id: str | None = None
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vlthink.assets.sets import DEFAULT_ASSETS
 from vlthink.harness.protocol import Failed
 from vlthink.harness.results import HarnessError
 from vlthink.policies.base import PolicyTraits
@@ -32,6 +33,8 @@ class RunOptions:
     # None: see obs_mode_for. Policies see camera frames only; a segmentation render would cost
     # as much again per step (envs that need it themselves, like the OOD Tex overlays, render it).
     obs_mode: str | None = None
+    # the asset set every env is built with (vlthink.assets.sets)
+    assets: str = DEFAULT_ASSETS
     # stop after this many rows were written (tests / benchmarks); None = run everything
     stop_after: int | None = None
     # keep every observation and action of an episode (RunningEpisode.trace) for on_finish

@@ -18,12 +18,14 @@ from vlthink.policies.base import PolicyTraits
 
 
 class WorkerPool:
-    """K workers, each serving one batch slot, building their envs in ``obs_mode``."""
+    """K workers, each serving one batch slot, building their envs in ``obs_mode`` on the
+    asset set ``assets``."""
 
-    def __init__(self, workers: list[Any], executor: Executor, obs_mode: str):
+    def __init__(self, workers: list[Any], executor: Executor, obs_mode: str, assets: str):
         self.workers = workers
         self.ex = executor
         self.obs_mode = obs_mode
+        self.assets = assets
 
     def start(self) -> None:
         for w in self.workers:
@@ -51,7 +53,7 @@ class WorkerPool:
         the worker plays the whole episode."""
         self.workers[slot].wait_started()
         ep.t0 = time.monotonic()
-        request: Reset | Play = Reset(ep.key.env_id, ep.seed, self.obs_mode)
+        request: Reset | Play = Reset(ep.key.env_id, ep.seed, self.obs_mode, self.assets)
         if play is not None:
             request = Play(request, ep.identity(), play, ep.keep_frames or ep.keep_trace)
         self.workers[slot].send(request)
@@ -138,7 +140,7 @@ class PooledExecutor(Executor):
         super().__init__(policy, opts, emit)
         mode = obs_mode_for(policy, opts)
         workers = workers or process_workers(opts.workers, needs_main(policy, self.traits))
-        self.pool = WorkerPool(workers, self, mode)
+        self.pool = WorkerPool(workers, self, mode, opts.assets)
 
     def _close(self) -> None:
         self.pool.close()
