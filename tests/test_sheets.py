@@ -68,11 +68,20 @@ def test_assets_unknown_name_is_one_clear_line(tmp_path):
     assert "carrot" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_frames_writes_one_captioned_frame_per_env_and_seed(tmp_path):
-    out = vlthink("frames", "VLThink-Parity-v0", "--seeds", "2", "--out", str(tmp_path / "f.png"))
+def test_frames_writes_one_captioned_frame_per_env_and_seed_at_the_scale_asked(tmp_path):
+    out = vlthink(
+        "frames",
+        "VLThink-Parity-v0",
+        "--seeds",
+        "2",
+        "--scale",
+        "0.4",
+        "--out",
+        str(tmp_path / "f.png"),
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     sheet = np.asarray(Image.open(tmp_path / "f.png").convert("RGB"))
-    assert sheet.shape == (240 + CAPTION_H, 2 * 320, 3)  # half the 640x480 frame, two seeds
-    frames = sheet[CAPTION_H:, :320], sheet[CAPTION_H:, 320:]
+    assert sheet.shape == (192 + CAPTION_H, 2 * 256, 3)  # 0.4 x the 640x480 frame, two seeds
+    frames = sheet[CAPTION_H:, :256], sheet[CAPTION_H:, 256:]
     assert all(f.std() > 20 for f in frames)  # a scene, not a blank frame
     assert np.abs(frames[0].astype(int) - frames[1]).mean() > 1  # seeds differ

@@ -47,7 +47,7 @@ def _frames(args) -> int:
     from vlthink.sheets.frames import first_frames_sheet
 
     env_ids = resolve_suites(args.env_ids)  # suite names too; unknown ids get one clear message
-    out = first_frames_sheet(env_ids, seeds=range(args.seeds), out=Path(args.out))
+    out = first_frames_sheet(env_ids, range(args.seeds), Path(args.out), scale=args.scale)
     print(f"wrote {out}")
     return 0
 
@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("env_ids", nargs="+", help="env ids or suites (vl-think, ood, all)")
     p.add_argument("--seeds", type=int, default=4, help="seeds 0..N-1 per env (default 4)")
     p.add_argument("--out", default="frames.png")
+    p.add_argument("--scale", type=float, default=0.5, help="frame size / 640x480 (default 0.5)")
     p.set_defaults(func=_frames)
 
     from vlthink.diagnostics.cli import add_diagnose_parser
