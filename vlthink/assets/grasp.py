@@ -11,11 +11,11 @@ planned here from the shape as it rests, from the mesh alone (no table of names)
    origin's height above the table (where the oracle's fingertips stop, its
    ``FINGERTIP_FRACTION``) up to the top. Seen from above, each piece's part in the slab is a
    convex outline: its vertices above the slab's floor and its edges' crossings of the floor;
-3. the fingers close through the shape's centre of mass (so it lifts without turning), along
-   the horizontal axis across which the outlines under the finger pads (a strip ``FINGER_PAD``
-   wide through the centre of mass) are narrowest, tried every ``YAW_STEP``: across a lying
-   bottle, across a shovel's handle, across the narrow side of a bear lying on its back. The
-   grasp point is mid-way across that span, at the slab's mid-height.
+3. the fingers close through the shape's centre of mass (uniform density: so it lifts without
+   turning), along the horizontal axis across which the outlines under the finger pads (a strip
+   ``FINGER_PAD`` wide through the centre of mass) are narrowest, tried every ``YAW_STEP``:
+   across a lying bottle, across a shovel's handle, across the narrow side of a bear lying on
+   its back. The grasp point is mid-way across that span, at the slab's mid-height.
 
 :func:`plan_grasp` gives the grasp in the resting frame; :func:`in_object_frame` turns it into
 the object's own frame, where an env rotates it with the object's live pose.
@@ -39,7 +39,7 @@ class Grasp:
 
     point: np.ndarray  # (3,) m, the grasp point
     closing: np.ndarray  # (3,) unit, the fingers' closing axis (horizontal in the resting frame)
-    width: float  # m, the slab's extent along the closing axis
+    width: float  # m, the slab's extent along the closing axis under the finger pads
     top: float  # m above the table: the top of the resting shape
 
 
