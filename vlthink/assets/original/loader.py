@@ -16,7 +16,9 @@ the n-th object of :data:`vlthink.assets.objects.OBJECTS` is the pack's n-th). A
 its actor so that the actor's origin is the centre of its bounding box and its longer horizontal
 side lies along x, the convention of vlthink's own meshes: the oracle's grasp (across y) and the
 rest calibration then work unchanged. The grasp point is the collision pieces' centre of mass
-along x, mid-way across y (derived from the mesh, never from a table of names).
+along x, mid-way across y (derived from the mesh, never from a table of names). That is the grasp
+of the build pose; a mesh that rests otherwise (a tall one tips over) gets its grasp planned again
+from its resting shape once the OOD env has measured how it rests (:mod:`vlthink.assets.grasp`).
 """
 
 from __future__ import annotations

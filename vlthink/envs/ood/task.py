@@ -36,11 +36,12 @@ Success (the rule of :mod:`vlthink.scene.success`, shared with VL-Think; the pap
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from mani_skill.utils.structs.pose import Pose
 
 from vlthink import geometry
-from vlthink.assets import SPLITS
+from vlthink.assets import SPLITS, grasp
 from vlthink.envs.ood import overlays
 from vlthink.envs.ood.episode import TRAIN, Config, EpisodeLayout, draw_episode
 from vlthink.envs.ood.placement import Placement
@@ -106,6 +107,7 @@ class OODPickPlaceEnv(WidowXTableEnv):
         self._obj_grasp_point = floats(
             [[*s.grasp_point, 0.0] for s in specs]
         )  # (K, 3), object frame
+        self._obj_closing = floats([[0.0, 1.0, 0.0]] * len(specs))  # (K, 3), the fingers' axis
         self._rec_support_z = floats([s.support_z for s in rspecs])  # (R,)
         self._rec_support_center = floats([[*s.support_center, 0.0] for s in rspecs])  # (R, 3)
         self._rec_half_size = floats([s.half_size for s in rspecs])  # (R, 3), bounding box
@@ -138,13 +140,7 @@ class OODPickPlaceEnv(WidowXTableEnv):
         if not self.placement.rest:
             self.placement.calibrate_rest(list(zip(self.objects, self.object_names)))
             if self.assets.name != "vlthink":
-                # A pack's mesh may rest lower than its build pose (a tall one tips over): the
-                # privileged half-height is then the measured height of its resting centre.
-                self._obj_half_height = torch.tensor(
-                    [self.placement.rest[n][0] for n in self.object_names],
-                    dtype=torch.float32,
-                    device=self.device,
-                )
+                self._plan_resting_grasps()
         if len(self.episodes) != self.num_envs:
             self.episodes = [None] * self.num_envs
             self.splits = [split] * self.num_envs
@@ -171,6 +167,27 @@ class OODPickPlaceEnv(WidowXTableEnv):
         spots, things = [self._spots(self.episodes[i]) for i in idx], self._named_actors()
         self.placement.start(idx, spots, things)
         self._reset_arm(env_idx, cfg)
+
+    def _plan_resting_grasps(self):
+        """A pack's mesh may not rest in its build pose (a tall one tips over during the rest
+        calibration): its privileged half-height is the measured height of its resting centre,
+        and its grasp is planned from its resting collision shape (:mod:`vlthink.assets.grasp`),
+        kept in the object's frame. vlthink's own meshes rest as built and keep their grasps."""
+        heights, points, closings = [], [], []
+        for name in self.object_names:
+            height, tilt = self.placement.rest[name]
+            turn = geometry.wxyz_to_matrix(tilt)
+            pieces = [(p.vertices, p.faces) for p in self.assets.object_pieces(name)]
+            point, closing = grasp.in_object_frame(grasp.plan_grasp(pieces, turn, height), turn)
+            heights.append(height)
+            points.append(point)
+            closings.append(closing)
+
+        def floats(rows):
+            return torch.tensor(np.array(rows), dtype=torch.float32, device=self.device)
+
+        self._obj_half_height = floats(heights)
+        self._obj_grasp_point, self._obj_closing = floats(points), floats(closings)
 
     @property
     def _rest(self) -> dict[str, tuple[float, list[float]]]:
@@ -358,9 +375,7 @@ class OODPickPlaceEnv(WidowXTableEnv):
             other = at_support(self._gather(self.receptacles, di), di.clamp(min=0))
             boards.append(torch.where((di >= 0)[:, None], other, target))
         grasp = obj[:, :3] + geometry.rotate(obj[:, 3:], self._obj_grasp_point[oi])
-        closing = geometry.rotate(
-            obj[:, 3:], torch.tensor([0.0, 1.0, 0.0], device=self.device).expand(self.num_envs, 3)
-        )
+        closing = geometry.rotate(obj[:, 3:], self._obj_closing[oi])
         return {
             **self._robot_state(),
             "object_pose": obj,
