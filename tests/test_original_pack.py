@@ -21,6 +21,7 @@ import trimesh
 from PIL import Image
 
 from vlthink.assets.original import asset_set_id, pack
+from vlthink.assets.original.assets import UNVERIFIED_VAR
 from vlthink.assets.original.fetch import download, fetch
 from vlthink.assets.original.pack import PackError, check, files_of, list_hash, write_expected
 
@@ -118,6 +119,13 @@ def make_pack(root: Path) -> Path:
     _tables(root)
     _boards(root)
     return write_expected(files_of(root), root.parent / f"{root.name}.tsv")
+
+
+@pytest.fixture(autouse=True)
+def _verified(monkeypatch):
+    """Verification on, as a user's shell has it: a developer's VLTHINK_ORIGINAL_UNVERIFIED=1
+    (set to run on a copy of the pack that lacks its largest files) must not turn these off."""
+    monkeypatch.delenv(UNVERIFIED_VAR, raising=False)
 
 
 @pytest.fixture(scope="module")
