@@ -292,6 +292,38 @@ def test_the_loader_gives_camera_size_table_pictures_overlays_with_their_mix_and
     assert len(assets._boards) == len(BOARDS)
 
 
+def _quadrant_glb(path: Path, v_of_y) -> None:
+    """A board GLB whose texture is white with a red top-right quadrant, mapped through UVs
+    u = x across the board and v = ``v_of_y(y)`` (trimesh's convention, origin bottom-left)."""
+    box = trimesh.creation.box(extents=(0.11, 0.11, 0.006))
+    x, y = box.vertices[:, 0], box.vertices[:, 1]
+    uv = np.c_[(x + 0.055) / 0.11, v_of_y((y + 0.055) / 0.11)]
+    img = np.full((32, 32, 3), 255, np.uint8)
+    img[:16, 16:] = (255, 0, 0)
+    box.visual = trimesh.visual.TextureVisuals(uv=uv, image=Image.fromarray(img))
+    path.mkdir(parents=True)
+    (path / "textured.glb").write_bytes(box.export(file_type="glb"))
+
+
+def _red_corner(image: np.ndarray) -> str:
+    red = (image[..., 0] > 200) & (image[..., 1] < 50)
+    rows, cols = np.nonzero(red)
+    return (
+        ("top" if rows.mean() < 16 else "bottom") + "-" + ("left" if cols.mean() < 16 else "right")
+    )
+
+
+def test_a_board_picture_is_read_through_its_uvs_not_pasted_as_stored(tmp_path):
+    from vlthink.assets.original.loader import board_texture
+
+    # The slab's picture runs rows along +x and columns along +y. The real pack's boards map
+    # u to x and v to -y (a transposed picture, stored turned so that it reads upright).
+    _quadrant_glb(tmp_path / "as_the_pack", lambda t: 1.0 - t)
+    _quadrant_glb(tmp_path / "v_along_y", lambda t: t)
+    assert _red_corner(board_texture(tmp_path / "as_the_pack")) == "bottom-left"
+    assert _red_corner(board_texture(tmp_path / "v_along_y")) == "bottom-right"
+
+
 def test_an_incomplete_pack_is_refused_naming_what_is_missing(installed, monkeypatch):
     from vlthink.assets.sets import asset_set
 

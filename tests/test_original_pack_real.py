@@ -76,3 +76,19 @@ def test_every_env_makes_resets_and_steps_on_the_pack(env_id):
     finally:
         env.close()
     assert "success" in info and not bool(truncated)
+
+
+def test_each_arrow_board_points_the_way_its_name_says_on_the_slab(assets):
+    from vlthink.boards.catalogue import BOARDS
+
+    # The slab shows its picture upright in the camera frame (rows along +x, towards the
+    # camera); an arrow's head is where its dark pixels spread widest across the shaft.
+    for key in (b.key for b in BOARDS.values() if b.family == "arrow"):
+        dark = assets.board_texture(key)["image"].mean(-1) < 100
+        rows, cols = np.nonzero(dark)
+        along_cols = np.ptp(cols) > np.ptp(rows)
+        axis, across = (cols, rows) if along_cols else (rows, cols)
+        lo, hi = np.percentile(axis, 15), np.percentile(axis, 85)
+        head_high = np.ptp(across[axis >= hi]) > np.ptp(across[axis <= lo])
+        way = {(True, True): "right", (True, False): "left", (False, True): "down"}
+        assert way.get((along_cols, head_high), "up") == BOARDS[key].concept, key

@@ -37,6 +37,7 @@ from vlthink.assets.original.pack import PackError
 VISUAL_ORDER = ("textured.obj", "textured.dae", "textured.glb")  # the first found is the visual
 OBJECTS_DIR, RECEPTACLES_DIR, TABLES_DIR = "more_carrot", "more_plate", "more_table"
 PICTURE_WH = (640, 480)  # px: table pictures are shown at the camera's size
+TOP_FACE_COS = 0.9  # a board face whose normal is within ~26 deg of +z shows its picture
 CARROT_KEY = "001_carrot_simpler"
 # vlthink board family -> the pack's folder
 BOARD_DIRS = {
@@ -251,13 +252,48 @@ def board_keys(root: Path, boards: dict) -> dict[str, Path]:
 
 
 def board_texture(folder: Path) -> np.ndarray:
-    """(H, W, 3) uint8 base-colour texture of a board's ``textured.glb``."""
+    """(N, N, 3) uint8: a board's picture as its ``textured.glb`` shows it on the top face, in the
+    image convention of vlthink's board slab (:func:`vlthink.scene.meshes.textured_slab_obj`).
+
+    The pack's textures are not stored upright: each board maps its texture through its own UVs
+    (on the arrow boards, "arrow right" is a picture of a downward arrow that the UVs turn). So the
+    picture is sampled through the top face's UVs, not pasted as stored."""
     scene = trimesh.load(str(folder / "textured.glb"), force="scene")
-    for g in scene.geometry.values():
+    for node in scene.graph.nodes_geometry:
+        transform, name = scene.graph[node]
+        g = scene.geometry[name]
         tex = getattr(getattr(g.visual, "material", None), "baseColorTexture", None)
-        if tex is not None:
-            return np.asarray(tex.convert("RGB"))
+        if tex is not None and getattr(g.visual, "uv", None) is not None:
+            verts = trimesh.transform_points(g.vertices, transform)
+            return top_face_image(
+                verts, g.faces, np.asarray(g.visual.uv), np.asarray(tex.convert("RGB"))
+            )
     raise PackLayoutError(f"{folder / 'textured.glb'}: no base-colour texture")
+
+
+def top_face_image(verts, faces, uv, texture: np.ndarray) -> np.ndarray:
+    """What the faces pointing up (+z) show, resampled on a grid over their extent: row ``i`` at
+    ``x`` from the -x edge to the +x edge, column ``j`` at ``y`` from -y to +y (the slab's
+    convention: its picture's top edge lies along -x, its right edge along +y). ``uv`` are
+    trimesh's (origin bottom-left); the texture is read with the image's top row first."""
+    tri = verts[faces]
+    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    up = normal[:, 2] > TOP_FACE_COS * np.linalg.norm(normal, axis=1)
+    corners = np.unique(faces[up])
+    if len(corners) < 3:
+        raise PackLayoutError("a board's visual has no upward face to read its picture from")
+    xy, st = verts[corners, :2], uv[corners]
+    affine, *_ = np.linalg.lstsq(np.c_[xy, np.ones(len(xy))], st, rcond=None)  # (x, y, 1) -> uv
+    n = max(texture.shape[:2])
+    (x0, y0), (x1, y1) = xy.min(0), xy.max(0)
+    x = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
+    y = y0 + (np.arange(n) + 0.5) * (y1 - y0) / n
+    gx, gy = np.meshgrid(x, y, indexing="ij")
+    s, t = (np.stack([gx, gy, np.ones_like(gx)], -1) @ affine).transpose(2, 0, 1)
+    h, w = texture.shape[:2]
+    col = np.clip((s * w).astype(int), 0, w - 1)
+    row = np.clip(((1.0 - t) * h).astype(int), 0, h - 1)
+    return np.ascontiguousarray(texture[row, col])
 
 
 def read_picture(path: Path, wh: tuple[int, int] | None = None) -> np.ndarray:
