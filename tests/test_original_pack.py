@@ -324,6 +324,40 @@ def test_a_board_picture_is_read_through_its_uvs_not_pasted_as_stored(tmp_path):
     assert _red_corner(board_texture(tmp_path / "v_along_y")) == "bottom-right"
 
 
+def test_the_slab_shows_a_board_picture_as_sapien_shows_the_board_s_own_glb(tmp_path):
+    import sapien
+    from transforms3d.euler import euler2quat
+
+    from vlthink.assets.original.loader import board_texture
+    from vlthink.scene.meshes import textured_slab_obj
+
+    _quadrant_glb(tmp_path / "board", lambda t: 1.0 - t)
+    Image.fromarray(board_texture(tmp_path / "board")).save(tmp_path / "read.png")
+    scene = sapien.Scene()
+    scene.set_ambient_light([1, 1, 1])
+    dark = sapien.render.RenderMaterial(base_color=[0.05, 0.05, 0.05, 1])
+    scene.add_ground(altitude=-0.01, render_material=dark)  # boards stand out
+    glb = scene.create_actor_builder()
+    glb.add_visual_from_file(str(tmp_path / "board" / "textured.glb"))
+    glb.build_kinematic(name="glb").set_pose(sapien.Pose([0, -0.08, 0]))  # as the original
+    slab = scene.create_actor_builder()
+    material = sapien.render.RenderMaterial()
+    material.base_color_texture = sapien.render.RenderTexture2D(str(tmp_path / "read.png"))
+    mesh = textured_slab_obj((0.055, 0.055, 0.003), "board")
+    slab.add_visual_from_file(str(mesh), material=material)
+    slab.build_kinematic(name="slab").set_pose(sapien.Pose([0, 0.08, 0]))
+    camera = scene.add_camera("top", 512, 256, 0.6, 0.01, 10)
+    camera.entity.set_pose(sapien.Pose([0, 0, 0.5], euler2quat(0, np.pi / 2, 0)))  # down
+    scene.update_render()
+    camera.take_picture()
+    rgb = camera.get_picture("Color")[..., :3]
+    board, red = rgb[..., 0] > 0.6, (rgb[..., 0] > 0.6) & (rgb[..., 1] < 0.3)
+    shift = np.argwhere(board[:, 256:]).min(0) - np.argwhere(board[:, :256]).min(0)
+    one, other = red[:, :256], np.roll(red[:, 256:], -shift, axis=(0, 1))
+    assert one.sum() > 500  # a quarter of the board, seen
+    assert (other != one).sum() < 0.02 * one.sum()  # the same quarter, where the GLB shows it
+
+
 def test_an_incomplete_pack_is_refused_naming_what_is_missing(installed, monkeypatch):
     from vlthink.assets.sets import asset_set
 
