@@ -20,6 +20,13 @@ def test_default_is_128_episodes_one_seed_and_says_it_is_not_the_papers_size():
     assert "128 episodes x seeds 0" in note and "--protocol paper" in note
 
 
+def test_an_answer_mode_run_has_no_paper_size_to_fall_short_of_but_a_mixed_run_does():
+    answer = _plan("--suite", "vl-think-answer", "--episodes", "256")
+    assert rundir.size_note({"plan": answer.to_json()}) is None  # not in the paper
+    mixed = _plan("--suite", "vl-think-answer", "VLThink-Shape-v0", "--episodes", "256")
+    assert "256 episodes x seeds 0" in rundir.size_note({"plan": mixed.to_json()})
+
+
 def test_protocol_paper_is_128_episodes_over_the_papers_eight_seeds():
     plan = _plan("--protocol", "paper", "--suite", "VLThink-Shape-v0")
     assert plan.episodes == 128 and plan.seeds == (0, 1, 2, 4, 5, 6, 7, 8)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from vlthink.assets.sets import DEFAULT_ASSETS
+from vlthink.envs.ids import ANSWER_GROUPS
 from vlthink.harness import results
 from vlthink.harness.episodes import (
     HARNESS_PROTOCOL,
@@ -46,10 +47,10 @@ PAPER_SEEDS = (0, 1, 2, 4, 5, 6, 7, 8)
 
 def size_note(manifest: dict[str, Any]) -> str | None:
     """A line saying that a run is smaller (or other) than the paper's size; None when it is
-    the paper's size."""
+    the paper's size, or when every env is an answer-mode id (not in the paper)."""
     plan = RunPlan.from_json(manifest["plan"])
-    if plan.paper_size:
-        return None
+    if plan.paper_size or all(e in ANSWER_GROUPS for e in plan.envs):
+        return None  # answer mode is not the paper's: it has no paper size to fall short of
     seeds = " ".join(map(str, plan.seeds))
     return (
         f"not the paper's size: {plan.episodes} episodes x seeds {seeds}; the paper runs "
