@@ -157,7 +157,7 @@ def rows_for_run(
                 "package_version": manifest.get("versions", {}).get("vlthink"),
                 "date": date,
                 "command": manifest.get("command"),
-                "paper_size": rundir.size_note(manifest) is None,
+                "paper_size": rundir.RunPlan.from_json(manifest["plan"]).paper_size,
                 **{c: _val(r.get(c)) for c in summary.COMPARISON_COLUMNS},
                 **rundir.asset_set_of(manifest),
             }
