@@ -219,6 +219,37 @@ def test_against_a_baseline_the_paired_tests_count_pairs_not_episodes(always_lef
     assert "against always-left, pairs as the unit" in text and "1.00 vs 0.50" in text
 
 
+def test_the_answer_board_publishes_complete_runs_with_their_asset_set_and_refuses_a_partial_one(
+    always_left_run, oracle_run, tmp_path
+):
+    import shutil
+    import subprocess
+    import sys
+
+    from vlthink.harness import results
+    from vlthink.report.answer_board import write_leaderboard
+
+    board = write_leaderboard(tmp_path / "a.csv", [oracle_run.out, always_left_run.out])
+    assert list(board["policy"]) == ["oracle", "always-left"]
+    assert list(board["correct"]) == [1.0, 0.5] and set(board["assets"]) == {"vlthink"}
+    assert board["command"].str.startswith("vlthink-eval --policy").all()
+    partial = tmp_path / "partial"
+    shutil.copytree(oracle_run.out, partial)
+    rows_file = partial / results.ROWS_FILE
+    rows_file.write_text("".join(rows_file.read_text().splitlines(keepends=True)[:3]))
+    cmd = [
+        sys.executable,
+        "-m",
+        "vlthink.report.answer_board",
+        str(tmp_path / "b.csv"),
+        str(partial),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    assert out.returncode == 2 and not (tmp_path / "b.csv").exists()
+    (line,) = out.stderr.strip().splitlines()
+    assert "incomplete: 3 of 4" in line and "Fix: rerun its command" in line
+
+
 def test_the_report_has_an_answer_mode_section_with_the_pair_tests(
     always_left_run, oracle_run, tmp_path
 ):

@@ -10,15 +10,21 @@ import pandas as pd
 
 from vlthink import store
 from vlthink.harness import answer, rundir, summary
+from vlthink.report.leaderboard import LeaderboardError, check_run
 
 
 def leaderboard_rows(run_dir: Path) -> pd.DataFrame:
-    """The answer-mode table of a finished run directory, with the command that made it."""
+    """The answer-mode table of a finished run directory, with the command that made it and
+    the asset set it was drawn with; a shard, an incomplete run or one with errored episodes is
+    refused (:func:`vlthink.report.leaderboard.check_run`)."""
     manifest, rows = rundir.load_run(Path(run_dir))
+    check_run(Path(run_dir), manifest, rows)
     df = summary.rows_frame(rows, manifest)
     table = answer.answer_table(df, manifest.get("policy", {}).get("name", "?"))
     table["protocol_version"] = manifest.get("protocol_version")
     table["command"] = manifest.get("command", "")
+    for column, value in rundir.asset_set_of(manifest).items():
+        table[column] = value
     return table
 
 
@@ -34,4 +40,8 @@ def write_leaderboard(path: Path, run_dirs: list[Path]) -> pd.DataFrame:
 if __name__ == "__main__":  # python -m vlthink.report.answer_board OUT.csv RUN_DIR...
     import sys
 
-    write_leaderboard(Path(sys.argv[1]), [Path(a) for a in sys.argv[2:]])
+    try:
+        write_leaderboard(Path(sys.argv[1]), [Path(a) for a in sys.argv[2:]])
+    except LeaderboardError as exc:
+        print(f"vlthink: {exc}", file=sys.stderr)
+        sys.exit(2)

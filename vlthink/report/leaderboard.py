@@ -86,7 +86,9 @@ def default_dir() -> Path:
     return REPO_DIR / "leaderboards"
 
 
-def _check_run(run_dir: Path, manifest: dict, rows: list) -> None:
+def check_run(run_dir: Path, manifest: dict, rows: list) -> None:
+    """Refuse (LeaderboardError, one line with the fix) a shard, an incomplete run, or one with
+    errored episodes: none of them is a row anyone should cite."""
     plan = manifest.get("plan", {})
     if plan.get("shard"):
         i, n = plan["shard"]
@@ -124,10 +126,10 @@ def rows_for_run(
 ) -> list[dict[str, Any]]:
     """Leaderboard rows (one per env) of one complete run directory."""
     manifest, rows = rundir.load_run(run_dir)
-    _check_run(run_dir, manifest, rows)
+    check_run(run_dir, manifest, rows)
     base = rundir.load_run(baseline) if baseline is not None else None
     if base is not None:
-        _check_run(baseline, *base)
+        check_run(baseline, *base)
     table = summary.summarize(manifest, rows, base, str(baseline) if baseline else "the baseline")
     envs = table[table["level"] == "env"]
     date = date or _dt.date.today().isoformat()
