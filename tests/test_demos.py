@@ -167,12 +167,13 @@ def read_v21(root: Path) -> dict:
     return {"info": info, "episodes": out}
 
 
-# --- the recording (once per module) ---------------------------------------------------------
+# --- the recording (once per session: tests/conftest.py's ``recorded``, also read by
+# test_demos_verify.py) ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory) -> dict:
-    out = tmp_path_factory.mktemp("demos") / "ds"
+def record_killed_and_resumed(out: Path) -> dict:
+    """Record EPISODES episodes of ENV into ``out``, kill -9 the recorder mid-episode once the
+    first round is committed, then resume it with the same command."""
     t0 = time.monotonic()
     proc = subprocess.Popen(
         demos_cmd(out),

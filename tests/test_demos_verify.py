@@ -1,17 +1,16 @@
 """`vlthink demos verify` (and `vlthink demos info`, which runs it first) on a real recording
-of 2 episodes, whole and then damaged four ways: a deleted parquet, a half-truncated parquet, a
-truncated MP4 and a wrong type in info.json. Each damage is one line naming the file and the
-fix, exit 2.
+(test_demos.py's: 3 episodes, killed mid-run and resumed), whole and then damaged four ways, each
+on a copy: a deleted parquet, a half-truncated parquet, a truncated MP4 and a wrong type in
+info.json. Each damage is one line naming the file and the fix, exit 2.
 
-Cost on a 2-core machine: one recording of 2 episodes with 2 workers (once per module); the
-checks themselves read files only.
+Cost: none of its own beyond reading files; the recording is made once per session
+(tests/conftest.py's ``recorded``).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,19 +18,12 @@ import pytest
 
 pytest.importorskip("av")
 pytest.importorskip("pyarrow.parquet")
-from test_demos import ENV, cli, run  # noqa: E402  (the recorder's own test helpers)
-
-EPISODES = 2
+from test_demos import EPISODES, cli  # noqa: E402  (the recorder's own test helpers)
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("verify") / "ds"
-    cmd = [sys.executable, "-m", "vlthink.cli", "demos", "--suite", ENV]
-    cmd += ["--episodes", str(EPISODES), "--workers", "2", "--out", str(out), "--no-progress"]
-    res = run(cmd)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return out
+@pytest.fixture
+def dataset(recorded) -> Path:
+    return recorded["out"]
 
 
 def _copy(dataset: Path, tmp_path: Path) -> Path:
@@ -84,11 +76,12 @@ DAMAGES: dict[str, Callable[[Path], tuple[Path, str]]] = {
 }
 
 
-def test_a_whole_dataset_verifies_and_info_summarises_it(dataset, capsys):
+def test_a_whole_dataset_verifies_and_info_summarises_it(dataset, tmp_path, capsys):
     code, out, err = cli(["demos", "verify", str(dataset)], capsys)
     assert code == 0, err[-2000:]
     assert f"{EPISODES} episodes" in out and "every file present and whole" in out
-    code, out, err = cli(["demos", "info", str(dataset), "--sheet", str(dataset / "s.png")], capsys)
+    sheet = tmp_path / "s.png"  # beside, not inside, the shared recording
+    code, out, err = cli(["demos", "info", str(dataset), "--sheet", str(sheet)], capsys)
     assert code == 0 and f"episodes {EPISODES}," in out
 
 

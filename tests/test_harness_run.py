@@ -444,6 +444,21 @@ def test_rows_do_not_depend_on_skipping_the_render(reference_run):
 
 
 @pytest.mark.timeout(300)
+def test_a_worker_whose_parent_left_while_it_imported_exits_quietly(capfd):
+    """A run killed (or done: a resume with nothing left) while its workers still import: each
+    worker finds the pipe closed when it reports for work and exits 0, no traceback."""
+    from vlthink.harness.worker import ProcessWorker
+
+    worker = ProcessWorker()
+    worker.start()
+    proc = worker.proc
+    worker.conn.close()  # the parent's end, before the worker's imports are done
+    proc.join(timeout=240)
+    assert proc.exitcode == 0
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.timeout(300)
 def test_worker_processes_close_together_and_exit_cleanly():
     from vlthink.harness.executor import process_workers
     from vlthink.harness.worker import close_workers

@@ -170,7 +170,10 @@ def _serve(conn) -> None:  # pragma: no cover - runs in the child
         conn.close()
         return
     loop = RequestLoop(ManiSkillEpisodes)
-    conn.send(Started(os.getpid()))
+    try:
+        conn.send(Started(os.getpid()))
+    except (OSError, EOFError):  # the parent went away while this worker was importing
+        os._exit(0)
     try:
         while True:
             try:
