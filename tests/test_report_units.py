@@ -51,6 +51,8 @@ def test_leaderboard_markdown_marks_reported_columns():
     md = leaderboard_page.markdown(leaderboard.default_dir())
     vl = md.split("### ood")[0]
     assert "| group | oracle |" in vl  # VL-Think's groups are single envs: no env column
+    # a policy on both asset sets: vlthink's art, then the original pack, side by side
+    assert "| oracle | oracle \\[original assets\\] | oracle-random |" in vl
     header = [line for line in md.splitlines() if line.startswith("| group")]
     assert len(header) == 2  # one table per board
     assert "(reported)" in header[1] and "(reported)" not in header[0]

@@ -38,10 +38,11 @@ def _boards(board_dir: Path) -> dict[str, pd.DataFrame]:
 
 def _columns(board: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(policy, source, asset set) triples: measured first, then the reported ones, each
-    sorted; one policy measured on two asset sets is two columns."""
+    sorted; one policy measured on two asset sets is two columns, vlthink's art first."""
     pairs = board[["policy", "source", "_set"]].drop_duplicates().astype(str)
     pairs["_rep"] = pairs["source"].str.startswith(REPORTED)
-    pairs = pairs.sort_values(["_rep", "policy", "_set", "source"])
+    pairs["_other"] = ~pairs["_set"].isin(["", DEFAULT_ASSETS])
+    pairs = pairs.sort_values(["_rep", "policy", "_other", "_set", "source"])
     return list(zip(pairs["policy"], pairs["source"], pairs["_set"]))
 
 
