@@ -281,3 +281,29 @@ def test_the_vlm_probe_asks_its_question_on_the_answer_mode_first_frame(tmp_path
     sides = [r["task"]["target_position"] for r in run.rows]
     assert sorted(sides) == ["left", "right"]  # one pair, both orientations
     assert [r["success_once"] for r in run.rows] == [s == "left" for s in sides]
+
+
+def test_a_worker_freezes_its_imports_not_its_env_so_each_rebuilt_scene_is_still_collected():
+    """A worker process freezes what lives before it builds an env (ManiSkill's full collection
+    on every answer-mode reset then skips torch and SAPIEN); the env is built after, so the scenes
+    the resets drop are collected, the first one included."""
+    import gc
+    import weakref
+
+    from vlthink.harness.worker import Failed, ManiSkillEpisodes, RequestLoop, Reset
+
+    gc.unfreeze()
+    env_id = answer_env_id("Parity")
+    loop = RequestLoop(ManiSkillEpisodes, freeze_gc=True)
+    try:
+        assert not isinstance(loop.handle(Reset(env_id, 3, "state_dict")), Failed)
+        assert gc.get_freeze_count() > 0
+        env = loop.env.env.unwrapped
+        assert any(o is env for o in gc.get_objects())  # the env itself is not frozen
+        first_scene = weakref.ref(env.scene)
+        for seed in (4, 5):  # ManiSkill's collection at a reset frees the scene dropped before
+            assert not isinstance(loop.handle(Reset(env_id, seed, "state_dict")), Failed)
+        assert first_scene() is None
+    finally:
+        loop.close()
+        gc.unfreeze()

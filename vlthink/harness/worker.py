@@ -20,6 +20,8 @@ episode as when it steps it itself.
 
 from __future__ import annotations
 
+import gc
+import importlib
 import multiprocessing as mp
 import multiprocessing.connection
 import os
@@ -62,8 +64,9 @@ STARTUP_TIMEOUT = 600.0  # s; a worker's imports on a cold, busy machine can tak
 class RequestLoop:
     """A worker's side of the protocol, independent of how requests arrive."""
 
-    def __init__(self, make_env: Callable[[str, str, str], EpisodeEnv]):
+    def __init__(self, make_env: Callable[[str, str, str], EpisodeEnv], freeze_gc: bool = False):
         self.make_env = make_env  # (env_id, obs_mode, assets) -> env
+        self.freeze_gc = freeze_gc  # a worker process's own loop: see _freeze_imports_of
         self.env: EpisodeEnv | None = None
         self.built: tuple[str, str, str] | None = None  # (env_id, obs_mode, assets) of self.env
 
@@ -113,6 +116,8 @@ class RequestLoop:
         wanted = (request.env_id, request.obs_mode, request.assets)
         if self.env is None or self.built != wanted:
             self.close()
+            if self.freeze_gc:
+                _freeze_imports_of(request.env_id)
             try:
                 self.env = self.make_env(*wanted)
                 self.built = wanted
@@ -136,6 +141,24 @@ class RequestLoop:
                 env.close()
             except Exception:
                 pass
+
+
+def _freeze_imports_of(env_id: str) -> None:
+    """Import the env's module, then move everything alive out of the garbage collector's reach,
+    before the env is built; for a worker process, which holds nothing else then. ManiSkill runs
+    a full ``gc.collect()`` whenever it clears a scene (every answer-mode reset builds a new one);
+    without this, each walks every torch, SAPIEN and ManiSkill object in the process. The env and
+    its scenes are made after the freeze, so they are still collected when dropped."""
+    import gymnasium as gym
+
+    try:
+        entry = gym.spec(env_id).entry_point
+        if isinstance(entry, str):
+            importlib.import_module(entry.split(":")[0])
+    except Exception:
+        return  # building the env says what is wrong (an env_build failure)
+    gc.collect()
+    gc.freeze()
 
 
 def _without_image(reply: Ready | Stepped, keep: bool) -> Ready | Stepped:
@@ -169,7 +192,7 @@ def _serve(conn) -> None:  # pragma: no cover - runs in the child
         )
         conn.close()
         return
-    loop = RequestLoop(ManiSkillEpisodes)
+    loop = RequestLoop(ManiSkillEpisodes, freeze_gc=True)
     try:
         conn.send(Started(os.getpid()))
     except (OSError, EOFError):  # the parent went away while this worker was importing
