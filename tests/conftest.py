@@ -2,6 +2,7 @@
 session's long-lived objects out of ManiSkill's forced garbage collections; the shared demos
 recording."""
 
+import gc
 import os
 from pathlib import Path
 
@@ -13,29 +14,15 @@ if not os.environ.get("MS_ASSET_DIR") and _offline.is_dir():
 os.environ.setdefault("MS_SKIP_ASSET_DOWNLOAD_PROMPT", "1")
 
 
-def _freeze_what_lives_now():
-    # ManiSkill runs a full ``gc.collect()`` whenever a scene is cleared (every env close, every
-    # answer-mode reset); without a freeze each one walks every object that torch, SAPIEN and
-    # pytest hold for the whole session. Only what is still alive after a collection is frozen.
-    import gc
-
+@pytest.fixture(scope="module", autouse=True)
+def _freeze_what_lives_as_each_file_starts():
+    """ManiSkill runs a full ``gc.collect()`` whenever a scene is cleared (every env close, every
+    answer-mode reset); without a freeze each one walks every object that torch, SAPIEN and pytest
+    hold for the whole session. Only what is still alive after a collection is frozen: the
+    imports, not the previous file's module fixtures, which are gone by now."""
     gc.collect()
     gc.freeze()
-
-
-def pytest_collection_finish(session):
-    _freeze_what_lives_now()
-
-
-_last_module: list = [None]
-
-
-def pytest_runtest_setup(item):
-    """Freeze again as each test file starts: its imports live for the session; the previous
-    file's module fixtures are gone by now, so they are collected, not frozen."""
-    if item.module is not _last_module[0]:
-        _last_module[0] = item.module
-        _freeze_what_lives_now()
+    yield
 
 
 @pytest.fixture(scope="session")
