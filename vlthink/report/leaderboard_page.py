@@ -41,14 +41,19 @@ def _columns(board: pd.DataFrame) -> list[tuple[str, str, str]]:
     sorted; one policy measured on two asset sets is two columns, vlthink's art first."""
     pairs = board[["policy", "source", "_set"]].drop_duplicates().astype(str)
     pairs["_rep"] = pairs["source"].str.startswith(REPORTED)
-    pairs["_other"] = ~pairs["_set"].isin(["", DEFAULT_ASSETS])
+    pairs["_other"] = pairs["_set"].map(_other_set)
     pairs = pairs.sort_values(["_rep", "policy", "_other", "_set", "source"])
     return list(zip(pairs["policy"], pairs["source"], pairs["_set"]))
 
 
+def _other_set(assets: str) -> bool:
+    """Drawn with an asset set other than vlthink's own art ("": a reported row, none)."""
+    return assets not in ("", DEFAULT_ASSETS)
+
+
 def _label(policy: str, source: str, assets: str) -> str:
     """A column's name: the policy, and its asset set where that is not vlthink's own art."""
-    drawn = f" [{assets} assets]" if assets not in ("", DEFAULT_ASSETS) else ""
+    drawn = f" [{assets} assets]" if _other_set(assets) else ""
     return policy + drawn + (" (reported)" if source.startswith(REPORTED) else "")
 
 
