@@ -1,29 +1,33 @@
 """Episodes per minute through the vla-eval adapter and through the openpi path, real envs.
 
-    python bench/bench_vla_eval.py [--latency 0.05] [--episodes-per-worker 2] [--env VLThink-Shape-v0]
+    python bench/bench_vla_eval.py [--latency 0.05] [--episodes-per-worker 4] [--in-flight 2]
+                                   [--env VLThink-Shape-v0]
 
 The same scripted model (``vlthink.testing.vla_eval_models.scripted_action``: the action from
 the frame's brightness) sits behind vla-eval's own ``PredictModelServer`` (``max_batch_size`` =
-workers, so K workers' observations are one batched call) and behind the loopback openpi
-server (one call per observation, serialised like one GPU). Every model call takes a fixed
-``L`` seconds (per batched call where the server batches). One action per call on both paths.
+workers) and behind the loopback openpi server (one call per observation, serialised like one
+GPU). Every model call takes a fixed ``L`` seconds (per batched call where the server batches).
+One action per call on both paths. Each path runs with one episode in flight per worker and
+with ``--in-flight`` N (N env processes per worker taking turns: one simulates while the server
+answers another; ``vlthink-eval --in-flight``).
 
-Rates come from the rows' own ``seconds`` (reset to last step), so process start and env
-builds are left out: ``workers * 60 / mean(seconds)``. Beside them, the ideal for ``L``: the
-slowest of the bare scene (a policy that costs nothing, same workers), the server's capacity,
-and the serial bound: a worker waits for its answer before it steps, so each of its steps
-takes the bare scene's step time plus ``L`` (``K * 60 / (steps * (t + L))``). The issue's
-ideal, the slower of scene and server alone, is printed last: one worker cannot reach it,
-because nothing of its scene overlaps its model call.
+Rates come from the rows' own ``seconds`` (reset to last step), so process start is left out:
+``workers * in_flight * 60 / mean(seconds)`` (each slot runs its episodes back to back). Beside
+them, the issue's ideal for ``L``: the slower of the bare scene (a policy that costs nothing,
+same workers) and the server's capacity. The bare scene is timed both with one slot a worker and
+with N taking turns; the faster of the two is the ideal's (so the turn-taking's own cost, and the
+extra env builds of N slots, count against the in-flight rows). Printed last, the serial bound
+of one episode in flight: a worker waits for its answer before it steps, so each of its steps
+takes the bare scene's step time plus ``L``.
 
 The capacity is the server's as it dispatches, not ``K / L``: vla-eval's ``PredictModelServer``
 starts a batch as soon as one request waits and holds its ``max_wait_time`` window only after a
-batch has run (``vla_eval.model_servers.predict``, ``_dispatch_loop``). Two slots that each wait
+batch has run (``vla_eval.model_servers.predict``, ``_dispatch_loop``). Slots that each wait
 for their own answer therefore alternate in batches of one (one request a ``L``, like openpi's
 server), and K slots that step together are served in two batches a step (1, then K - 1):
 ``1 / (2 L)`` steps a second for K >= 2. The batch sizes the server saw are printed.
 
-A second table times the policy side alone (``policy.act`` on K 480x640 frames, no env): control
+A first table times the policy side alone (``policy.act`` on K 480x640 frames, no env): control
 steps a second against the same servers, beside that ideal.
 """
 
@@ -57,12 +61,20 @@ class Free(PolicyBase):
         return np.zeros((len(observations), 7), np.float32)
 
 
-def rate(policy, env: str, workers: int, episodes: int, tmp: str) -> float:
+def rate(policy, env: str, workers: int, episodes: int, tmp: str, in_flight: int = 1) -> float:
+    """Episodes a minute: ``workers * in_flight`` slots, each ``mean(seconds)`` an episode."""
     run = vlthink.evaluate(
-        policy, suite=env, episodes=episodes, seeds=[0], out=tmp, workers=workers, progress=False
+        policy,
+        suite=env,
+        episodes=episodes,
+        seeds=[0],
+        out=tmp,
+        workers=workers,
+        in_flight=in_flight,
+        progress=False,
     )
     assert run.exit_code == 0, run.exit_code
-    return workers * 60.0 / statistics.mean(r["seconds"] for r in run.rows)
+    return workers * in_flight * 60.0 / statistics.mean(r["seconds"] for r in run.rows)
 
 
 def act_rate(policy, k: int, steps: int = 40) -> float:
@@ -100,50 +112,69 @@ def policy_side(L: float) -> None:
         print(f"{'':<10} vla-eval batch sizes (size: calls): {dict(sorted(sizes.items()))}")
 
 
-def main() -> None:
-    import tempfile
+def paths(L: float, k: int):
+    """(name, a context manager yielding the policy) for each path, against a fresh server."""
+    from contextlib import contextmanager
 
     from vla_eval.api import serve_background
 
+    @contextmanager
+    def vla_eval():
+        model = ScriptedModel(latency_s=L, max_batch_size=k)
+        with serve_background(model) as srv:
+            yield load_policy("vla-eval", endpoint=srv.url)
+        print(
+            f"{'':<10} vla-eval batch sizes (size: calls): {dict(sorted(Counter(model.batch_sizes).items()))}"
+        )
+
+    @contextmanager
+    def openpi():
+        infer = lambda obs: {"actions": scripted_action(obs["observation/image"], 0)[None]}  # noqa: E731
+        with OpenPIServer(infer=infer, latency_s=L) as srv:
+            yield load_policy("openpi", endpoint=srv.url, replan_steps=1)
+
+    return (("vla-eval", vla_eval), ("openpi", openpi))
+
+
+def main() -> None:
+    import tempfile
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=float, default=0.05)
-    ap.add_argument("--episodes-per-worker", type=int, default=2)
+    ap.add_argument("--episodes-per-worker", type=int, default=4)
+    ap.add_argument("--in-flight", type=int, default=2, help="episodes in flight per worker")
     ap.add_argument("--env", default="VLThink-Shape-v0")
     ap.add_argument("--policy-side-only", action="store_true", help="only the second table")
     a = ap.parse_args()
-    L, steps = a.latency, MAX_EPISODE_STEPS
+    L, steps, n_in = a.latency, MAX_EPISODE_STEPS, a.in_flight
     policy_side(L)
     if a.policy_side_only:
         return
-    print(f"L = {a.latency * 1000:.0f} ms per call, {steps} steps an episode, env {a.env}")
+    print(f"L = {L * 1000:.0f} ms per call, {steps} steps an episode, env {a.env}")
     print(
-        f"{'path':<10} {'workers':>7} {'ep/min':>8} {'ideal':>8} {'of ideal':>9}  "
-        "(scene, server, serial; of min(scene, server))"
+        f"{'path':<10} {'workers':>7} {'in flight':>9} {'ep/min':>8} {'ideal':>8} {'of ideal':>9}"
+        "  (scene, server; serial bound)"
     )
+    capacity = 60 / (steps * L)  # one request a call on both servers: see the docstring
     for k in (1, 2):
         n = k * a.episodes_per_worker
         with tempfile.TemporaryDirectory() as d:
-            scene = rate(Free(), a.env, k, n, d + "/free")
-            model = ScriptedModel(latency_s=L, max_batch_size=k)
-            with serve_background(model) as srv:
-                ours = rate(load_policy("vla-eval", endpoint=srv.url), a.env, k, n, d + "/v")
-            infer = lambda obs: {"actions": scripted_action(obs["observation/image"], 0)[None]}  # noqa: E731
-            with OpenPIServer(infer=infer, latency_s=L) as srv:
-                theirs = rate(
-                    load_policy("openpi", endpoint=srv.url, replan_steps=1), a.env, k, n, d + "/o"
-                )
-        # A worker waits for its answer before it steps: its step takes the scene's time plus L.
-        step_s = k * 60 / (scene * steps)
-        serial = k * 60 / (steps * (step_s + L))
-        capacity = 60 / (steps * L)  # one request a call on both servers: see the docstring
-        for path, got in (("vla-eval", ours), ("openpi", theirs)):
-            ideal = min(serial, capacity)
-            print(
-                f"{path:<10} {k:>7} {got:>8.2f} {ideal:>8.2f} {got / ideal:>8.0%}  "
-                f"({scene:.2f}, {capacity:.1f}, {serial:.2f}; {got / min(scene, capacity):.0%})"
-            )
-        sizes = dict(sorted(Counter(model.batch_sizes).items()))
-        print(f"{'':<10} vla-eval batch sizes (size: calls): {sizes}")
+            # the bare scene, one slot a worker and in_flight slots taking turns: the faster is
+            # the ideal's scene (the slower one's turn-taking or extra env builds are not counted)
+            scenes = [rate(Free(), a.env, k, n, f"{d}/free{i}", i) for i in (1, n_in)]
+            scene = max(scenes)
+            step_s = k * 60 / (scene * steps)
+            serial = k * 60 / (steps * (step_s + L))  # a worker waits for its answer, then steps
+            for name, serve in paths(L, k):
+                for i in (1, n_in):
+                    with serve() as policy:
+                        got = rate(policy, a.env, k, n, f"{d}/{name}{i}", i)
+                    ideal = min(scene, capacity)
+                    print(
+                        f"{name:<10} {k:>7} {i:>9} {got:>8.2f} {ideal:>8.2f} {got / ideal:>8.0%}  "
+                        f"({scene:.2f} [{scenes[0]:.2f} / {scenes[1]:.2f}], {capacity:.1f}; "
+                        f"{serial:.2f})"
+                    )
 
 
 if __name__ == "__main__":

@@ -206,3 +206,77 @@ class WorkerSeedPolicy(FreeSeedPolicy):
             if o is not None and o.step == 1 and int(o.privileged["seed"]) in self.fail_seeds:
                 raise ConnectionError("scripted policy failure in the worker")
         return super().act(observations)
+
+
+class Watch:
+    """Counts requests in flight per worker (``TurnTaking`` slots share a worker)."""
+
+    def __init__(self, lanes: int):
+        self.lanes = lanes
+        self.in_flight: dict[int, int] = {}
+        self.most = 0  # the most requests one worker ever had in flight
+        self.busy_while_acting: list[int] = []  # requests in flight at each act() call
+
+    def sent(self, slot: int, delta: int) -> None:
+        w = slot // self.lanes
+        self.in_flight[w] = self.in_flight.get(w, 0) + delta
+        self.most = max(self.most, self.in_flight[w])
+
+
+@dataclass
+class TurnTaking:
+    """A worker that does its work when its reply is awaited, as a process does while the parent
+    waits, taking ``seconds`` a request; an answer later than the deadline is a timeout."""
+
+    inner: InProcessWorker
+    slot: int
+    watch: Watch
+    seconds: float = 0.0
+    _request: object = None
+
+    def start(self) -> None:
+        pass
+
+    def wait_started(self) -> None:
+        pass
+
+    def send(self, request) -> None:
+        self._request = request
+        self.watch.sent(self.slot, +1)
+
+    def has_reply(self) -> bool:
+        return self._request is not None
+
+    def handles(self) -> list:
+        return []
+
+    def receive(self, deadline: float):
+        import time
+
+        from vlthink.harness.worker import Failed
+
+        request, self._request = self._request, None
+        self.watch.sent(self.slot, -1)
+        late = time.monotonic() + self.seconds > deadline
+        time.sleep(max(0.0, min(self.seconds, deadline - time.monotonic())))
+        if late:
+            self.kill()
+            return Failed("timeout", "no answer within the deadline")
+        self.inner.send(request)
+        return self.inner.receive(deadline)
+
+    def kill(self) -> None:
+        self.inner.kill()
+
+    def ask_to_close(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def turn_taking(k: int, lanes: int, faults: Faults | None = None, seconds: float = 0.0):
+    """``k`` workers of ``lanes`` slots each, and the watch that counts their requests."""
+    watch = Watch(lanes)
+    slots = [TurnTaking(w, i, watch, seconds) for i, w in enumerate(workers(k * lanes, faults))]
+    return slots, watch

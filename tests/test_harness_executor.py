@@ -23,6 +23,7 @@ from harness_standins import (
     YesProbe,
     length,
     target_step,
+    turn_taking,
     workers,
 )
 
@@ -164,6 +165,74 @@ def test_in_worker_policy_failures_are_left_and_three_in_a_row_stop(reference):
     assert len(rows) == 4 and all(r["error"] is None for r in rows)
     rows, outcome = _run(WorkerSeedPolicy(), stop_after=5)
     assert len(rows) == 5 and all(_stable(rows)[key] == reference[key] for key in _stable(rows))
+
+
+def _in_flight(policy, k=1, lanes=2, faults=None, seconds=0.0, keys=KEYS, **opts):
+    """Run with ``lanes`` episodes in flight per worker, counting what each worker has in flight
+    (and, for a policy that acts here, what is in flight at each of its ``act`` calls)."""
+    slots, watch = turn_taking(k, lanes, faults, seconds)
+    if not policy.runs_in_worker:
+        act = policy.act
+
+        def watched(observations):
+            watch.busy_while_acting.append(sum(watch.in_flight.values()))
+            return act(observations)
+
+        policy.act = watched
+    rows: list[dict] = []
+    opts = RunOptions(workers=k, in_flight=lanes, **opts)
+    ex = CpuExecutor(policy, opts, rows.append, slots)
+    assert ex.free_running  # turns are taken by the free-running schedule, batched or not
+    return rows, ex.run(keys), watch
+
+
+@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("make", [FreeSeedPolicy, SlotSeedPolicy, WorkerSeedPolicy])
+def test_episodes_in_flight_give_identical_rows_one_scene_at_a_time_per_worker(reference, k, make):
+    rows, outcome, watch = _in_flight(make(), k=k)
+    assert _stable(rows) == reference and outcome.stopped is None
+    assert watch.most == 1  # a worker's two slots never simulate at once
+    if not make.runs_in_worker:  # the policy thinks while the worker simulates another episode
+        busy = watch.busy_while_acting
+        assert sum(b > 0 for b in busy) > 0.8 * len(busy), busy
+
+
+def test_episodes_in_flight_handle_failures_as_one_at_a_time(reference):
+    faults, (bad, twice, hang) = _mixed_faults()
+    rows, outcome, _ = _in_flight(FreeSeedPolicy(), k=2, faults=faults)
+    got = _stable(rows)
+    assert got.pop(tuple(bad))["error_kind"] == "env_step"
+    assert got.pop(tuple(twice))["error_kind"] == "worker_died"
+    assert got.pop(tuple(hang))["error_kind"] == "timeout"
+    assert got == {k: v for k, v in reference.items() if k in got}
+    assert len(rows) == len(KEYS) and outcome.recorded_errors == 3
+    rows, outcome, _ = _in_flight(FreeSeedPolicy(fail_calls=(3, 20)), k=2)
+    assert outcome.left == {"policy": 2} and len(rows) == len(KEYS) - 2
+    rows, outcome, _ = _in_flight(FreeSeedPolicy(), stop_after=5)
+    assert len(rows) == 5 and all(_stable(rows)[key] == reference[key] for key in _stable(rows))
+
+
+def test_time_waiting_for_the_workers_turn_is_not_charged_to_an_episodes_timeout(reference):
+    # 4 episodes of 6-7 requests, 50 ms each: at most 0.35 s of an episode's own, about twice
+    # that with the waits for the other slot's turn; within a 0.42 s timeout only if the waits
+    # are not counted
+    rows, outcome, _ = _in_flight(
+        FreeSeedPolicy(), seconds=0.05, keys=KEYS[:4], episode_timeout=0.42
+    )
+    assert [r["error"] for r in rows] == [None] * 4
+    assert all(r["seconds"] > 0.42 for r in rows)  # they did wait, longer than the timeout
+    assert _stable(rows) == {k: reference[k] for k in _stable(rows)}
+
+
+def test_more_than_one_episode_in_flight_needs_a_policy_that_resets_one_slot():
+    from vlthink.harness.executor import check_in_flight
+    from vlthink.harness.results import HarnessError
+
+    for policy, why in ((SeedPolicy(), "no reset_slots"), (YesProbe(), "first frames only")):
+        with pytest.raises(HarnessError, match=f"{why}.*--in-flight 2.*Fix: drop --in-flight"):
+            check_in_flight(policy, RunOptions(in_flight=2))
+        check_in_flight(policy, RunOptions())  # one at a time: anything goes
+    check_in_flight(SlotSeedPolicy(), RunOptions(in_flight=3))
 
 
 def test_env_error_is_recorded_with_its_kind_and_the_worker_recovers(reference):

@@ -195,3 +195,15 @@ def test_stop_when_decided_never_declares_a_difference_against_itself(tmp_path):
 def test_stop_when_decided_without_a_baseline_is_refused_with_the_fix():
     with pytest.raises(HarnessError, match="Fix: add --baseline"):
         EvalConfig.build("oracle", suite=ENV, stop_when_decided=True)
+
+
+def test_episodes_in_flight_are_refused_in_one_line_where_nothing_could_overlap(tmp_path):
+    with pytest.raises(HarnessError, match="--in-flight is for the CPU backend"):
+        EvalConfig.build("seed", suite=ENV, sim_backend="gpu", num_envs=2, in_flight=2)
+    with pytest.raises(HarnessError, match="in_flight must be an integer >= 1"):
+        EvalConfig.build("seed", suite=ENV, in_flight=0)
+    out = tmp_path / "r"
+    config = EvalConfig.build("seed", suite=ENV, episodes=2, out=out, in_flight=2)
+    with pytest.raises(HarnessError, match="no reset_slots.*Fix: drop --in-flight"):
+        pipeline.prepare(config, SeedPolicy())  # before anything is built or written
+    assert not out.exists()

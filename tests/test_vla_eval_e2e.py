@@ -57,8 +57,15 @@ def test_the_same_scripted_model_scores_the_same_episodes_alike_through_either_h
     model = ScriptedModel(chunk=2, observation_params={"image_size": [224, 224]})
     with serve_background(model) as server:
         policy = load_policy("vla-eval", endpoint=server.url, timeout_s=30.0)
+        # both episodes at once on one worker, taking turns (--in-flight 2): the same outcomes
         ours = vlthink.evaluate(
-            policy, suite=ENVS, episodes=1, seeds=[0], out=tmp_path / "a", progress=False
+            policy,
+            suite=ENVS,
+            episodes=1,
+            seeds=[0],
+            out=tmp_path / "a",
+            progress=False,
+            in_flight=2,
         )
         seen_ours, model.seen = model.seen, {}
         results = vla_eval_run(

@@ -62,8 +62,8 @@ def evaluate(
 
     ``episodes`` / ``seeds`` default to ``vlthink-eval``'s (128 episodes, seed 0);
     ``protocol="paper"`` runs the paper's size instead. ``options`` are other ``vlthink-eval``
-    options by their Python names (``episode_timeout``, ``max_policy_failures``, ``obs_mode``,
-    ``assets="original"``: the paper's asset pack instead of vlthink's own art).
+    options by their Python names (``in_flight``, ``episode_timeout``, ``max_policy_failures``,
+    ``obs_mode``, ``assets="original"``: the paper's asset pack instead of vlthink's own art).
     Bad input raises :class:`~vlthink.harness.results.HarnessError` with the message
     ``vlthink-eval`` prints.
     """

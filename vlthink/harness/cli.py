@@ -1,7 +1,7 @@
 """``vlthink-eval``: run a policy on a suite, resume, summarize, pair against a baseline, merge.
 
     vlthink-eval --policy openvla-align --suite vl-think [--episodes 128] [--seed 0 1 2]
-                 [--workers K] [--out DIR] [--baseline RUN_DIR] [--record-video]
+                 [--workers K] [--in-flight N] [--out DIR] [--baseline RUN_DIR] [--record-video]
                  [--sim-backend cpu|gpu] [--num-envs N] [--shard I/N] [--executor local|ray]
                  [--assets vlthink|original]
     vlthink-eval summary RUN_DIR [--baseline RUN_DIR]
@@ -147,6 +147,18 @@ OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
         "how to run",
         "--workers",
         dict(type=_positive, default=1, help="CPU env processes (default 1)"),
+    ),
+    (
+        "how to run",
+        "--in-flight",
+        dict(
+            type=_positive,
+            default=1,
+            metavar="N",
+            help="episodes each worker keeps in flight (default 1): with N > 1, N env processes "
+            "per worker take turns, one simulating while the policy answers another "
+            "(a model server's latency hidden; policies with reset_slots)",
+        ),
     ),
     (
         "how to run",
@@ -323,6 +335,7 @@ def config_from_args(args: argparse.Namespace, argv: Sequence[str] = ()) -> Eval
         sim_backend=args.sim_backend,
         num_envs=args.num_envs,
         workers=args.workers,
+        in_flight=args.in_flight,
         executor=args.executor,
         episode_timeout=args.episode_timeout,
         max_policy_failures=args.max_policy_failures,
@@ -368,7 +381,7 @@ def early_workers(args: argparse.Namespace) -> list:
         return []
     from vlthink.harness.executor import process_workers
 
-    return process_workers(args.workers)
+    return process_workers(args.workers * args.in_flight)
 
 
 def cmd_summary(argv: Sequence[str]) -> int:

@@ -56,6 +56,7 @@ class EvalConfig:
     num_envs: int = 1
     shard: tuple[int, int] | None = None  # (0-based index, count)
     workers: int = 1
+    in_flight: int = 1  # episodes each worker keeps in flight (RunOptions.in_flight)
     executor: str = "local"
     episode_timeout: float = 300.0
     max_policy_failures: int = 3
@@ -144,7 +145,7 @@ _CHOICES = {
     "video_of": VIDEO_OF,
 }
 #: options that count something: at least 1 when given.
-_POSITIVE = ("workers", "num_envs", "max_policy_failures", "video_first", "block")
+_POSITIVE = ("workers", "in_flight", "num_envs", "max_policy_failures", "video_first", "block")
 
 
 def _check_choices(options: Mapping[str, Any]) -> None:
@@ -163,10 +164,12 @@ def _check_backend(options: Mapping[str, Any]) -> None:
     backend = options.get("sim_backend", "cpu")
     if backend == "cpu" and options.get("num_envs", 1) != 1:
         raise HarnessError("--num-envs needs --sim-backend gpu; on the CPU use --workers")
-    if backend == "gpu" and options.get("workers", 1) != 1:
-        raise HarnessError(
-            "--workers is for the CPU backend; with --sim-backend gpu use --num-envs"
-        )
+    for name in ("workers", "in_flight"):
+        if backend == "gpu" and options.get(name, 1) != 1:
+            flag = "--" + name.replace("_", "-")
+            raise HarnessError(
+                f"{flag} is for the CPU backend; with --sim-backend gpu use --num-envs"
+            )
 
 
 def _check_stopping(options: Mapping[str, Any], shard: str | None) -> None:

@@ -25,6 +25,7 @@ from vlthink.harness.config import EvalConfig
 from vlthink.harness.executor import (
     RunOptions,
     RunOutcome,
+    check_in_flight,
     make_executor,
     needs_main,
     obs_mode_for,
@@ -68,6 +69,7 @@ class RunSetup:
         return {
             "argv": self.manifest.argv,
             "workers": c.workers,
+            **({"in_flight": c.in_flight} if c.in_flight > 1 else {}),
             "executor": c.executor,
             "obs_mode": self.obs_mode,
             **(
@@ -164,6 +166,7 @@ def prepare(config: EvalConfig, policy: Any) -> RunSetup:
     out = out or config.default_out(policy.name)
     opts = RunOptions(
         workers=config.workers,
+        in_flight=config.in_flight,
         sim_backend=config.sim_backend,
         num_envs=config.num_envs,
         episode_timeout=config.episode_timeout,
@@ -178,6 +181,7 @@ def prepare(config: EvalConfig, policy: Any) -> RunSetup:
         traits=traits,
     )
     opts.obs_mode = obs_mode_for(policy, opts)  # resolved: the executors take it as it is
+    check_in_flight(policy, opts)
     manifest = new_manifest(config, policy, traits, asset_set(config.assets))
     if config.baseline is not None:  # refuse before hours of work
         from vlthink.harness import summary  # pandas: paid only where a table is made

@@ -100,6 +100,7 @@ class _Slot:
 
 class OpenPIPolicy:
     kind = "action"
+    per_slot_reset = True
 
     def __init__(self, cfg: OpenPIConfig, name: str, source: str):
         self.cfg = cfg
@@ -237,13 +238,17 @@ class OpenPIPolicy:
             slot = self._slots.pop()
             if slot.ws is not None:
                 slot.ws.close()
-        while len(self._slots) < len(episodes):
+        self.reset_slots(list(range(len(episodes))), episodes)
+
+    def reset_slots(self, slots: list[int], episodes: list[EpisodeSpec]) -> None:
+        """A new episode on each of ``slots``: its leftover actions dropped, its connection kept
+        (openpi's protocol has no episode messages)."""
+        while len(self._slots) <= max(slots, default=-1):
             self._slots.append(_Slot())
-        for slot in self._slots:
+        fresh = [self._slots[i] for i in slots]
+        for slot in fresh:
             slot.queue = []
-        self._fan.map(
-            lambda s: s.ws is None and self._retry.call(lambda: self._connect(s)), self._slots
-        )
+        self._fan.map(lambda s: s.ws is None and self._retry.call(lambda: self._connect(s)), fresh)
 
     def _obs(self, obs: Observation) -> dict[str, Any]:
         img = resize_image(check_image(obs.image, self.name), self.cfg.image_size)
@@ -301,11 +306,13 @@ class OpenPIPolicy:
             raise PolicyError(f"openpi server at {url} returned non-finite actions")
         return chunk[:, :ACTION_DIM]
 
-    def act(self, observations: list[Observation]) -> np.ndarray:
-        if len(observations) != len(self._slots):
+    def act(self, observations: list[Observation | None]) -> np.ndarray:
+        """One action per observation; a ``None`` entry (an idle slot) gets a row of zeros."""
+        live = [i for i, o in enumerate(observations) if o is not None]
+        if live and live[-1] >= len(self._slots):
             raise PolicyError(
-                f"{self.name}: act() got {len(observations)} observations after "
-                f"reset() with {len(self._slots)} episodes"
+                f"{self.name}: act() got an observation for slot {live[-1]}, "
+                f"but only {len(self._slots)} episodes were started"
             )
 
         def step(i: int) -> np.ndarray:
@@ -315,7 +322,9 @@ class OpenPIPolicy:
                 slot.queue = list(chunk[: self.cfg.replan_steps])
             return slot.queue.pop(0)
 
-        raw = np.stack(self._fan.map(step, range(len(observations))))
+        raw = np.zeros((len(observations), ACTION_DIM))
+        for i, a in zip(live, self._fan.map(step, live)):
+            raw[i] = a
         self.stats["steps"] += 1
         return to_env_actions(raw, self.cfg.action_convention, self.cfg.gripper_convention)
 

@@ -383,11 +383,12 @@ class VlaEvalPolicy(PolicyBase):
         return s.queue.pop(0)
 
     def act(self, observations: list[Observation | None]) -> np.ndarray:
-        if len(observations) > len(self._sessions):
-            raise PolicyError(
-                f"{self.name}: act() got {len(observations)} observations for {len(self._sessions)} sessions"
-            )
         live = [i for i, o in enumerate(observations) if o is not None]
+        if live and live[-1] >= len(self._sessions):
+            raise PolicyError(
+                f"{self.name}: act() got an observation for slot {live[-1]}, "
+                f"but only {len(self._sessions)} sessions were started"
+            )
         raw = np.zeros((len(observations), ACTION_DIM))
         for i, a in zip(
             live,

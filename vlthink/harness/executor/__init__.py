@@ -54,6 +54,7 @@ from vlthink.harness.executor.options import (
     DEFAULT_EPISODE_TIMEOUT,
     RunOptions,
     RunOutcome,
+    check_in_flight,
     obs_mode_for,
 )
 from vlthink.harness.executor.pool import (
@@ -91,6 +92,7 @@ __all__ = [
     "RunOutcome",
     "RunningEpisode",
     "WorkerPool",
+    "check_in_flight",
     "make_executor",
     "needs_main",
     "obs_mode_for",

@@ -188,7 +188,7 @@ class Executor:
         )
 
     def deadline(self, ep: RunningEpisode) -> float:
-        return ep.t0 + self.opts.episode_timeout
+        return ep.t0 + ep.waited + self.opts.episode_timeout
 
     def judge(self, eps: list[RunningEpisode]) -> None:
         """Ask a probe policy about the first frames of ``eps``; one row per episode."""

@@ -55,6 +55,8 @@ class RunningEpisode:
     failure: Failed | None = None
     done: bool = False
     t0: float = field(default_factory=time.monotonic)
+    # seconds its requests waited for their worker's turn (--in-flight): not the episode's time
+    waited: float = 0.0
     frames: list = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     # with keep_trace: the observation before each step, the action sent, and what came back

@@ -22,6 +22,9 @@ DEFAULT_EPISODE_TIMEOUT = 300.0  # s, from an episode's reset to its last step
 @dataclass
 class RunOptions:
     workers: int = 1
+    # episodes each worker keeps in flight: ``in_flight`` env processes per worker take turns, so
+    # one simulates while the policy answers another; at most ``workers`` simulate at once
+    in_flight: int = 1
     sim_backend: str = "cpu"
     num_envs: int = 1
     episode_timeout: float = DEFAULT_EPISODE_TIMEOUT
@@ -63,6 +66,29 @@ def obs_mode_for(policy: Any, opts: RunOptions) -> str:
     if opts.obs_mode is not None:
         return opts.obs_mode
     return "rgb" if needs_frames else "state_dict"
+
+
+def check_in_flight(policy: Any, opts: RunOptions) -> None:
+    """More than one episode in flight per worker needs slots the policy can reset one at a time,
+    and something to overlap: an action policy that answers in this process."""
+    traits = opts.policy_traits(policy)
+    if opts.in_flight == 1:
+        return
+    name = getattr(policy, "name", "?")
+    reasons = (
+        (traits.kind == "probe", "looks at first frames only, with nothing to overlap"),
+        (opts.sim_backend == "gpu", "runs on the GPU backend, one batched env"),
+        (
+            not traits.per_slot_reset and not traits.runs_in_worker,
+            "resets all its episodes at once (it has no reset_slots)",
+        ),
+    )
+    why = next((why for refused, why in reasons if refused), None)
+    if why is not None:
+        raise HarnessError(
+            f"policy {name!r} {why}, so it cannot keep --in-flight {opts.in_flight} episodes "
+            "per worker. Fix: drop --in-flight"
+        )
 
 
 @dataclass

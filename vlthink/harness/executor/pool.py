@@ -52,7 +52,7 @@ class WorkerPool:
         """Start ``ep`` on the slot's worker; with ``play`` (a policy that runs in the worker),
         the worker plays the whole episode."""
         self.workers[slot].wait_started()
-        ep.t0 = time.monotonic()
+        ep.t0, ep.waited = time.monotonic(), 0.0
         request: Reset | Play = Reset(ep.key.env_id, ep.seed, self.obs_mode, self.assets)
         if play is not None:
             request = Play(request, ep.identity(), play, ep.keep_frames or ep.keep_trace)
@@ -139,7 +139,8 @@ class PooledExecutor(Executor):
     ):
         super().__init__(policy, opts, emit)
         mode = obs_mode_for(policy, opts)
-        workers = workers or process_workers(opts.workers, needs_main(policy, self.traits))
+        k = opts.workers * opts.in_flight
+        workers = workers or process_workers(k, needs_main(policy, self.traits))
         self.pool = WorkerPool(workers, self, mode, opts.assets)
 
     def _close(self) -> None:

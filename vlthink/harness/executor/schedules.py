@@ -15,6 +15,9 @@ All four give identical rows: an episode's scene and actions depend on its ident
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -127,14 +130,26 @@ class Refill(LockStep):
 
 
 class FreeRunning:
-    """Each slot on its own: the first worker to answer gets its next request at once."""
+    """Each slot on its own: the first worker to answer gets its next request at once.
+
+    With ``in_flight`` N > 1 a worker has N slots (one env process each) that take turns: a
+    slot's request waits while another slot of its worker has one in flight, and goes out the
+    moment that one is answered, before the answer is taken to the policy. So a worker simulates
+    one episode while the policy answers another, and never more than ``workers`` scenes run at
+    once. Time a request waits for its turn is not counted against its episode's timeout.
+    """
 
     plays = False  # InWorker: each request is a whole episode, played in the worker
 
     def __init__(self, ex: CpuExecutor):
         self.ex = ex
         self.k = len(ex.pool.workers)
+        self.lanes = max(1, ex.opts.in_flight)  # slots per worker
+        self.live: dict[int, RunningEpisode] = {}  # slot -> its episode, until it ends
         self.busy: dict[int, RunningEpisode] = {}  # slot -> its episode, a request in flight
+        # worker -> the requests waiting for its turn: (slot, episode, since, send)
+        self.waiting: dict[int, deque[tuple[int, RunningEpisode, float, Callable[[], None]]]]
+        self.waiting = defaultdict(deque)
 
     def run(self) -> None:
         ex = self.ex
@@ -143,17 +158,38 @@ class FreeRunning:
             if not self.busy:
                 break
             slot, reply = ex.pool.next_reply(self.busy)
-            self.answer(slot, self.busy.pop(slot), reply)
+            ep = self.busy.pop(slot)
+            self.next_turn(slot // self.lanes)
+            self.answer(slot, ep, reply)
+            if ep.done:
+                self.live.pop(slot, None)
         for slot in self.busy:  # stopped: what is still in flight is left, not recorded
             ex.pool.workers[slot].kill()
 
     def start_free_slots(self) -> None:
         play = self.ex.policy if self.plays else None
-        for slot in [i for i in range(self.k) if i not in self.busy]:
+        for slot in [i for i in range(self.k) if i not in self.live]:
             keys = self.ex.take(1)
-            if keys:
-                self.busy[slot] = self.ex.new_episode(keys[0])
-                self.ex.pool.send_reset(slot, self.busy[slot], play)
+            if not keys:
+                return
+            ep = self.live[slot] = self.ex.new_episode(keys[0])
+            self.send(slot, ep, partial(self.ex.pool.send_reset, slot, ep, play))
+
+    def send(self, slot: int, ep: RunningEpisode, request: Callable[[], None]) -> None:
+        """Send now, or when the turn of the slot's worker comes."""
+        worker = slot // self.lanes
+        if any(s // self.lanes == worker for s in self.busy):
+            self.waiting[worker].append((slot, ep, time.monotonic(), request))
+            return
+        request()
+        self.busy[slot] = ep
+
+    def next_turn(self, worker: int) -> None:
+        if self.waiting[worker]:
+            slot, ep, since, request = self.waiting[worker].popleft()
+            ep.waited += time.monotonic() - since  # a reset starts the clock afresh
+            request()
+            self.busy[slot] = ep
 
     def answer(self, slot: int, ep: RunningEpisode, reply: Any) -> None:
         """A worker's reply into its episode; a live episode gets its next action."""
@@ -167,20 +203,22 @@ class FreeRunning:
         obs[slot] = ep.obs
         actions = ex.act(obs, [ep])
         if actions is not None:
-            ex.pool.send_step(slot, ep, actions[slot])
-            self.busy[slot] = ep
+            self.send(slot, ep, partial(ex.pool.send_step, slot, ep, actions[slot]))
 
 
 class InWorker(FreeRunning):
     plays = True
 
 
-def schedule_for(traits: PolicyTraits) -> type[LockStep] | type[FreeRunning]:
-    """The schedule a policy's traits call for (see the module docstring)."""
+def schedule_for(traits: PolicyTraits, in_flight: int = 1) -> type[LockStep] | type[FreeRunning]:
+    """The schedule a policy's traits call for (see the module docstring); with more than one
+    episode in flight per worker, slots take turns, which only free-running does."""
     if traits.runs_in_worker:
         return InWorker
     if traits.per_slot_reset:
-        return Refill if traits.batched_act else FreeRunning
+        return Refill if traits.batched_act and in_flight == 1 else FreeRunning
+    if in_flight > 1:
+        raise ValueError("in_flight > 1 needs a policy with per_slot_reset")  # see check_in_flight
     return Rounds
 
 
@@ -189,7 +227,7 @@ class CpuExecutor(PooledExecutor):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.schedule = schedule_for(self.traits)(self)
+        self.schedule = schedule_for(self.traits, self.opts.in_flight)(self)
 
     @property
     def free_running(self) -> bool:
