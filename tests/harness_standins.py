@@ -142,11 +142,16 @@ class SeedPolicy(PolicyBase):
         self.calls += 1
         if self.calls in self.fail_calls:
             raise ConnectionError("scripted policy server failure")
-        out = np.zeros((len(observations), 7), np.float32)
-        for j, o in enumerate(observations):
-            if o is not None and o.step + 1 == target_step(int(o.privileged["seed"])):
-                out[j, 0] = 1.0
-        return out
+        return seed_actions(observations)
+
+
+def seed_actions(observations) -> np.ndarray:
+    """+x exactly on the step each observation's seed names."""
+    out = np.zeros((len(observations), 7), np.float32)
+    for j, o in enumerate(observations):
+        if o is not None and o.step + 1 == target_step(int(o.privileged["seed"])):
+            out[j, 0] = 1.0
+    return out
 
 
 class SlotSeedPolicy(SeedPolicy):
@@ -280,3 +285,31 @@ def turn_taking(k: int, lanes: int, faults: Faults | None = None, seconds: float
     watch = Watch(lanes)
     slots = [TurnTaking(w, i, watch, seconds) for i, w in enumerate(workers(k * lanes, faults))]
     return slots, watch
+
+
+class ServerSeedPolicy(SlotSeedPolicy):
+    """The seed policy as a model server's client declares itself: ``act`` may run in several
+    threads at once, each call taking ``seconds``; counts how many ran at once."""
+
+    concurrent_act = True
+
+    def __init__(self, fail_calls: tuple[int, ...] = (), seconds: float = 0.005):
+        import threading
+
+        super().__init__(fail_calls)
+        self.seconds = seconds
+        self.now = self.most = 0
+        self._lock = threading.Lock()
+
+    def act(self, observations):
+        import time
+
+        with self._lock:
+            self.now, self.calls = self.now + 1, self.calls + 1
+            self.most, call = max(self.most, self.now), self.calls
+        time.sleep(self.seconds)
+        with self._lock:
+            self.now -= 1
+        if call in self.fail_calls:
+            raise ConnectionError("scripted policy server failure")
+        return seed_actions(observations)

@@ -18,6 +18,7 @@ from harness_standins import (
     FreeSeedPolicy,
     ScriptedEpisodes,
     SeedPolicy,
+    ServerSeedPolicy,
     SlotSeedPolicy,
     WorkerSeedPolicy,
     YesProbe,
@@ -210,6 +211,21 @@ def test_episodes_in_flight_handle_failures_as_one_at_a_time(reference):
     assert outcome.left == {"policy": 2} and len(rows) == len(KEYS) - 2
     rows, outcome, _ = _in_flight(FreeSeedPolicy(), stop_after=5)
     assert len(rows) == 5 and all(_stable(rows)[key] == reference[key] for key in _stable(rows))
+
+
+def test_a_servers_client_is_asked_for_several_slots_at_once_with_identical_rows(reference):
+    policy = ServerSeedPolicy()
+    rows, outcome, watch = _in_flight(policy, k=2)
+    assert _stable(rows) == reference and outcome.stopped is None
+    assert watch.most == 1 and policy.most > 1  # one scene a worker, calls overlapping
+    # a failed call leaves its episode; three in a row stop the run; nothing else is lost
+    rows, outcome, _ = _in_flight(ServerSeedPolicy(fail_calls=(3, 20)), k=2)
+    assert outcome.left == {"policy": 2} and len(rows) == len(KEYS) - 2
+    assert all(_stable(rows)[k] == reference[k] for k in _stable(rows))
+    rows, outcome, _ = _in_flight(ServerSeedPolicy(fail_calls=(4, 5, 6), seconds=0.02), k=1)
+    assert "failed on 3 consecutive calls" in outcome.stopped
+    assert all(r["error"] is None for r in rows)
+    assert all(_stable(rows)[k] == reference[k] for k in _stable(rows))
 
 
 def test_time_waiting_for_the_workers_turn_is_not_charged_to_an_episodes_timeout(reference):

@@ -446,13 +446,15 @@ def close_workers(workers: list) -> None:
         w.close()
 
 
-def first_ready(workers: list, timeout: float) -> list[int]:
+def first_ready(workers: list, timeout: float, extra: list = ()) -> list[int]:
     """Indices of ``workers`` whose reply can be received now, waiting up to ``timeout`` s for the
     first one (an empty list: none answered in time). A dead process counts as ready: its
-    ``receive`` says so."""
+    ``receive`` says so. ``[-1]``: none had answered when one of ``extra`` became readable."""
     now = [i for i, w in enumerate(workers) if w.has_reply()]
     if now:
         return now
     owner = {h: i for i, w in enumerate(workers) for h in w.handles()}
+    owner.update({h: -1 for h in extra})
     got = multiprocessing.connection.wait(list(owner), max(0.0, timeout))
-    return sorted({owner[h] for h in got})
+    ready = sorted({owner[h] for h in got} - {-1})
+    return ready or ([-1] if got else [])

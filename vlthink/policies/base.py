@@ -79,7 +79,10 @@ class Policy(Protocol):
     * ``runs_in_worker = False``; ``True`` says the policy is cheap, can be pickled and needs
       nothing of the process that loaded it (no server connection, no model): the harness
       sends a fresh copy with each episode to the env worker, which plays the whole episode
-      with no round trip per step (the scripted policies).
+      with no round trip per step (the scripted policies);
+    * ``concurrent_act = False``; ``True`` says ``act`` may be called from several threads at
+      once, each call on other slots (a client of a model server): with ``--in-flight``, the
+      harness then asks for one slot's action while others' requests are still at the server.
     """
 
     name: str
@@ -119,6 +122,7 @@ class PolicyBase:
     per_slot_reset: ClassVar[bool] = False
     batched_act: ClassVar[bool] = True
     runs_in_worker: ClassVar[bool] = False
+    concurrent_act: ClassVar[bool] = False
 
     def reset(self, episodes: list[EpisodeSpec]) -> None:
         pass
@@ -139,6 +143,7 @@ class PolicyTraits:
     per_slot_reset: bool = False
     batched_act: bool = True
     runs_in_worker: bool = False
+    concurrent_act: bool = False
 
     @classmethod
     def of(cls, policy: Any) -> PolicyTraits:
@@ -151,6 +156,7 @@ class PolicyTraits:
             per_slot_reset=bool(getattr(policy, "per_slot_reset", default.per_slot_reset)),
             batched_act=bool(getattr(policy, "batched_act", default.batched_act)),
             runs_in_worker=bool(getattr(policy, "runs_in_worker", default.runs_in_worker)),
+            concurrent_act=bool(getattr(policy, "concurrent_act", default.concurrent_act)),
         )
         needs = {"action": "act", "probe": "probe"}
         if found.kind not in needs:

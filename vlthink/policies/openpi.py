@@ -101,6 +101,7 @@ class _Slot:
 class OpenPIPolicy:
     kind = "action"
     per_slot_reset = True
+    concurrent_act = True  # a session per slot; the counters under a lock
 
     def __init__(self, cfg: OpenPIConfig, name: str, source: str):
         self.cfg = cfg
@@ -325,7 +326,8 @@ class OpenPIPolicy:
         raw = np.zeros((len(observations), ACTION_DIM))
         for i, a in zip(live, self._fan.map(step, live)):
             raw[i] = a
-        self.stats["steps"] += 1
+        with self._lock:
+            self.stats["steps"] += 1
         return to_env_actions(raw, self.cfg.action_convention, self.cfg.gripper_convention)
 
     def close(self) -> None:

@@ -187,6 +187,7 @@ class _Session:
 class VlaEvalPolicy(PolicyBase):
     kind = "action"
     per_slot_reset = True
+    concurrent_act = True  # a session per slot; the counters under a lock
 
     def __init__(self, cfg: VlaEvalConfig, name: str, source: str):
         self.cfg = cfg
@@ -395,7 +396,8 @@ class VlaEvalPolicy(PolicyBase):
             self._each(lambda i: self._next_action(self._sessions[i], observations[i]), live),
         ):
             raw[i] = a
-        self.stats["steps"] += 1
+        with self._lock:
+            self.stats["steps"] += 1
         return env_actions(raw, self.cfg.rotation)
 
     def close(self) -> None:

@@ -12,10 +12,12 @@ row), the policy guard, ``stop_after``, and what happens to each kind of failure
     - *in the worker* (``runs_in_worker``: the scripted policies): each worker is sent a whole
       episode with a copy of the policy (:class:`~vlthink.harness.worker.Play`) and plays it
       with no round trip per step; the first to answer takes the next episode (``InWorker``).
-    - *free-running* (``per_slot_reset`` and not ``batched_act``): each worker goes at its own
-      pace. Whichever answers first gets its next action at once, from an ``act`` call on its
-      slot alone (the other slots' entries ``None``), and a slot whose episode ends takes the
-      next one; no worker waits for another (``FreeRunning``).
+    - *free-running* (``per_slot_reset`` and not ``batched_act``, or ``--in-flight`` N > 1):
+      each worker goes at its own pace. Whichever answers first gets its next action at once,
+      from an ``act`` call on its slot alone (the other slots' entries ``None``; in a thread for
+      a policy that declares ``concurrent_act``), and a slot whose episode ends takes the next
+      one; no worker waits for another (``FreeRunning``). With N in flight a worker is N env
+      processes taking turns, one simulating while the policy answers another.
     - *refill* (``per_slot_reset``): every control step the executor sends one action to every
       busy worker, the workers step in parallel, and it gathers one observation per worker into
       one ``policy.act(batch)`` call; a slot whose episode ends takes the next one at once (the

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -180,12 +181,12 @@ class Executor:
         self._policy_failures = 0
 
     def act(self, observations: list[Any], episodes: list[RunningEpisode]) -> np.ndarray | None:
+        return self.call_policy("act", episodes, partial(self.checked_act, observations))
+
+    def checked_act(self, observations: list[Any]) -> np.ndarray:
+        """``policy.act``, its answer checked (shape, finite); raises what it raises."""
         name = f"policy {self.policy.name!r}"
-        return self.call_policy(
-            "act",
-            episodes,
-            lambda: check_actions(self.policy.act(observations), len(observations), name),
-        )
+        return check_actions(self.policy.act(observations), len(observations), name)
 
     def deadline(self, ep: RunningEpisode) -> float:
         return ep.t0 + ep.waited + self.opts.episode_timeout

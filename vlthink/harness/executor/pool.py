@@ -3,6 +3,7 @@ executor (the CPU schedules are in :mod:`vlthink.harness.executor.schedules`).""
 
 from __future__ import annotations
 
+import multiprocessing.connection
 import time
 from collections.abc import Callable
 from typing import Any
@@ -62,13 +63,21 @@ class WorkerPool:
         ep.acting(action)
         self.workers[slot].send(Step(action))
 
-    def next_reply(self, busy: dict[int, RunningEpisode]) -> tuple[int, Any]:
+    def next_reply(
+        self, busy: dict[int, RunningEpisode], wake: Any = None
+    ) -> tuple[int, Any] | None:
         """(slot, reply) of whichever busy worker answers first; past the earliest deadline,
-        that worker's timeout."""
+        that worker's timeout. None: ``wake`` (a connection) became readable first."""
         slots = list(busy)
+        extra = [] if wake is None else [wake]
+        if not slots:
+            multiprocessing.connection.wait(extra)
+            return None
         first = min(slots, key=lambda i: self.ex.deadline(busy[i]))
         wait = self.ex.deadline(busy[first]) - time.monotonic()
-        ready = first_ready([self.workers[i] for i in slots], wait)
+        ready = first_ready([self.workers[i] for i in slots], wait, extra)
+        if ready == [-1]:
+            return None
         slot = slots[ready[0]] if ready else first
         return slot, self.workers[slot].receive(self.ex.deadline(busy[slot]))
 

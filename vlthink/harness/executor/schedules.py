@@ -5,8 +5,9 @@
   round's last episode ends.
 - :class:`Refill` (``per_slot_reset``): lock-step; a slot whose episode ends takes the next one
   at once (the batch is indexed by slot, an idle slot's entry ``None``).
-- :class:`FreeRunning` (``per_slot_reset`` and not ``batched_act``): whichever worker answers
-  first gets its next action at once, from an ``act`` call on its slot alone.
+- :class:`FreeRunning` (``per_slot_reset`` and not ``batched_act``, or ``in_flight`` > 1):
+  whichever worker answers first gets its next action at once, from an ``act`` call on its slot
+  alone (in a thread, for a policy that declares ``concurrent_act``).
 - :class:`InWorker` (``runs_in_worker``): each worker is sent a whole episode with a copy of
   the policy and plays it; the first to answer takes the next episode.
 
@@ -15,9 +16,11 @@ All four give identical rows: an episode's scene and actions depend on its ident
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -137,6 +140,9 @@ class FreeRunning:
     moment that one is answered, before the answer is taken to the policy. So a worker simulates
     one episode while the policy answers another, and never more than ``workers`` scenes run at
     once. Time a request waits for its turn is not counted against its episode's timeout.
+
+    A policy that declares ``concurrent_act`` is asked in a thread of its own per call, and the
+    loop goes on meanwhile: several slots' requests can be at its server at once.
     """
 
     plays = False  # InWorker: each request is a whole episode, played in the worker
@@ -150,19 +156,31 @@ class FreeRunning:
         # worker -> the requests waiting for its turn: (slot, episode, since, send)
         self.waiting: dict[int, deque[tuple[int, RunningEpisode, float, Callable[[], None]]]]
         self.waiting = defaultdict(deque)
+        # concurrent_act: each slot's action is asked for in a thread, and the loop goes on
+        self.thinking: dict[int, tuple[RunningEpisode, Future]] = {}  # slot -> its policy call
+        self.threads = self.wake = self._wake_w = None
+        if ex.traits.concurrent_act and not self.plays:
+            self.threads = ThreadPoolExecutor(self.k, thread_name_prefix="vlthink-act")
+            self.wake, self._wake_w = multiprocessing.Pipe(duplex=False)  # a call ended
 
     def run(self) -> None:
         ex = self.ex
-        while not ex.stopping():
-            self.start_free_slots()
-            if not self.busy:
-                break
-            slot, reply = ex.pool.next_reply(self.busy)
-            ep = self.busy.pop(slot)
-            self.next_turn(slot // self.lanes)
-            self.answer(slot, ep, reply)
-            if ep.done:
-                self.live.pop(slot, None)
+        try:
+            while not ex.stopping():
+                self.start_free_slots()
+                if not self.busy and not self.thinking:
+                    break
+                got = ex.pool.next_reply(self.busy, self.wake if self.thinking else None)
+                if got is not None:
+                    slot, reply = got
+                    ep = self.busy.pop(slot)
+                    self.next_turn(slot // self.lanes)
+                    self.answer(slot, ep, reply)
+                    if ep.done:
+                        self.live.pop(slot, None)
+                self.acted()
+        finally:
+            self.close_threads()
         for slot in self.busy:  # stopped: what is still in flight is left, not recorded
             ex.pool.workers[slot].kill()
 
@@ -201,9 +219,36 @@ class FreeRunning:
             return
         obs: list[Any] = [None] * self.k
         obs[slot] = ep.obs
+        if self.threads is not None:
+            future = self.threads.submit(ex.checked_act, obs)
+            future.add_done_callback(lambda _: self._wake_w.send_bytes(b"."))
+            self.thinking[slot] = (ep, future)
+            return
         actions = ex.act(obs, [ep])
         if actions is not None:
             self.send(slot, ep, partial(ex.pool.send_step, slot, ep, actions[slot]))
+
+    def acted(self) -> None:
+        """The policy calls that have ended: each episode's action to its worker (a failed call
+        ends its episode as the failure table says)."""
+        if self.wake is None:
+            return
+        while self.wake.poll():
+            self.wake.recv_bytes()
+        for slot in [s for s, (_, call) in self.thinking.items() if call.done()]:
+            ep, call = self.thinking.pop(slot)
+            actions = self.ex.call_policy("act", [ep], call.result)
+            if ep.done:
+                self.live.pop(slot, None)
+            elif actions is not None and not self.ex.stopping():
+                self.send(slot, ep, partial(self.ex.pool.send_step, slot, ep, actions[slot]))
+
+    def close_threads(self) -> None:
+        """No policy call outlives the run (each ends within the policy's own timeout)."""
+        if self.threads is not None:
+            self.threads.shutdown(wait=True, cancel_futures=True)
+            self.wake.close()
+            self._wake_w.close()
 
 
 class InWorker(FreeRunning):
