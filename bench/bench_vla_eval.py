@@ -5,18 +5,22 @@
 
 The same scripted model (``vlthink.testing.vla_eval_models.scripted_action``: the action from
 the frame's brightness) sits behind vla-eval's own ``PredictModelServer`` (``max_batch_size`` =
-workers) and behind the loopback openpi server (one call per observation, serialised like one
-GPU). Every model call takes a fixed ``L`` seconds (per batched call where the server batches).
+workers; asking for 224x224 frames, as a Bridge WidowX server does) and behind the loopback
+openpi server (one call per observation, serialised like one GPU; 224x224 frames too). Every
+model call takes ``L`` seconds in all, its own compute included (per batched call where the
+server batches).
 One action per call on both paths. Each path runs with one episode in flight per worker and
 with ``--in-flight`` N (N env processes per worker taking turns: one simulates while the server
 answers another; ``vlthink-eval --in-flight``).
 
-Rates come from the rows' own ``seconds`` (reset to last step), so process start is left out:
-``workers * in_flight * 60 / mean(seconds)`` (each slot runs its episodes back to back). Beside
+Rates come from the rows' own ``seconds`` (reset to last step), in steady state: process
+start is left out, and so is each slot's first episode, the one that builds its env (episodes
+start in index order, one a free slot): ``slots * 60 / mean(seconds)`` over the others, with
+``slots = workers * in_flight`` running their episodes back to back. Beside
 them, the issue's ideal for ``L``: the slower of the bare scene (a policy that costs nothing,
 same workers) and the server's capacity. The bare scene is timed both with one slot a worker and
-with N taking turns; the faster of the two is the ideal's (so the turn-taking's own cost, and the
-extra env builds of N slots, count against the in-flight rows). Printed last, the serial bound
+with N taking turns; the faster of the two is the ideal's (so the turn-taking's own cost counts
+against the in-flight rows). Printed last, the serial bound
 of one episode in flight: a worker waits for its answer before it steps, so each of its steps
 takes the bare scene's step time plus ``L``.
 
@@ -47,6 +51,9 @@ from vlthink.scene.timing import MAX_EPISODE_STEPS
 from vlthink.testing.servers import OpenPIServer
 from vlthink.testing.vla_eval_models import ScriptedModel, scripted_action
 
+# what a Bridge WidowX model server asks for; the openpi path sends the same (its image_size)
+BRIDGE = {"image_size": [224, 224]}
+
 
 class Free(PolicyBase):
     """The bare scene: an action that costs nothing."""
@@ -74,7 +81,12 @@ def rate(policy, env: str, workers: int, episodes: int, tmp: str, in_flight: int
         progress=False,
     )
     assert run.exit_code == 0, run.exit_code
-    return workers * in_flight * 60.0 / statistics.mean(r["seconds"] for r in run.rows)
+    # steady state: episodes start in index order, one a free slot, so the first of each slot
+    # (the one that builds its env) are episodes 0 .. slots - 1
+    slots = workers * in_flight
+    steady = [r["seconds"] for r in run.rows if r["episode"] >= slots]
+    assert steady, f"run more than {slots} episodes"
+    return slots * 60.0 / statistics.mean(steady)
 
 
 def act_rate(policy, k: int, steps: int = 40) -> float:
@@ -100,7 +112,7 @@ def policy_side(L: float) -> None:
         f"{'path':<10} {'workers':>7} {'steps/s':>8} {'ideal':>8} {'of ideal':>9}   (policy side only)"
     )
     for k in (1, 2):
-        model = ScriptedModel(latency_s=L, max_batch_size=k)
+        model = ScriptedModel(latency_s=L, max_batch_size=k, observation_params=BRIDGE)
         with serve_background(model) as srv:
             ours = act_rate(load_policy("vla-eval", endpoint=srv.url), k)
         sizes = Counter(model.batch_sizes)
@@ -120,7 +132,7 @@ def paths(L: float, k: int):
 
     @contextmanager
     def vla_eval():
-        model = ScriptedModel(latency_s=L, max_batch_size=k)
+        model = ScriptedModel(latency_s=L, max_batch_size=k, observation_params=BRIDGE)
         with serve_background(model) as srv:
             yield load_policy("vla-eval", endpoint=srv.url)
         print(
@@ -141,7 +153,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=float, default=0.05)
-    ap.add_argument("--episodes-per-worker", type=int, default=4)
+    ap.add_argument("--episodes-per-worker", type=int, default=6)
     ap.add_argument("--in-flight", type=int, default=2, help="episodes in flight per worker")
     ap.add_argument("--env", default="VLThink-Shape-v0")
     ap.add_argument("--policy-side-only", action="store_true", help="only the second table")
@@ -160,7 +172,7 @@ def main() -> None:
         n = k * a.episodes_per_worker
         with tempfile.TemporaryDirectory() as d:
             # the bare scene, one slot a worker and in_flight slots taking turns: the faster is
-            # the ideal's scene (the slower one's turn-taking or extra env builds are not counted)
+            # the ideal's scene (turn-taking's own cost is not counted in the ideal)
             scenes = [rate(Free(), a.env, k, n, f"{d}/free{i}", i) for i in (1, n_in)]
             scene = max(scenes)
             step_s = k * 60 / (scene * steps)

@@ -59,10 +59,13 @@ class SimulatedModel:
     def _compute(self, n_items: int, fn: Callable[[], Any]) -> Any:
         if self.fault == "hang":
             time.sleep(self.hang_s)
-        with self._gpu:
-            if self.latency_s or self.per_item_s:
-                time.sleep(self.latency_s + self.per_item_s * n_items)
-            return fn()
+        with self._gpu:  # the call takes its latency in all, its own compute included
+            t0 = time.monotonic()
+            result = fn()
+            left = self.latency_s + self.per_item_s * n_items - (time.monotonic() - t0)
+            if left > 0:
+                time.sleep(left)
+            return result
 
 
 class FaultSwitch:
