@@ -105,23 +105,23 @@ def act_rate(policy, k: int, steps: int = 40) -> float:
 
 
 def policy_side(L: float) -> None:
-    from vla_eval.api import serve_background
-
-    infer = lambda obs: {"actions": scripted_action(obs["observation/image"], 0)[None]}  # noqa: E731
     print(
         f"{'path':<10} {'workers':>7} {'steps/s':>8} {'ideal':>8} {'of ideal':>9}   (policy side only)"
     )
     for k in (1, 2):
-        model = ScriptedModel(latency_s=L, max_batch_size=k, observation_params=BRIDGE)
-        with serve_background(model) as srv:
-            ours = act_rate(load_policy("vla-eval", endpoint=srv.url), k)
-        sizes = Counter(model.batch_sizes)
-        with OpenPIServer(infer=infer, latency_s=L) as srv:
-            theirs = act_rate(load_policy("openpi", endpoint=srv.url, replan_steps=1), k)
-        batched = 1 / L if k == 1 else 1 / (2 * L)  # see the module docstring
-        for path, got, ideal in (("vla-eval", ours, batched), ("openpi", theirs, 1 / (k * L))):
-            print(f"{path:<10} {k:>7} {got:>8.2f} {ideal:>8.2f} {got / ideal:>8.0%}")
-        print(f"{'':<10} vla-eval batch sizes (size: calls): {dict(sorted(sizes.items()))}")
+        # vla-eval: lock-step slots meet its server in batches of 1 then K - 1 (module docstring)
+        ideal = {"vla-eval": 1 / L if k == 1 else 1 / (2 * L), "openpi": 1 / (k * L)}
+        for name, serve in paths(L, k):
+            with serve() as policy:  # the row, then what the server saw (at its exit)
+                got = act_rate(policy, k)
+                print(
+                    f"{name:<10} {k:>7} {got:>8.2f} {ideal[name]:>8.2f} {got / ideal[name]:>8.0%}"
+                )
+
+
+def openpi_infer(obs: dict) -> dict:
+    """The scripted model behind the openpi server: the same actions as behind vla-eval's."""
+    return {"actions": scripted_action(obs["observation/image"], 0)[None]}
 
 
 def paths(L: float, k: int):
@@ -135,14 +135,12 @@ def paths(L: float, k: int):
         model = ScriptedModel(latency_s=L, max_batch_size=k, observation_params=BRIDGE)
         with serve_background(model) as srv:
             yield load_policy("vla-eval", endpoint=srv.url)
-        print(
-            f"{'':<10} vla-eval batch sizes (size: calls): {dict(sorted(Counter(model.batch_sizes).items()))}"
-        )
+        sizes = dict(sorted(Counter(model.batch_sizes).items()))
+        print(f"{'':<10} vla-eval batch sizes (size: calls): {sizes}")
 
     @contextmanager
     def openpi():
-        infer = lambda obs: {"actions": scripted_action(obs["observation/image"], 0)[None]}  # noqa: E731
-        with OpenPIServer(infer=infer, latency_s=L) as srv:
+        with OpenPIServer(infer=openpi_infer, latency_s=L) as srv:
             yield load_policy("openpi", endpoint=srv.url, replan_steps=1)
 
     return (("vla-eval", vla_eval), ("openpi", openpi))
@@ -179,16 +177,16 @@ def main() -> None:
             serial = k * 60 / (steps * (step_s + L))  # a worker waits for its answer, then steps
             for name, serve in paths(L, k):
                 for i in (1, n_in):
-                    with serve() as policy:
-                        got = rate(policy, a.env, k, n, f"{d}/{name}{i}", i)
                     # slots asking at once reach vla-eval's server together: up to k a batch
                     most = capacity * (k if name == "vla-eval" and i > 1 else 1)
                     ideal = min(scene, most)
-                    print(
-                        f"{name:<10} {k:>7} {i:>9} {got:>8.2f} {ideal:>8.2f} {got / ideal:>8.0%}  "
-                        f"({scene:.2f} [{scenes[0]:.2f} / {scenes[1]:.2f}], {most:.1f}; "
-                        f"{serial:.2f})"
-                    )
+                    with serve() as policy:  # the row, then what the server saw (at its exit)
+                        got = rate(policy, a.env, k, n, f"{d}/{name}{i}", i)
+                        print(
+                            f"{name:<10} {k:>7} {i:>9} {got:>8.2f} {ideal:>8.2f} "
+                            f"{got / ideal:>8.0%}  ({scene:.2f} [{scenes[0]:.2f} / "
+                            f"{scenes[1]:.2f}], {most:.1f}; {serial:.2f})"
+                        )
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from vlthink.policies.serving import (
     api_key,
     check_api_key_settings,
     check_image,
+    live_slots,
     msgpack_packb,
     msgpack_unpackb,
     resize_image,
@@ -309,12 +310,7 @@ class OpenPIPolicy:
 
     def act(self, observations: list[Observation | None]) -> np.ndarray:
         """One action per observation; a ``None`` entry (an idle slot) gets a row of zeros."""
-        live = [i for i, o in enumerate(observations) if o is not None]
-        if live and live[-1] >= len(self._slots):
-            raise PolicyError(
-                f"{self.name}: act() got an observation for slot {live[-1]}, "
-                f"but only {len(self._slots)} episodes were started"
-            )
+        live = live_slots(observations, len(self._slots), self.name)
 
         def step(i: int) -> np.ndarray:
             slot = self._slots[i]

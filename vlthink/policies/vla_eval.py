@@ -48,7 +48,7 @@ from vlthink.policies.retry import (
     TransientError,
     check_retry_settings,
 )
-from vlthink.policies.serving import ThreadFanOut, check_image, resize_image
+from vlthink.policies.serving import ThreadFanOut, check_image, live_slots, resize_image
 
 #: The vla-eval wire protocol this adapter speaks (``vla_eval.protocol.messages.PROTOCOL_VERSION``).
 PROTOCOL_VERSION = 1
@@ -384,12 +384,7 @@ class VlaEvalPolicy(PolicyBase):
         return s.queue.pop(0)
 
     def act(self, observations: list[Observation | None]) -> np.ndarray:
-        live = [i for i, o in enumerate(observations) if o is not None]
-        if live and live[-1] >= len(self._sessions):
-            raise PolicyError(
-                f"{self.name}: act() got an observation for slot {live[-1]}, "
-                f"but only {len(self._sessions)} sessions were started"
-            )
+        live = live_slots(observations, len(self._sessions), self.name)
         raw = np.zeros((len(observations), ACTION_DIM))
         for i, a in zip(
             live,

@@ -23,6 +23,13 @@ def free_port() -> int:
     return port
 
 
+def sleep_until(deadline: float) -> None:
+    """Sleep what is left until ``deadline`` (``time.monotonic``), if anything."""
+    left = deadline - time.monotonic()
+    if left > 0:
+        time.sleep(left)
+
+
 class SimulatedModel:
     """Counters, a GPU-like lock and simulated latency shared by the fake servers."""
 
@@ -62,9 +69,7 @@ class SimulatedModel:
         with self._gpu:  # the call takes its latency in all, its own compute included
             t0 = time.monotonic()
             result = fn()
-            left = self.latency_s + self.per_item_s * n_items - (time.monotonic() - t0)
-            if left > 0:
-                time.sleep(left)
+            sleep_until(t0 + self.latency_s + self.per_item_s * n_items)
             return result
 
 

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 from vla_eval.model_servers.predict import PredictModelServer
 
+from vlthink.testing.loopback import sleep_until
+
 
 def scripted_action(image: np.ndarray, step: int) -> np.ndarray:
     """``[pos3, rotvec3, gripper]`` from the frame's brightness and the step (deterministic)."""
@@ -105,9 +107,7 @@ class ScriptedModel(PredictModelServer):
         self.calls += 1
         self.batch_sizes.append(len(obs_batch))
         out = [self._one(o, c) for o, c in zip(obs_batch, ctx_batch)]
-        left = self.latency_s - (time.monotonic() - t0)  # the call takes latency_s in all
-        if left > 0:
-            time.sleep(left)
+        sleep_until(t0 + self.latency_s)  # the call takes latency_s in all
         return out
 
 

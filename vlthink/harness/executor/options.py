@@ -71,9 +71,9 @@ def obs_mode_for(policy: Any, opts: RunOptions) -> str:
 def check_in_flight(policy: Any, opts: RunOptions) -> None:
     """More than one episode in flight per worker needs slots the policy can reset one at a time,
     and something to overlap: an action policy that answers in this process."""
-    traits = opts.policy_traits(policy)
     if opts.in_flight == 1:
         return
+    traits = opts.policy_traits(policy)
     name = getattr(policy, "name", "?")
     reasons = (
         (traits.kind == "probe", "looks at first frames only, with nothing to overlap"),

@@ -25,6 +25,7 @@ from functools import partial
 from typing import Any
 
 from vlthink.harness.executor.episode import RunningEpisode
+from vlthink.harness.executor.options import check_in_flight
 from vlthink.harness.executor.pool import PooledExecutor
 from vlthink.harness.protocol import Ready
 from vlthink.policies.base import PolicyTraits
@@ -224,9 +225,12 @@ class FreeRunning:
             future.add_done_callback(lambda _: self._wake_w.send_bytes(b"."))
             self.thinking[slot] = (ep, future)
             return
-        actions = ex.act(obs, [ep])
-        if actions is not None:
-            self.send(slot, ep, partial(ex.pool.send_step, slot, ep, actions[slot]))
+        self.step(slot, ep, ex.act(obs, [ep]))
+
+    def step(self, slot: int, ep: RunningEpisode, actions: Any) -> None:
+        """The slot's action to its worker (None: the call failed, and ended the episode)."""
+        if actions is not None and not self.ex.stopping():
+            self.send(slot, ep, partial(self.ex.pool.send_step, slot, ep, actions[slot]))
 
     def acted(self) -> None:
         """The policy calls that have ended: each episode's action to its worker (a failed call
@@ -237,11 +241,9 @@ class FreeRunning:
             self.wake.recv_bytes()
         for slot in [s for s, (_, call) in self.thinking.items() if call.done()]:
             ep, call = self.thinking.pop(slot)
-            actions = self.ex.call_policy("act", [ep], call.result)
+            self.step(slot, ep, self.ex.call_policy("act", [ep], call.result))
             if ep.done:
                 self.live.pop(slot, None)
-            elif actions is not None and not self.ex.stopping():
-                self.send(slot, ep, partial(self.ex.pool.send_step, slot, ep, actions[slot]))
 
     def close_threads(self) -> None:
         """No policy call outlives the run (each ends within the policy's own timeout)."""
@@ -262,9 +264,7 @@ def schedule_for(traits: PolicyTraits, in_flight: int = 1) -> type[LockStep] | t
         return InWorker
     if traits.per_slot_reset:
         return Refill if traits.batched_act and in_flight == 1 else FreeRunning
-    if in_flight > 1:
-        raise ValueError("in_flight > 1 needs a policy with per_slot_reset")  # see check_in_flight
-    return Rounds
+    return Rounds  # one in flight only: check_in_flight refuses more
 
 
 class CpuExecutor(PooledExecutor):
@@ -272,6 +272,7 @@ class CpuExecutor(PooledExecutor):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        check_in_flight(self.policy, self.opts)  # the run checked it too, before writing
         self.schedule = schedule_for(self.traits, self.opts.in_flight)(self)
 
     @property
