@@ -93,16 +93,19 @@ def test_a_chunk_is_played_before_the_next_observation_is_sent():
 
 
 def test_concurrent_slots_reach_a_batching_server_as_one_batch():
-    # vla-eval starts a batch with the first request it holds, so two slots share one only when
-    # they arrive together; once they have, their answers (and next requests) stay together
+    # vla-eval starts a batch with the first request it holds: two slots share one only when
+    # they happen to arrive together, a race. With three, whatever arrives while the first batch
+    # runs (50 ms) is pending when it ends, so every step has a batch of two.
     model = ScriptedModel(max_batch_size=2, latency_s=0.05)
+    specs = [*SPECS, EpisodeSpec("VLThink-Shape-v0", 2, 0)]
     with serve_background(model) as server:
         policy = load_policy("vla-eval", endpoint=server.url, timeout_s=5.0)
-        policy.reset(SPECS)
+        policy.reset(specs)
         for s in range(12):
-            policy.act([Observation(frame(1), "a", s), Observation(frame(2), "a", s)])
+            policy.act([Observation(frame(v), "a", s) for v in (1, 2, 3)])
         policy.close()
-    assert 2 in model.batch_sizes and sum(model.batch_sizes) == 24
+    assert 2 in model.batch_sizes and sum(model.batch_sizes) == 36
+    assert model.batch_sizes.count(2) >= 6, model.batch_sizes  # not by chance
 
 
 @pytest.mark.parametrize(
