@@ -1,17 +1,18 @@
 """Episodes per minute through the vla-eval adapter and through the openpi path, real envs.
 
-    python bench/bench_vla_eval.py [--latency 0.05] [--episodes-per-worker 4] [--in-flight 2]
-                                   [--env VLThink-Shape-v0]
+    python bench/bench_vla_eval.py [--latency 0.05] [--episodes-per-worker 6] [--in-flight 2]
+                                   [--rounds 2] [--env VLThink-Shape-v0]
 
 The same scripted model (``vlthink.testing.vla_eval_models.scripted_action``: the action from
 the frame's brightness) sits behind vla-eval's own ``PredictModelServer`` (``max_batch_size`` =
-workers; asking for 224x224 frames, as a Bridge WidowX server does) and behind the loopback
-openpi server (one call per observation, serialised like one GPU; 224x224 frames too). Every
+workers, vla-eval's default ``max_wait_time``; asking for 224x224 frames, as a Bridge WidowX
+server does) and behind the loopback openpi server (one call per observation, serialised like
+one GPU; 224x224 frames too). Each server runs in its own process, as a deployed model server
+does (in the bench's process its event loop would share the harness's interpreter lock). Every
 model call takes ``L`` seconds in all, its own compute included (per batched call where the
-server batches).
-One action per call on both paths. Each path runs with one episode in flight per worker and
-with ``--in-flight`` N (N env processes per worker taking turns: one simulates while the server
-answers another; ``vlthink-eval --in-flight``).
+server batches). One action per call on both paths. Each path runs with ``--in-flight`` N
+episodes in flight per worker (N env processes per worker taking turns: one simulates while the
+server answers another; ``vlthink-eval --in-flight``); ``--in-flight 1 2`` adds the rows of one.
 
 Rates come from the rows' own ``seconds`` (reset to last step), in steady state: process
 start is left out, and so is each slot's first episode, the one that builds its env (episodes
@@ -20,27 +21,33 @@ start in index order, one a free slot): ``slots * 60 / mean(seconds)`` over the 
 them, the issue's ideal for ``L``: the slower of the bare scene (a policy that costs nothing,
 same workers) and the server's capacity. The bare scene is timed both with one slot a worker and
 with N taking turns; the faster of the two is the ideal's (so the turn-taking's own cost counts
-against the in-flight rows). Printed last, the serial bound
-of one episode in flight: a worker waits for its answer before it steps, so each of its steps
-takes the bare scene's step time plus ``L``.
+against the in-flight rows). The machine's speed drifts by tens of percent over minutes (a
+shared 2-core VM), so the whole set is timed ``--rounds`` times, interleaved, each path's ratio
+taken against its own round's scene; printed are the medians (and the range of the ratio).
+Printed last on each row, the serial bound of one episode in flight: a worker waits for its
+answer before it steps, so each of its steps takes the bare scene's step time plus ``L``.
 
-The capacity is the server's as it dispatches, not ``K / L``: vla-eval's ``PredictModelServer``
-starts a batch as soon as one request waits and holds its ``max_wait_time`` window only after a
-batch has run (``vla_eval.model_servers.predict``, ``_dispatch_loop``). Slots that each wait
-for their own answer therefore alternate in batches of one (one request a ``L``, like openpi's
-server), and K slots that step together are served in two batches a step (1, then K - 1):
-``1 / (2 L)`` steps a second for K >= 2. The batch sizes the server saw are printed.
+The capacity is one request a ``L`` on openpi's server; on vla-eval's, up to ``workers`` a
+``L`` (its ``max_batch_size``), whether or not its dispatch fills the batches.
+vla-eval's ``PredictModelServer`` starts a batch as soon as one request waits and holds its
+``max_wait_time`` window only after a batch has run (``vla_eval.model_servers.predict``,
+``_dispatch_loop``), so a batch fills only with what arrived meanwhile; K slots that step
+together (one in flight) are often served one request, then K - 1. The batch sizes each server
+saw are printed, with the CPU it spent per observation.
 
 A first table times the policy side alone (``policy.act`` on K 480x640 frames, no env): control
-steps a second against the same servers, beside that ideal.
+steps a second against the same servers, beside each server's capacity (``1 / L`` steps a second
+on vla-eval's, K a call; ``1 / (K L)`` on openpi's).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import statistics
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -109,14 +116,13 @@ def policy_side(L: float) -> None:
         f"{'path':<10} {'workers':>7} {'steps/s':>8} {'ideal':>8} {'of ideal':>9}   (policy side only)"
     )
     for k in (1, 2):
-        # vla-eval: lock-step slots meet its server in batches of 1 then K - 1 (module docstring)
-        ideal = {"vla-eval": 1 / L if k == 1 else 1 / (2 * L), "openpi": 1 / (k * L)}
-        for name, serve in paths(L, k):
-            with serve() as policy:  # the row, then what the server saw (at its exit)
+        # each server's capacity: vla-eval's takes K a call, openpi's one (module docstring)
+        ideal = {"vla-eval": 1 / L, "openpi": 1 / (k * L)}
+        for name in PATHS:
+            with serving(name, L, k) as (policy, seen):
                 got = act_rate(policy, k)
-                print(
-                    f"{name:<10} {k:>7} {got:>8.2f} {ideal[name]:>8.2f} {got / ideal[name]:>8.0%}"
-                )
+            print(f"{name:<10} {k:>7} {got:>8.2f} {ideal[name]:>8.2f} {got / ideal[name]:>8.0%}")
+            print(f"{'':<10} {name} server calls (batch size: calls): {seen}")
 
 
 def openpi_infer(obs: dict) -> dict:
@@ -124,26 +130,95 @@ def openpi_infer(obs: dict) -> dict:
     return {"actions": scripted_action(obs["observation/image"], 0)[None]}
 
 
-def paths(L: float, k: int):
-    """(name, a context manager yielding the policy) for each path, against a fresh server."""
-    from contextlib import contextmanager
+PATHS = ("vla-eval", "openpi")
 
-    from vla_eval.api import serve_background
 
-    @contextmanager
-    def vla_eval():
+def _server(conn, name: str, L: float, k: int) -> None:
+    """A server's own process (as a deployed model server runs): its URL, then, when the bench
+    is done with it, the sizes of the calls it served and the CPU seconds it used."""
+    if name == "vla-eval":
+        from vla_eval.api import serve_background
+
         model = ScriptedModel(latency_s=L, max_batch_size=k, observation_params=BRIDGE)
         with serve_background(model) as srv:
-            yield load_policy("vla-eval", endpoint=srv.url)
-        sizes = dict(sorted(Counter(model.batch_sizes).items()))
-        print(f"{'':<10} vla-eval batch sizes (size: calls): {sizes}")
-
-    @contextmanager
-    def openpi():
+            cpu = time.process_time()
+            conn.send(srv.url)
+            conn.recv()
+            sizes = dict(sorted(Counter(model.batch_sizes).items()))
+            conn.send((sizes, time.process_time() - cpu))
+    else:
         with OpenPIServer(infer=openpi_infer, latency_s=L) as srv:
-            yield load_policy("openpi", endpoint=srv.url, replan_steps=1)
+            cpu = time.process_time()
+            conn.send(srv.url)
+            conn.recv()
+            conn.send(({1: srv.model.requests}, time.process_time() - cpu))  # one obs a call
 
-    return (("vla-eval", vla_eval), ("openpi", openpi))
+
+@contextmanager
+def serving(name: str, L: float, k: int):
+    """``(policy, seen)`` against a fresh ``name`` server in its own process; ``seen`` (batch
+    size: calls, and the server's CPU milliseconds per observation once it listens) is
+    filled when the server stops."""
+    ctx = mp.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    proc = ctx.Process(target=_server, args=(theirs, name, L, k), daemon=True)
+    proc.start()
+    seen: dict[int, int] = {}
+    try:
+        if not ours.poll(120):
+            raise RuntimeError(f"the {name} server did not start within 120 s")
+        url = ours.recv()
+        options = {"replan_steps": 1} if name == "openpi" else {}
+        yield load_policy(name, endpoint=url, **options), seen
+        ours.send("stop")
+        sizes, cpu = ours.recv()
+        seen.update(sizes)
+        seen["cpu ms/obs"] = round(1000 * cpu / max(1, sum(n * c for n, c in sizes.items())), 2)
+    finally:
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+
+
+def one_round(L: float, k: int, a, tmp: str) -> dict:
+    """One round for ``k`` workers: the bare scene, then each path at each in-flight count."""
+    n, out = k * a.episodes_per_worker, {}
+    # the bare scene, one slot a worker and N slots taking turns: the faster is the ideal's
+    # scene (turn-taking's own cost is not counted in the ideal)
+    out["scene"] = [rate(Free(), a.env, k, n, f"{tmp}/free{i}", i) for i in (1, max(a.in_flight))]
+    for name in PATHS:
+        for i in a.in_flight:
+            with serving(name, L, k) as (policy, seen):
+                out[name, i] = rate(policy, a.env, k, n, f"{tmp}/{name}{i}", i)
+            out[name, i, "seen"] = seen
+    return out
+
+
+def report(L: float, k: int, rounds: list[dict], in_flight: list[int]) -> None:
+    """Median of the rounds for each row; ``of ideal`` is the median of each round's own ratio."""
+    med = statistics.median
+    steps = MAX_EPISODE_STEPS
+    capacity = 60 / (steps * L)  # episodes a minute at one request a call
+    scene = [max(r["scene"]) for r in rounds]
+    step_s = k * 60 / (med(scene) * steps)
+    serial = k * 60 / (steps * (step_s + L))  # a worker waits for its answer, then steps
+    for name in PATHS:
+        for i in in_flight:
+            most = capacity * (k if name == "vla-eval" else 1)  # vla-eval's: k a batch
+            got = [r[name, i] for r in rounds]
+            ratios = [g / min(s, most) for g, s in zip(got, scene)]
+            spread = f"{min(ratios):.0%}-{max(ratios):.0%}" if len(ratios) > 1 else ""
+            print(
+                f"{name:<10} {k:>7} {i:>9} {med(got):>8.2f} {min(med(scene), most):>8.2f} "
+                f"{med(ratios):>8.0%} {spread:>9}  (scene {med(scene):.2f}, server {most:.1f}; "
+                f"serial {serial:.2f})"
+            )
+    for name in PATHS:
+        for i in in_flight:
+            print(
+                f"{'':<10} {name}, {i} in flight, server calls (batch size: calls), each round: "
+                + "; ".join(str(r[name, i, "seen"]) for r in rounds)
+            )
 
 
 def main() -> None:
@@ -152,41 +227,32 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--episodes-per-worker", type=int, default=6)
-    ap.add_argument("--in-flight", type=int, default=2, help="episodes in flight per worker")
+    ap.add_argument(
+        "--in-flight", type=int, nargs="+", default=[2], help="episodes in flight per worker"
+    )
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds; medians printed")
     ap.add_argument("--env", default="VLThink-Shape-v0")
-    ap.add_argument("--policy-side-only", action="store_true", help="only the second table")
+    ap.add_argument("--policy-side-only", action="store_true", help="only the first table")
     a = ap.parse_args()
-    L, steps, n_in = a.latency, MAX_EPISODE_STEPS, a.in_flight
+    L = a.latency
     policy_side(L)
     if a.policy_side_only:
         return
-    print(f"L = {L * 1000:.0f} ms per call, {steps} steps an episode, env {a.env}")
+    results: dict[int, list[dict]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory() as d:
+        for r in range(a.rounds):  # rounds interleave, so the machine's drift hits every row
+            for k in (1, 2):
+                results[k].append(one_round(L, k, a, f"{d}/r{r}k{k}"))
+    print(
+        f"L = {L * 1000:.0f} ms per call, {MAX_EPISODE_STEPS} steps an episode, env {a.env}, "
+        f"median of {a.rounds} rounds"
+    )
     print(
         f"{'path':<10} {'workers':>7} {'in flight':>9} {'ep/min':>8} {'ideal':>8} {'of ideal':>9}"
-        "  (scene, server; serial bound)"
+        f" {'range':>9}"
     )
-    capacity = 60 / (steps * L)  # one request a call on both servers: see the docstring
     for k in (1, 2):
-        n = k * a.episodes_per_worker
-        with tempfile.TemporaryDirectory() as d:
-            # the bare scene, one slot a worker and in_flight slots taking turns: the faster is
-            # the ideal's scene (turn-taking's own cost is not counted in the ideal)
-            scenes = [rate(Free(), a.env, k, n, f"{d}/free{i}", i) for i in (1, n_in)]
-            scene = max(scenes)
-            step_s = k * 60 / (scene * steps)
-            serial = k * 60 / (steps * (step_s + L))  # a worker waits for its answer, then steps
-            for name, serve in paths(L, k):
-                for i in (1, n_in):
-                    # slots asking at once reach vla-eval's server together: up to k a batch
-                    most = capacity * (k if name == "vla-eval" and i > 1 else 1)
-                    ideal = min(scene, most)
-                    with serve() as policy:  # the row, then what the server saw (at its exit)
-                        got = rate(policy, a.env, k, n, f"{d}/{name}{i}", i)
-                        print(
-                            f"{name:<10} {k:>7} {i:>9} {got:>8.2f} {ideal:>8.2f} "
-                            f"{got / ideal:>8.0%}  ({scene:.2f} [{scenes[0]:.2f} / "
-                            f"{scenes[1]:.2f}], {most:.1f}; {serial:.2f})"
-                        )
+        report(L, k, results[k], a.in_flight)
 
 
 if __name__ == "__main__":

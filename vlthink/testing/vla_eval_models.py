@@ -55,8 +55,11 @@ class ScriptedModel(PredictModelServer):
         fault_sleep_s: float = 5.0,
         max_batch_size: int = 1,
         observation_params: dict[str, Any] | None = None,
+        max_wait_time: float | None = None,
     ) -> None:
-        super().__init__(max_batch_size=max_batch_size, max_wait_time=0.002)
+        # max_wait_time None: vla-eval's own default, what a served model gets
+        wait = {} if max_wait_time is None else {"max_wait_time": max_wait_time}
+        super().__init__(max_batch_size=max_batch_size, **wait)
         self.chunk, self.latency_s = chunk, latency_s
         self.faults = dict(faults or {})
         self.fault_step, self.fault_sleep_s = fault_step, fault_sleep_s
