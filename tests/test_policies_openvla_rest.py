@@ -192,3 +192,49 @@ def test_client_side_denormalisation_with_bridge_stats(server):
         rtol=1e-6,
     )
     assert a[6] == 1.0
+
+
+def test_a_slot_starts_alone_and_idle_slots_send_nothing(server):
+    p = _policy(server)
+    p.reset(_specs(1))
+    p.reset_slots([2], _specs(1))  # slot 2 starts while 0 plays on; OpenVLA keeps no state
+    a = p.act([None, None, _obs(1)[0]])
+    assert a.shape == (3, 7) and server.model.requests == 1
+    assert a[2, 6] == 1.0 and not a[:2].any()  # the live slot's action; idle slots: zeros
+    with pytest.raises(PolicyError, match="slot 3, but only 3 episodes were started"):
+        p.act([None, None, None, _obs(1)[0]])
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_in_flight_through_the_rest_client_gives_the_rows_of_one_at_a_time(k):
+    """The REST client declares per_slot_reset and concurrent_act, so --in-flight runs it: the
+    harness's stand-in workers take turns, the real client asks the real loopback server from
+    several threads, and every row is the one a run with one episode in flight records."""
+    from harness_standins import turn_taking, workers
+
+    from vlthink.harness.episodes import plan_episodes
+    from vlthink.harness.executor import CpuExecutor, RunOptions
+
+    keys = plan_episodes(["Fake-A-v0", "Fake-B-v0"], 3, [0, 1])
+
+    def run(in_flight):
+        rows: list[dict] = []
+        with OpenVLAServer(latency_s=0.01) as srv:
+            policy = load_policy("openvla-sft", endpoint=srv.url + "/act")
+            slots = turn_taking(k, in_flight)[0] if in_flight > 1 else workers(k)
+            outcome = CpuExecutor(
+                policy, RunOptions(workers=k, in_flight=in_flight), rows.append, slots
+            ).run(keys)
+            policy.close()
+            overlap = srv.model.max_in_flight
+        assert outcome.stopped is None and all(r["error"] is None for r in rows)
+        stable = {
+            (r["env"], r["episode"], r["seed"]): {f: v for f, v in r.items() if f != "seconds"}
+            for r in rows
+        }
+        return stable, overlap
+
+    one, _ = run(1)
+    two, overlap = run(2)
+    assert len(one) == len(keys) and two == one
+    assert overlap >= 2  # two slots' requests were at the server at once

@@ -52,6 +52,7 @@ from vlthink.policies.serving import (
     check_image,
     http_failure,
     http_status_failure,
+    live_slots,
     resize_image,
 )
 
@@ -146,6 +147,7 @@ class _OpenVLABase:
         self.stats = {"steps": 0, "requests": 0, "model_calls": 0}
         self._batch = 0
         self._stats_cache: dict | None = None
+        self._count = threading.Lock()  # the counters (a REST client's act may run in threads)
 
     def reset(self, episodes: list[EpisodeSpec]) -> None:
         self._batch = len(episodes)
@@ -169,7 +171,8 @@ class _OpenVLABase:
                     else BRIDGE_ORIG_ACTION_STATS
                 )
             raw = unnormalize_actions(raw, self._stats_cache)
-        self.stats["steps"] += 1
+        with self._count:
+            self.stats["steps"] += 1
         return to_env_actions(raw, self.cfg.action_convention, self.cfg.gripper_convention)
 
     def close(self) -> None:
@@ -177,7 +180,15 @@ class _OpenVLABase:
 
 
 class OpenVLARestPolicy(_OpenVLABase):
-    """Client of OpenVLA's REST server (see the module docstring for the protocol)."""
+    """Client of OpenVLA's REST server (see the module docstring for the protocol).
+
+    OpenVLA keeps nothing between steps (one action per observation, no history), so a slot
+    starts an episode with nothing to reset (``per_slot_reset``), and ``act`` may run in
+    several threads at once on other slots (``concurrent_act``: a ``requests`` session per
+    thread): ``vlthink-eval --in-flight`` works with it."""
+
+    per_slot_reset = True
+    concurrent_act = True
 
     def __init__(self, cfg: OpenVLAConfig, name: str, source: str):
         super().__init__(cfg, name, source)
@@ -185,6 +196,9 @@ class OpenVLARestPolicy(_OpenVLABase):
         self._lock = threading.Lock()
         self._fan = ThreadFanOut(cfg.max_concurrency)
         self._retry = Retrier(cfg.retries, cfg.backoff_s, self.stats)
+
+    def reset_slots(self, slots: list[int], episodes: list[EpisodeSpec]) -> None:
+        self._batch = max(self._batch, max(slots, default=-1) + 1)
 
     def _fix(self, key: str) -> str:
         return (
@@ -241,7 +255,14 @@ class OpenVLARestPolicy(_OpenVLABase):
             raise PolicyError(f"OpenVLA server at {url} sent a malformed reply: {reply[:200]!r}")
         return reply
 
-    def act(self, observations: list[Observation]) -> np.ndarray:
+    def act(self, observations: list[Observation | None]) -> np.ndarray:
+        live = live_slots(observations, self._batch, self.name)
+        out = np.zeros((len(observations), ACTION_DIM), np.float32)  # idle slots: ignored
+        if live:
+            out[live] = self._act([observations[i] for i in live])
+        return out
+
+    def _act(self, observations: list[Observation]) -> np.ndarray:
         imgs = [self._image(o) for o in observations]
         prompts_in = [o.instruction for o in observations]
         b = len(observations)
