@@ -163,7 +163,7 @@ def serving(name: str, L: float, k: int):
     ours, theirs = ctx.Pipe()
     proc = ctx.Process(target=_server, args=(theirs, name, L, k), daemon=True)
     proc.start()
-    seen: dict[int, int] = {}
+    seen: dict = {}  # batch size: calls, and "cpu ms/obs"
     try:
         if not ours.poll(120):
             raise RuntimeError(f"the {name} server did not start within 120 s")
