@@ -17,7 +17,8 @@ server answers another; ``vlthink-eval --in-flight``); ``--in-flight 1 2`` adds 
 Rates come from the rows' own ``seconds`` (reset to last step), in steady state: process
 start is left out, and so is each slot's first episode, the one that builds its env (episodes
 start in index order, one a free slot): ``slots * 60 / mean(seconds)`` over the others, with
-``slots = workers * in_flight`` running their episodes back to back. Beside
+``slots = workers * in_flight`` running their episodes back to back (so each slot must play
+as many as the others: ``--episodes-per-worker`` a multiple of each in-flight count). Beside
 them, the issue's ideal for ``L``: the slower of the bare scene (a policy that costs nothing,
 same workers) and the server's capacity. The bare scene is timed both with one slot a worker and
 with N taking turns; the faster of the two is the ideal's (so the turn-taking's own cost counts
@@ -133,25 +134,28 @@ def openpi_infer(obs: dict) -> dict:
 PATHS = ("vla-eval", "openpi")
 
 
-def _server(conn, name: str, L: float, k: int) -> None:
-    """A server's own process (as a deployed model server runs): its URL, then, when the bench
-    is done with it, the sizes of the calls it served and the CPU seconds it used."""
+@contextmanager
+def _served(name: str, L: float, k: int):
+    """``(url, calls)`` of a running ``name`` server; ``calls()``: {batch size: calls}."""
     if name == "vla-eval":
         from vla_eval.api import serve_background
 
         model = ScriptedModel(latency_s=L, max_batch_size=k, observation_params=BRIDGE)
         with serve_background(model) as srv:
-            cpu = time.process_time()
-            conn.send(srv.url)
-            conn.recv()
-            sizes = dict(sorted(Counter(model.batch_sizes).items()))
-            conn.send((sizes, time.process_time() - cpu))
+            yield srv.url, lambda: dict(sorted(Counter(model.batch_sizes).items()))
     else:
         with OpenPIServer(infer=openpi_infer, latency_s=L) as srv:
-            cpu = time.process_time()
-            conn.send(srv.url)
-            conn.recv()
-            conn.send(({1: srv.model.requests}, time.process_time() - cpu))  # one obs a call
+            yield srv.url, lambda: {1: srv.model.requests}  # one observation a call
+
+
+def _server(conn, name: str, L: float, k: int) -> None:
+    """A server's own process (as a deployed model server runs): its URL, then, when the bench
+    is done with it, the sizes of the calls it served and the CPU seconds it used."""
+    with _served(name, L, k) as (url, calls):
+        cpu = time.process_time()
+        conn.send(url)
+        conn.recv()
+        conn.send((calls(), time.process_time() - cpu))
 
 
 @contextmanager
@@ -185,7 +189,9 @@ def one_round(L: float, k: int, a, tmp: str) -> dict:
     n, out = k * a.episodes_per_worker, {}
     # the bare scene, one slot a worker and N slots taking turns: the faster is the ideal's
     # scene (turn-taking's own cost is not counted in the ideal)
-    out["scene"] = [rate(Free(), a.env, k, n, f"{tmp}/free{i}", i) for i in (1, max(a.in_flight))]
+    out["scene"] = [
+        rate(Free(), a.env, k, n, f"{tmp}/free{i}", i) for i in sorted({1, max(a.in_flight)})
+    ]
     for name in PATHS:
         for i in a.in_flight:
             with serving(name, L, k) as (policy, seen):
@@ -234,6 +240,14 @@ def main() -> None:
     ap.add_argument("--env", default="VLThink-Shape-v0")
     ap.add_argument("--policy-side-only", action="store_true", help="only the first table")
     a = ap.parse_args()
+    for i in a.in_flight:
+        # every slot must play as many episodes as the others, two at least: a slot left to
+        # run alone at the end is counted as if its siblings still ran (a rate up to N times)
+        if a.episodes_per_worker % i or a.episodes_per_worker < 2 * i:
+            ap.error(
+                f"--episodes-per-worker {a.episodes_per_worker} must be a multiple of each "
+                f"--in-flight count and at least twice it ({i}): e.g. 6 for --in-flight 2 3"
+            )
     L = a.latency
     policy_side(L)
     if a.policy_side_only:

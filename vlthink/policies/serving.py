@@ -92,6 +92,18 @@ class ThreadFanOut:
             self._pool = None
 
 
+def live_slots(observations: list[Any], started: int, name: str) -> list[int]:
+    """The slots ``act`` was given an observation for (``None``: an idle slot); each must be one
+    of the ``started`` slots the harness reset."""
+    live = [i for i, o in enumerate(observations) if o is not None]
+    if live and live[-1] >= started:
+        raise PolicyError(
+            f"{name}: act() got an observation for slot {live[-1]}, "
+            f"but only {started} episodes were started"
+        )
+    return live
+
+
 class SessionPerThread:
     """A ``requests.Session`` per thread (sessions keep connections alive, not thread-safe)."""
 
@@ -167,18 +179,6 @@ def http_status_failure(status: int, excerpt: str, what: str, url: str, hint: st
 
 
 # --- images -------------------------------------------------------------------------------------
-
-
-def live_slots(observations: list[Any], started: int, name: str) -> list[int]:
-    """The slots ``act`` was given an observation for (``None``: an idle slot); each must be one
-    of the ``started`` slots the harness reset."""
-    live = [i for i, o in enumerate(observations) if o is not None]
-    if live and live[-1] >= started:
-        raise PolicyError(
-            f"{name}: act() got an observation for slot {live[-1]}, "
-            f"but only {started} episodes were started"
-        )
-    return live
 
 
 def check_image(image: Any, source: str) -> np.ndarray:
