@@ -27,6 +27,10 @@ shared 2-core VM), so the whole set is timed ``--rounds`` times, interleaved, ea
 taken against its own round's scene; printed are the medians (and the range of the ratio).
 Printed last on each row, the serial bound of one episode in flight: a worker waits for its
 answer before it steps, so each of its steps takes the bare scene's step time plus ``L``.
+``busy``: the share of the run's time the env workers had work (``Evaluation.workers_busy``):
+near 100%, the policy kept up and what is missing of the ideal is the scene's own speed (on a
+shared machine, the CPU the request takes beside the scene); below, the workers waited for
+answers.
 
 The capacity is one request a ``L`` on openpi's server; on vla-eval's, up to ``workers`` a
 ``L`` (its ``max_batch_size``), whether or not its dispatch fills the batches.
@@ -76,8 +80,11 @@ class Free(PolicyBase):
         return np.zeros((len(observations), 7), np.float32)
 
 
-def rate(policy, env: str, workers: int, episodes: int, tmp: str, in_flight: int = 1) -> float:
-    """Episodes a minute: ``workers * in_flight`` slots, each ``mean(seconds)`` an episode."""
+def rate(
+    policy, env: str, workers: int, episodes: int, tmp: str, in_flight: int = 1
+) -> tuple[float, float]:
+    """Episodes a minute (``workers * in_flight`` slots, each ``mean(seconds)`` an episode),
+    and the share of the time the env workers had work (``Evaluation.workers_busy``)."""
     run = vlthink.evaluate(
         policy,
         suite=env,
@@ -94,7 +101,7 @@ def rate(policy, env: str, workers: int, episodes: int, tmp: str, in_flight: int
     slots = workers * in_flight
     steady = [r["seconds"] for r in run.rows if r["episode"] >= slots]
     assert steady, f"run more than {slots} episodes"
-    return slots * 60.0 / statistics.mean(steady)
+    return slots * 60.0 / statistics.mean(steady), run.workers_busy
 
 
 def act_rate(policy, k: int, steps: int = 40) -> float:
@@ -190,12 +197,14 @@ def one_round(L: float, k: int, a, tmp: str) -> dict:
     # the bare scene, one slot a worker and N slots taking turns: the faster is the ideal's
     # scene (turn-taking's own cost is not counted in the ideal)
     out["scene"] = [
-        rate(Free(), a.env, k, n, f"{tmp}/free{i}", i) for i in sorted({1, max(a.in_flight)})
+        rate(Free(), a.env, k, n, f"{tmp}/free{i}", i)[0] for i in sorted({1, max(a.in_flight)})
     ]
     for name in PATHS:
         for i in a.in_flight:
             with serving(name, L, k) as (policy, seen):
-                out[name, i] = rate(policy, a.env, k, n, f"{tmp}/{name}{i}", i)
+                out[name, i], out[name, i, "busy"] = rate(
+                    policy, a.env, k, n, f"{tmp}/{name}{i}", i
+                )
             out[name, i, "seen"] = seen
     return out
 
@@ -206,6 +215,10 @@ def report(L: float, k: int, rounds: list[dict], in_flight: list[int]) -> None:
     steps = MAX_EPISODE_STEPS
     capacity = 60 / (steps * L)  # episodes a minute at one request a call
     scene = [max(r["scene"]) for r in rounds]
+    # one slot a worker / N taking turns: what turn-taking alone costs the scene
+    each = " / ".join(
+        f"{med(r['scene'][j] for r in rounds):.2f}" for j in range(len(rounds[0]["scene"]))
+    )
     step_s = k * 60 / (med(scene) * steps)
     serial = k * 60 / (steps * (step_s + L))  # a worker waits for its answer, then steps
     for name in PATHS:
@@ -214,10 +227,11 @@ def report(L: float, k: int, rounds: list[dict], in_flight: list[int]) -> None:
             got = [r[name, i] for r in rounds]
             ratios = [g / min(s, most) for g, s in zip(got, scene)]
             spread = f"{min(ratios):.0%}-{max(ratios):.0%}" if len(ratios) > 1 else ""
+            busy = med(r[name, i, "busy"] for r in rounds)
             print(
                 f"{name:<10} {k:>7} {i:>9} {med(got):>8.2f} {min(med(scene), most):>8.2f} "
-                f"{med(ratios):>8.0%} {spread:>9}  (scene {med(scene):.2f}, server {most:.1f}; "
-                f"serial {serial:.2f})"
+                f"{med(ratios):>8.0%} {spread:>9} {busy:>6.0%}  (scene {med(scene):.2f} [{each}], "
+                f"server {most:.1f}; serial {serial:.2f})"
             )
     for name in PATHS:
         for i in in_flight:
@@ -263,7 +277,7 @@ def main() -> None:
     )
     print(
         f"{'path':<10} {'workers':>7} {'in flight':>9} {'ep/min':>8} {'ideal':>8} {'of ideal':>9}"
-        f" {'range':>9}"
+        f" {'range':>9} {'busy':>6}"
     )
     for k in (1, 2):
         report(L, k, results[k], a.in_flight)

@@ -240,6 +240,24 @@ def test_time_waiting_for_the_workers_turn_is_not_charged_to_an_episodes_timeout
     assert _stable(rows) == {k: reference[k] for k in _stable(rows)}
 
 
+def _use(policy, lanes: int, scene_s: float) -> float:
+    """The workers' use (RunOutcome.workers_busy) with one worker whose scene takes ``scene_s``
+    a request, ``lanes`` episodes in flight."""
+    slots, _ = turn_taking(1, lanes, None, scene_s)
+    ex = CpuExecutor(policy, RunOptions(workers=1, in_flight=lanes), [].append, slots)
+    return ex.run(KEYS[:4]).workers_busy
+
+
+def test_the_workers_use_shows_them_waiting_for_a_slow_server_and_in_flight_filling_it():
+    # a scene step of 20 ms against a server's 60 ms: alone, a worker has work a quarter of the
+    # time; with two in flight it simulates one episode while the server answers the other
+    alone = _use(ServerSeedPolicy(seconds=0.06), 1, 0.02)
+    two = _use(ServerSeedPolicy(seconds=0.06), 2, 0.02)
+    quick = _use(ServerSeedPolicy(seconds=0.0), 1, 0.02)
+    assert 0.1 < alone < 0.4 and two > alone + 0.1, (alone, two)
+    assert quick > 0.8, quick
+
+
 def test_more_than_one_episode_in_flight_needs_a_policy_that_resets_one_slot():
     from vlthink.harness.executor import check_in_flight
     from vlthink.harness.results import HarnessError

@@ -8,7 +8,7 @@ from itertools import islice
 
 import numpy as np
 import pytest
-from harness_standins import Fault, Faults, SeedPolicy, workers
+from harness_standins import Fault, Faults, SeedPolicy, ServerSeedPolicy, turn_taking, workers
 
 from vlthink.harness import cli, pipeline, rundir
 from vlthink.harness.config import EvalConfig
@@ -190,6 +190,22 @@ def test_stop_when_decided_never_declares_a_difference_against_itself(tmp_path):
     assert run.code == 0
     decisions = (tmp_path / "b" / "sequential.csv").read_text()
     assert "no difference" in decisions and "better" not in decisions
+
+
+def test_a_run_records_and_prints_how_busy_its_workers_were(tmp_path, capsys):
+    def run():
+        slots, _ = turn_taking(1, 1, None, 0.02)  # a scene step of 20 ms; the server 60 ms
+        config = EvalConfig.build("seed", suite=ENV, episodes=3, out=tmp_path / "r", progress=False)
+        return pipeline.run(config, ServerSeedPolicy(seconds=0.06), workers=slots)
+
+    done = run()
+    assert done.code == 0 and done.workers_busy < pipeline.BUSY_ENOUGH
+    assert done.manifest["sessions"][-1]["workers_busy"] == round(done.workers_busy, 3)
+    out = capsys.readouterr().out
+    assert f"env workers busy {done.workers_busy:.0%}" in out and "try --in-flight 2" in out
+    again = run()  # nothing left to play: no workers ran, nothing is said of them
+    assert again.workers_busy is None and "workers_busy" not in again.manifest["sessions"][-1]
+    assert "env workers busy" not in capsys.readouterr().out
 
 
 def test_stop_when_decided_without_a_baseline_is_refused_with_the_fix():

@@ -42,6 +42,8 @@ class Evaluation:
     exit_code: int  # as vlthink-eval's: 0 complete, 3 incomplete, 4 complete with errors
     table: pd.DataFrame  # the summary (per env, group and suite)
     rows: list[dict[str, Any]]
+    # the share of the time the env workers had work (None: none ran, e.g. nothing was left)
+    workers_busy: float | None = None
 
 
 def evaluate(
@@ -84,7 +86,7 @@ def evaluate(
     )
     obj = pipeline.load_policy(policy) if isinstance(policy, str) else policy
     done = pipeline.run(config, obj)
-    return Evaluation(done.out, done.code, done.table, done.rows)
+    return Evaluation(done.out, done.code, done.table, done.rows, done.workers_busy)
 
 
 def _import_string(policy: Any) -> str:

@@ -89,6 +89,7 @@ class Finished:
     manifest: dict[str, Any]
     rows: list[dict[str, Any]]
     table: Any = field(repr=False, default=None)  # the summary (a pandas DataFrame)
+    workers_busy: float | None = None  # RunOutcome.workers_busy of this session
 
 
 def load_policy(spec: str) -> Any:
@@ -115,6 +116,7 @@ def run(config: EvalConfig, policy: Any = None, workers: list | None = None) -> 
 
             remote = ray_executor.runner(config.policy_spec, policy.name)
         stopping = stopping_for(setup) if config.stop_when_decided else None
+        outcome = None
         try:
             if stopping is not None:
                 play = partial(execute, opened, setup, workers)
@@ -123,7 +125,12 @@ def run(config: EvalConfig, policy: Any = None, workers: list | None = None) -> 
                 outcome = execute(opened, setup, workers, remote=remote)
         finally:
             close_quietly(policy)
-            rundir.end_session(opened, retries=policy_retries(policy))
+            busy = None if outcome is None else outcome.workers_busy
+            rundir.end_session(
+                opened,
+                retries=policy_retries(policy),
+                **({} if busy is None else {"workers_busy": round(busy, 3)}),
+            )
     manifest = setup.manifest.to_json()
     code, table = report(
         setup.out,
@@ -135,7 +142,7 @@ def run(config: EvalConfig, policy: Any = None, workers: list | None = None) -> 
         config.adjustment,
         stopping,
     )
-    return Finished(code, setup.out, manifest, opened.rows, table)
+    return Finished(code, setup.out, manifest, opened.rows, table, outcome.workers_busy)
 
 
 def close_quietly(policy: Any) -> None:
@@ -366,6 +373,24 @@ def run_state(
     return EXIT_OK, "complete"
 
 
+#: Below this share of the time with work, the env workers mostly waited for the policy.
+BUSY_ENOUGH = 0.9
+
+
+def busy_note(busy: float, manifest: dict) -> str:
+    """One line: how much of this session's time the env workers had work, and what to try
+    when they waited for the policy."""
+    line = f"env workers busy {busy:.0%} of this session's time"
+    if busy >= BUSY_ENOUGH:
+        return line + " (the policy kept up with the scenes)"
+    line += "; the rest they waited for the policy"
+    traits = manifest.get("policy", {}).get("traits", {})
+    in_flight = (manifest.get("sessions") or [{}])[-1].get("in_flight", 1)
+    if traits.get("per_slot_reset") and not traits.get("runs_in_worker") and in_flight < 3:
+        line += f": try --in-flight {in_flight + 1} (one episode simulates while the policy answers another)"
+    return line
+
+
 def report(
     out: Path,
     manifest: dict,
@@ -388,6 +413,8 @@ def report(
         print("note: " + note)
     if stopping is not None:
         print_decisions(stopping, out)
+    if outcome is not None and outcome.workers_busy is not None:
+        print(busy_note(outcome.workers_busy, manifest))
     code, state = run_state(manifest, rows, outcome, stopping)
     # the closing line: on stderr when the run needs attention, so that scripts see it there
     print(

@@ -134,3 +134,5 @@ def _add(total: RunOutcome, part: RunOutcome) -> None:
         total.left[kind] = total.left.get(kind, 0) + n
     total.last_error.update(part.last_error)
     total.stopped = total.stopped or part.stopped
+    total.busy_s += part.busy_s
+    total.scene_s += part.scene_s

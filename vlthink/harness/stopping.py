@@ -77,16 +77,18 @@ def run_in_blocks(
     execute: Callable[[list[EpisodeKey]], RunOutcome],
 ) -> RunOutcome:
     """Play ``opened`` block by block until every env is decided or played out."""
-    outcome = RunOutcome()
+    outcome, busy_s, scene_s = RunOutcome(), 0.0, 0.0
     rank = _rank(opened.manifest.plan)
     for look in stopping.plan.looks():
         stopping.look(opened.rows)
         keys = [k for k in opened.todo() if rank(k) < look and not stopping.decided(k.env_id)]
         if keys:
             outcome = execute(keys)
+            busy_s, scene_s = busy_s + outcome.busy_s, scene_s + outcome.scene_s
             if outcome.stopped or outcome.left:
                 break
     stopping.look(opened.rows)
+    outcome.busy_s, outcome.scene_s = busy_s, scene_s  # the workers' use over every block
     return outcome
 
 

@@ -100,6 +100,15 @@ class RunOutcome:
     left: dict[str, int] = field(default_factory=dict)  # failure kind -> episodes left
     last_error: dict[str, str] = field(default_factory=dict)  # failure kind -> its last detail
     stopped: str | None = None  # one line: why the run stopped before its plan was done
+    # the env workers' use: seconds with a request outstanding, of the seconds the workers
+    # could have simulated (scenes that may run at once x the schedule's wall time)
+    busy_s: float = 0.0
+    scene_s: float = 0.0
+
+    @property
+    def workers_busy(self) -> float | None:
+        """The share of the time the env workers had work (None: no pooled workers ran)."""
+        return self.busy_s / self.scene_s if self.scene_s > 0 else None
 
     def leave(self, failure: Failed) -> None:
         self.left[failure.kind] = self.left.get(failure.kind, 0) + 1

@@ -20,19 +20,48 @@ from vlthink.policies.base import PolicyTraits
 
 class WorkerPool:
     """K workers, each serving one batch slot, building their envs in ``obs_mode`` on the
-    asset set ``assets``."""
+    asset set ``assets``.
 
-    def __init__(self, workers: list[Any], executor: Executor, obs_mode: str, assets: str):
+    It keeps how long the workers had work: a slot is busy from a request's send until its
+    answer is read, and :meth:`used` gives that against the time the scenes could have run
+    (``scenes`` of them at once: the workers, whatever the episodes in flight) since
+    :meth:`start`. Below 100% the workers waited for the policy (or for the harness)."""
+
+    def __init__(
+        self, workers: list[Any], executor: Executor, obs_mode: str, assets: str, scenes: int = 0
+    ):
         self.workers = workers
         self.ex = executor
         self.obs_mode = obs_mode
         self.assets = assets
+        self.scenes = scenes or len(workers)
+        self.busy_s = 0.0
+        self._sent: dict[int, float] = {}  # slot -> when its outstanding request went out
+        self._t0: float | None = None
 
     def start(self) -> None:
         for w in self.workers:
             w.start()  # all processes import in parallel
         for w in self.workers:
             w.wait_started()
+        self._t0 = time.monotonic()  # imports are not the workers' work
+
+    def used(self) -> tuple[float, float]:
+        """(seconds the slots had work, seconds the scenes could have run) since :meth:`start`."""
+        if self._t0 is None:
+            return 0.0, 0.0
+        return self.busy_s, self.scenes * (time.monotonic() - self._t0)
+
+    def _send(self, slot: int, request: Any) -> None:
+        self._sent.setdefault(slot, time.monotonic())
+        self.workers[slot].send(request)
+
+    def _receive(self, slot: int, deadline: float) -> Any:
+        reply = self.workers[slot].receive(deadline)
+        sent = self._sent.pop(slot, None)
+        if sent is not None:
+            self.busy_s += time.monotonic() - sent
+        return reply
 
     def reset(self, slots: list[int], eps: list[RunningEpisode]) -> None:
         """Reset each episode on its slot's worker; failed ones are ended."""
@@ -41,13 +70,13 @@ class WorkerPool:
         for i, ep in zip(slots, eps):
             self.send_reset(i, ep)
         for i, ep in zip(slots, eps):
-            self.apply(ep, self.workers[i].receive(self.ex.deadline(ep)))
+            self.apply(ep, self._receive(i, self.ex.deadline(ep)))
 
     def step(self, moves: list[tuple[int, RunningEpisode, np.ndarray]]) -> None:
         for i, ep, action in moves:
             self.send_step(i, ep, action)
         for i, ep, _action in moves:
-            self.apply(ep, self.workers[i].receive(self.ex.deadline(ep)))
+            self.apply(ep, self._receive(i, self.ex.deadline(ep)))
 
     def send_reset(self, slot: int, ep: RunningEpisode, play: Any = None) -> None:
         """Start ``ep`` on the slot's worker; with ``play`` (a policy that runs in the worker),
@@ -57,11 +86,11 @@ class WorkerPool:
         request: Reset | Play = Reset(ep.key.env_id, ep.seed, self.obs_mode, self.assets)
         if play is not None:
             request = Play(request, ep.identity(), play, ep.keep_frames or ep.keep_trace)
-        self.workers[slot].send(request)
+        self._send(slot, request)
 
     def send_step(self, slot: int, ep: RunningEpisode, action: np.ndarray) -> None:
         ep.acting(action)
-        self.workers[slot].send(Step(action))
+        self._send(slot, Step(action))
 
     def next_reply(
         self, busy: dict[int, RunningEpisode], wake: Any = None
@@ -79,7 +108,7 @@ class WorkerPool:
         if ready == [-1]:
             return None
         slot = slots[ready[0]] if ready else first
-        return slot, self.workers[slot].receive(self.ex.deadline(busy[slot]))
+        return slot, self._receive(slot, self.ex.deadline(busy[slot]))
 
     def apply(self, ep: RunningEpisode, reply: Any, played: bool = False) -> None:
         """What the worker answered, into the episode's record (``played``: a Play was sent)."""
@@ -150,9 +179,12 @@ class PooledExecutor(Executor):
         mode = obs_mode_for(policy, opts)
         k = opts.workers * opts.in_flight
         workers = workers or process_workers(k, needs_main(policy, self.traits))
-        self.pool = WorkerPool(workers, self, mode, opts.assets)
+        self.pool = WorkerPool(workers, self, mode, opts.assets, scenes=opts.workers)
 
     def _close(self) -> None:
+        busy, could = self.pool.used()
+        self.outcome.busy_s += busy
+        self.outcome.scene_s += could
         self.pool.close()
 
 
