@@ -387,7 +387,10 @@ def busy_note(busy: float, manifest: dict) -> str:
     traits = manifest.get("policy", {}).get("traits", {})
     in_flight = (manifest.get("sessions") or [{}])[-1].get("in_flight", 1)
     if traits.get("per_slot_reset") and not traits.get("runs_in_worker") and in_flight < 3:
-        line += f": try --in-flight {in_flight + 1} (one episode simulates while the policy answers another)"
+        line += (
+            f": try --in-flight {in_flight + 1} "
+            "(one episode simulates while the policy answers another)"
+        )
     return line
 
 
