@@ -208,6 +208,15 @@ def test_a_run_records_and_prints_how_busy_its_workers_were(tmp_path, capsys):
     assert "env workers busy" not in capsys.readouterr().out
 
 
+def test_a_run_stopped_by_a_failing_policy_is_not_told_to_add_episodes_in_flight(tmp_path, capsys):
+    slots, _ = turn_taking(1, 1, None, 0.02)
+    config = EvalConfig.build("seed", suite=ENV, episodes=3, out=tmp_path / "r", progress=False)
+    done = pipeline.run(config, ServerSeedPolicy(fail_calls=(4, 5, 6), seconds=0.06), workers=slots)
+    assert done.code == 3 and done.workers_busy < pipeline.BUSY_ENOUGH  # stopped, incomplete
+    out = capsys.readouterr().out
+    assert "failed calls that left episodes" in out and "--in-flight" not in out
+
+
 def test_stop_when_decided_without_a_baseline_is_refused_with_the_fix():
     with pytest.raises(HarnessError, match="Fix: add --baseline"):
         EvalConfig.build("oracle", suite=ENV, stop_when_decided=True)

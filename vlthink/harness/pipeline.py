@@ -377,12 +377,15 @@ def run_state(
 BUSY_ENOUGH = 0.9
 
 
-def busy_note(busy: float, manifest: dict) -> str:
+def busy_note(busy: float, manifest: dict, failed: bool = False) -> str:
     """One line: how much of this session's time the env workers had work, and what to try
-    when they waited for the policy."""
+    when they waited for the policy (``failed``: episodes were left or the run stopped, so the
+    waiting includes failed calls and their retries, which more in flight would not help)."""
     line = f"env workers busy {busy:.0%} of this session's time"
     if busy >= BUSY_ENOUGH:
         return line + " (the policy kept up with the scenes)"
+    if failed:
+        return line + "; the waits include the failed calls that left episodes for the rerun"
     line += "; the rest they waited for the policy"
     traits = manifest.get("policy", {}).get("traits", {})
     in_flight = (manifest.get("sessions") or [{}])[-1].get("in_flight", 1)
@@ -417,7 +420,8 @@ def report(
     if stopping is not None:
         print_decisions(stopping, out)
     if outcome is not None and outcome.workers_busy is not None:
-        print(busy_note(outcome.workers_busy, manifest))
+        failed = bool(outcome.stopped or outcome.left)
+        print(busy_note(outcome.workers_busy, manifest, failed))
     code, state = run_state(manifest, rows, outcome, stopping)
     # the closing line: on stderr when the run needs attention, so that scripts see it there
     print(
